@@ -1,0 +1,94 @@
+"""`dexter run | check | manifest`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+
+from bot.logs import setup_logging
+from bot.settings import ConfigError, Settings, load_settings
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print("Dexter cannot start; fix the configuration (environment or .env):", file=sys.stderr)
+        for line in exc.problems:
+            print(f"  - {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import create_app
+    from bot.deps import build_deps
+    from bot.server import serve
+
+    deps = await build_deps(settings)
+    app = create_app(settings, deps)
+    try:
+        await serve(settings, deps, app)
+    finally:
+        await deps.aclose()
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    """Serve the bot."""
+    settings = _settings_or_exit()
+    setup_logging(settings.log_level, os.environ.get("LOG_FORMAT", "text"))
+    asyncio.run(_run(settings))
+    return 0
+
+
+def cmd_check(_: argparse.Namespace) -> int:
+    """Verify the configuration against Slack, Sentry and Redis."""
+    from bot.checks import run_checks
+
+    settings = _settings_or_exit()
+    results = asyncio.run(run_checks(settings))
+    for r in results:
+        print(f"{'ok     ' if r.ok else 'PROBLEM'} {r.detail}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    """Print the Slack app manifest (works before any token exists)."""
+    from bot.manifest import build_manifest
+
+    socket = args.socket or bool(os.environ.get("SLACK_APP_TOKEN"))
+    if args.http:
+        socket = False
+    manifest = build_manifest(
+        socket_mode=socket,
+        public_url=args.url or os.environ.get("DEXTER_PUBLIC_URL"),
+        sentry_url=os.environ.get("SENTRY_URL", "https://sentry.io"),
+    )
+    print(json.dumps(manifest, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `dexter` console script."""
+    parser = argparse.ArgumentParser(prog="dexter", description="Dexter: Sentry in Slack.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="serve the bot (HTTP or Socket Mode)").set_defaults(func=cmd_run)
+    sub.add_parser("check", help="verify Slack, Sentry and Redis").set_defaults(func=cmd_check)
+    m = sub.add_parser("manifest", help="print a Slack app manifest")
+    m.add_argument(
+        "--url", help="public base URL of the bot (HTTP mode), e.g. https://dexter.acme.com"
+    )
+    mode = m.add_mutually_exclusive_group()
+    mode.add_argument("--socket", action="store_true", help="manifest for Socket Mode")
+    mode.add_argument("--http", action="store_true", help="manifest for HTTP mode")
+    m.set_defaults(func=cmd_manifest)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        args = parser.parse_args(["run"])
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

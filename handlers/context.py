@@ -1,0 +1,78 @@
+"""What a sub-command handler receives, and how it answers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.deps import Deps
+from bot.render import fallback_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CommandContext:
+    """One `/dexter` invocation: who, where, and the ways to answer."""
+
+    deps: Deps
+    body: dict[str, Any]
+    respond: AsyncRespond
+    client: AsyncWebClient
+
+    @property
+    def user_id(self) -> str:
+        return str(self.body.get("user_id", ""))
+
+    @property
+    def channel_id(self) -> str:
+        return str(self.body.get("channel_id", ""))
+
+    @property
+    def team_id(self) -> str:
+        return str(self.body.get("team_id", ""))
+
+    @property
+    def trigger_id(self) -> str:
+        return str(self.body.get("trigger_id", ""))
+
+    async def reply(
+        self,
+        blocks: list[dict[str, Any]] | None = None,
+        *,
+        text: str | None = None,
+        public: bool = False,
+        replace: bool = False,
+    ) -> None:
+        """Answer through the response_url: ephemeral unless public."""
+        await self.respond(
+            text=text or (fallback_text(blocks) if blocks else ""),
+            blocks=blocks,
+            response_type="in_channel" if public else "ephemeral",
+            replace_original=replace,
+        )
+
+    async def post(self, blocks: list[dict[str, Any]], *, text: str) -> dict[str, Any] | None:
+        """Post in the channel as the bot; returns {channel, ts}, or None after a fallback."""
+        try:
+            resp = await self.client.chat_postMessage(
+                channel=self.channel_id, blocks=blocks, text=text, unfurl_links=False
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in ("not_in_channel", "channel_not_found", "is_archived"):
+                log.info("cannot post in %s (%s), answering ephemerally", self.channel_id, error)
+                notice = {
+                    "type": "context",
+                    "elements": [{"type": "mrkdwn", "text": messages.NOT_IN_CHANNEL}],
+                }
+                await self.reply([notice, *blocks][:50], text=text)
+                return None
+            raise
+        return {"channel": resp["channel"], "ts": resp["ts"]}

@@ -1,0 +1,55 @@
+"""One place that turns the error tree into what the user reads."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot import errors, messages
+from bot.logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+Say = Callable[[str], Awaitable[object]]
+
+
+def describe(exc: BaseException, *, search: bool = False) -> str:
+    """The message a user sees for an exception (unknown ones get a correlation id)."""
+    cid = correlation_id.get()
+    if isinstance(exc, errors.UserError):
+        usage = f"\n{messages.USAGE.format(usage=exc.usage)}" if exc.usage else ""
+        return f"{exc.message}{usage}"
+    if isinstance(exc, errors.NotLinked):
+        return exc.reason
+    if isinstance(exc, errors.PermissionDenied):
+        return exc.reason
+    if isinstance(exc, errors.StateUnavailable):
+        return messages.STATE_UNAVAILABLE.format(cid=cid)
+    if isinstance(exc, errors.SentryBadRequest):
+        text = messages.SENTRY_BAD_REQUEST.format(detail=exc.message)
+        return f"{text}\n{messages.SEARCH_HINT}" if search else text
+    if isinstance(exc, errors.SentryNotFound):
+        return messages.SENTRY_NOT_FOUND.format(detail=exc.message)
+    if isinstance(exc, errors.SentryUnauthorized):
+        return messages.SENTRY_UNAUTHORIZED
+    if isinstance(exc, errors.SentryForbidden):
+        return messages.SENTRY_FORBIDDEN.format(detail=exc.message)
+    if isinstance(exc, errors.SentryRateLimited):
+        return messages.SENTRY_RATE_LIMITED
+    if isinstance(exc, errors.SentryUnavailable):
+        return messages.SENTRY_UNAVAILABLE.format(cid=cid)
+    return messages.INTERNAL_ERROR.format(cid=cid)
+
+
+async def report(exc: BaseException, say: Say, *, search: bool = False) -> None:
+    """Log the failure with the correlation id and tell the user what happened."""
+    if isinstance(exc, errors.SentryUnavailable | errors.StateUnavailable):
+        log.warning("%s: %s", type(exc).__name__, exc)
+    elif not isinstance(exc, errors.DexterError):
+        log.error("unhandled error", exc_info=exc)
+    else:
+        log.info("%s: %s", type(exc).__name__, exc)
+    try:
+        await say(describe(exc, search=search))
+    except Exception:
+        log.exception("could not tell the user about an error")

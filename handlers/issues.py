@@ -1,0 +1,152 @@
+"""`/dexter issues` and `/dexter issue`, and the Next page button."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import errors
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.ids import Action
+from bot.logs import new_correlation_id
+from bot.parsing import ISSUES_USAGE, IssueSearch, parse_issue_search
+from bot.refs import REF_USAGE, parse_issue_ref
+from bot.render import fallback_text
+from bot.sentry.issues import IssueDetail
+from handlers.context import CommandContext
+from handlers.errors import report
+
+log = logging.getLogger(__name__)
+
+ISSUE_USAGE = "/dexter issue <id | SHORT-ID | issue URL>"
+
+
+class PageState(IssueSearch):
+    """The Next page button's value: the search, the cursor and the page number."""
+
+    cursor: str
+    page: int = 2
+
+
+async def render_page(
+    deps: Deps, search: IssueSearch, *, cursor: str | None = None, page: int = 1
+) -> list[dict[str, Any]]:
+    """Fetch one page of issues and render it."""
+    result = await deps.issues.search(search.to_query(), cursor=cursor)
+    next_value = None
+    if result.next_cursor:
+        state = PageState(**search.model_dump(), cursor=result.next_cursor, page=page + 1)
+        next_value = state.model_dump_json(exclude_defaults=True)
+        if len(next_value) > 2000:  # Slack's button value limit; a huge query loses paging
+            next_value = None
+    extra = deps.extras.get("issue_row_accessory")
+    return deps.renderer.blocks(
+        "issue_list",
+        search=search,
+        issues=result.issues,
+        page=page,
+        next_value=next_value,
+        now=datetime.now(UTC),
+        row_accessory=extra,
+    )
+
+
+async def issues_command(ctx: CommandContext, args: str) -> None:
+    """List issues matching a Sentry search."""
+    search = parse_issue_search(args)
+    try:
+        blocks = await render_page(ctx.deps, search)
+    except errors.SentryBadRequest as exc:
+        await report(exc, lambda m: ctx.reply(text=m), search=True)
+        return
+    await ctx.reply(blocks, text=fallback_text(blocks), public=search.public)
+
+
+def card_blocks(
+    deps: Deps, detail: IssueDetail, *, notes: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The issue card; other features add action elements through `card_actions`."""
+    builder = deps.extras.get("card_actions")
+    actions = builder(detail.issue) if builder else []
+    return deps.renderer.blocks(
+        "issue_card",
+        issue=detail.issue,
+        event=detail.event,
+        actions=actions,
+        notes=notes or [],
+        now=datetime.now(UTC),
+    )
+
+
+async def issue_command(ctx: CommandContext, args: str) -> None:
+    """Post an issue card in the channel."""
+    if not args.strip():
+        raise errors.UserError("Which issue?", usage=ISSUE_USAGE)
+    try:
+        ref = parse_issue_ref(args.split()[0])
+    except errors.UserError as exc:
+        raise errors.UserError(exc.message, usage=ISSUE_USAGE) from None
+    detail = await ctx.deps.issues.detail(ref)
+    blocks = card_blocks(ctx.deps, detail)
+    text = f"{detail.issue.short_id}: {detail.issue.title}"
+    posted = await ctx.post(blocks, text=text)
+    hook = ctx.deps.extras.get("on_card_posted")
+    if posted and hook:
+        await hook(detail.issue.id, posted)
+
+
+COMMANDS = [
+    Subcommand(
+        name="issues",
+        usage=ISSUES_USAGE,
+        summary="Search issues (default `is:unresolved`, newest activity first), 10 per page.",
+        example="/dexter issues level:error project:backend sort:freq",
+        handler=issues_command,
+        group="Issues",
+    ),
+    Subcommand(
+        name="issue",
+        usage=ISSUE_USAGE,
+        summary=f"Post an issue card in the channel. The issue may be {REF_USAGE}.",
+        example="/dexter issue BACKEND-1A",
+        handler=issue_command,
+        group="Issues",
+    ),
+]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the issue list's buttons."""
+
+    @app.action(Action.ISSUES_NEXT_PAGE.value)
+    async def on_next_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        new_correlation_id()
+        try:
+            state = PageState.model_validate_json(body["actions"][0]["value"])
+        except (ValidationError, KeyError, IndexError):
+            await respond(
+                text="That button has expired; run the search again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        search = IssueSearch(**state.model_dump(exclude={"cursor", "page"}))
+        try:
+            blocks = await render_page(deps, search, cursor=state.cursor, page=state.page)
+        except Exception as exc:
+            await report(
+                exc, lambda m: respond(text=m, response_type="ephemeral", replace_original=False)
+            )
+            return
+        await respond(blocks=blocks, text=fallback_text(blocks), replace_original=True)
+
+    @app.action(Action.OPEN_IN_SENTRY.value)
+    async def on_open(ack: AsyncAck) -> None:
+        # A link button still sends an action; acknowledging avoids a warning icon.
+        await ack()

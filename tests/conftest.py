@@ -1,0 +1,129 @@
+"""Shared fixtures: real Redis, respx Sentry validated against the schema, fake Slack, the bot."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+import respx
+from aiohttp import web
+
+from bot.app import create_app
+from bot.deps import Deps, build_deps
+from bot.server import http_app
+from bot.settings import Settings, load_settings
+from bot.store import Store, start_embedded
+from tests import sentry_schema
+from tests.fake_slack import FakeSlack
+from tests.harness import SlackDriver
+
+SLACK_BOT_TOKEN = "xoxb-test-bot-token-0000"
+SLACK_SIGNING_SECRET = "test-signing-secret-4f2a9c"
+SENTRY_TOKEN = "sntrys_test_token_5d1e7b"
+SENTRY_BASE = "https://sentry.io"
+SENTRY_API = f"{SENTRY_BASE}/api/0/"
+ORG = "acme"
+SECRETS = (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SENTRY_TOKEN)
+
+
+@pytest.fixture(scope="session")
+def embedded_redis() -> Iterator[Any]:
+    """One embedded Redis server for the session when REDIS_URL is not set."""
+    if os.environ.get("REDIS_URL"):
+        yield None
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_embedded(Path(tmp))
+        yield server
+        server.shutdown()
+
+
+@pytest.fixture
+async def store(embedded_redis: Any) -> AsyncIterator[Store]:
+    """A Store on real Redis, isolated by a unique key prefix and cleaned afterwards."""
+    url = os.environ.get("REDIS_URL")
+    client = (
+        aioredis.Redis.from_url(url)
+        if url
+        else aioredis.Redis(unix_socket_path=embedded_redis.socket_file)
+    )
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
+    st = Store(client, prefix=prefix)
+    yield st
+    keys = [k async for k in client.scan_iter(match=prefix + "*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+def sentry() -> Iterator[respx.MockRouter]:
+    """respx router for Sentry; every request made is validated against the official schema."""
+    with respx.mock(base_url=SENTRY_API, assert_all_called=False, assert_all_mocked=True) as router:
+        yield router
+    for call in router.calls:
+        sentry_schema.validate(call.request)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """The local fake Slack Web API."""
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.stop()
+
+
+def make_settings(slack: FakeSlack | None = None, **extra: Any) -> Settings:
+    env: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+        "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
+        "SENTRY_ORG": ORG,
+        "SENTRY_URL": SENTRY_BASE,
+        "SLACK_API_URL": slack.api_url if slack else "http://127.0.0.1:9/api/",
+        "DEXTER_DATA_DIR": tempfile.gettempdir(),
+    }
+    env.update(extra)
+    return load_settings(_env_file=None, **env)
+
+
+@pytest.fixture
+def settings(slack: FakeSlack) -> Settings:
+    return make_settings(slack)
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.fixture
+async def deps(settings: Settings, store: Store) -> AsyncIterator[Deps]:
+    """Services wired to the test Redis and the respx Sentry (retries without waiting)."""
+    d = await build_deps(settings, store=store, sleep=_no_sleep)
+    yield d
+    await d.sentry.aclose()
+
+
+@pytest.fixture
+async def bot(
+    settings: Settings, deps: Deps, slack: FakeSlack, sentry: respx.MockRouter
+) -> AsyncIterator[SlackDriver]:
+    """The real app served over HTTP on loopback, driven with signed Slack requests."""
+    app = create_app(settings, deps)
+    runner = web.AppRunner(http_app(app, deps), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    session = aiohttp.ClientSession()
+    driver = SlackDriver(f"http://127.0.0.1:{port}", SLACK_SIGNING_SECRET, slack, session)
+    yield driver
+    await session.close()
+    await runner.cleanup()

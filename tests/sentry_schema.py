@@ -1,0 +1,127 @@
+"""Validate every request a test sends to (mocked) Sentry against Sentry's official schema."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CURRENT = "sentry-openapi.json"
+LEGACY = "sentry-openapi-with-legacy-alert-rules.json"
+TEST_HOSTS = ["https://sentry.io", "https://de.sentry.io", "https://sentry.acme.internal"]
+
+
+def _shared_dir() -> Path:
+    # The checkout sits beside shared/ (../shared); CI clones elsewhere with a copy beside it.
+    for candidate in (SHARED, Path.cwd().parent / "shared", Path.cwd() / "shared"):
+        if (candidate / CURRENT).exists():
+            return candidate
+    raise FileNotFoundError("../shared/sentry-openapi.json not found beside the checkout")
+
+
+def _relax_issue_updates(spec: dict[str, Any]) -> None:
+    """The schema marks every issue PUT body field required; Sentry takes partial updates."""
+    for path, item in spec["paths"].items():
+        if "/issues/" not in path or "put" not in item:
+            continue
+        body = item["put"].get("requestBody", {})
+        for media in body.get("content", {}).values():
+            _drop_required(media.get("schema", {}))
+
+
+def _drop_required(node: Any) -> None:
+    if isinstance(node, dict):
+        node.pop("required", None)
+        for value in node.values():
+            _drop_required(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_required(value)
+
+
+@functools.cache
+def load(name: str = CURRENT) -> OpenAPI:
+    """The schema as an openapi-core object, servers pointed at the hosts tests use."""
+    spec = json.loads((_shared_dir() / name).read_text())
+    spec = copy.deepcopy(spec)
+    spec["servers"] = [{"url": host} for host in TEST_HOSTS]
+    _relax_issue_updates(spec)
+    return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
+
+
+@dataclass
+class _Request:
+    """openapi-core's request protocol over an httpx.Request."""
+
+    request: httpx.Request
+
+    def __post_init__(self) -> None:
+        # openapi-core writes the matched path variables back into `parameters.path`.
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(list(self.request.url.params.multi_items())),
+            header=Headers(list(self.request.headers.items())),
+            cookie=ImmutableMultiDict(),
+        )
+
+    @property
+    def host_url(self) -> str:
+        url = self.request.url
+        return f"{url.scheme}://{url.netloc.decode()}"
+
+    @property
+    def path(self) -> str:
+        return urlsplit(str(self.request.url)).path
+
+    @property
+    def method(self) -> str:
+        return self.request.method.lower()
+
+    @property
+    def content_type(self) -> str:
+        return self.request.headers.get("content-type", "application/json").split(";")[0]
+
+    @property
+    def body(self) -> bytes | None:
+        return self.request.content or None
+
+
+def validate(request: httpx.Request) -> None:
+    """Raise AssertionError unless the request is valid for Sentry's current schema, or,
+    for endpoints the current schema no longer lists (legacy alert rules), the legacy one."""
+    problems: list[str] = []
+    for name in (CURRENT, LEGACY):
+        try:
+            result = load(name).unmarshal_request(_Request(request))
+        except (PathNotFound, OperationNotFound) as exc:
+            problems.append(f"{name}: {_explain(exc)}")
+            continue
+        if not result.errors:
+            return
+        problems.append(f"{name}: {_explain(result.errors[0])}")
+        if not isinstance(result.errors[0], PathNotFound | OperationNotFound):
+            break
+    body = request.content.decode(errors="replace")[:500]
+    raise AssertionError(
+        f"{request.method} {request.url} is not valid for Sentry's API:\n  "
+        + "\n  ".join(problems)
+        + (f"\n  body: {body}" if body else "")
+    )
+
+
+def _explain(exc: Exception) -> str:
+    parts = [f"{type(exc).__name__}: {exc}"]
+    cause = exc.__cause__ or exc.__context__
+    for sub in getattr(exc, "schema_errors", None) or getattr(cause, "schema_errors", None) or []:
+        parts.append(str(getattr(sub, "message", sub))[:300])
+    return "; ".join(parts)
