@@ -23,8 +23,9 @@ TEST_HOSTS = ["https://sentry.io", "https://de.sentry.io", "https://sentry.acme.
 
 
 def _shared_dir() -> Path:
-    # The checkout sits beside shared/ (../shared); CI clones elsewhere with a copy beside it.
-    for candidate in (SHARED, Path.cwd().parent / "shared", Path.cwd() / "shared"):
+    # The checkout sits beside shared/ (../shared); look in every ancestor to be sure.
+    here = Path(__file__).resolve()
+    for candidate in [SHARED, *(p / "shared" for p in here.parents)]:
         if (candidate / CURRENT).exists():
             return candidate
     raise FileNotFoundError("../shared/sentry-openapi.json not found beside the checkout")
