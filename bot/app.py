@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.errors import StateUnavailable
 from bot.logs import new_correlation_id
 from bot.settings import Settings
+from bot.slack_directory import SlackDirectory
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,11 @@ def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None 
     """The AsyncApp with every handler registered (HTTP or Socket Mode alike)."""
     from handlers import register_all
 
+    client = client or slack_client(settings)
+    deps.directory = SlackDirectory(client, deps.store, settings)
+    deps.identity.email_lookup = deps.directory.verified_email
     app = AsyncApp(
-        client=client or slack_client(settings),
+        client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=False,
         request_verification_enabled=True,

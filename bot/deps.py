@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.identity import EmailLookup, IdentityService
 from bot.logs import register_secret
+from bot.permissions import Policy
 from bot.render import Renderer
 from bot.sentry.client import SentryClient
 from bot.sentry.issues import IssueService
+from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
 from bot.settings import Settings
+from bot.slack_directory import SlackDirectory
 from bot.store import Store
 
 
@@ -23,8 +27,19 @@ class Deps:
     sentry: SentryClient
     projects: ProjectService
     issues: IssueService
+    members: MemberService
+    identity: IdentityService
+    policy: Policy
     renderer: Renderer = field(default_factory=Renderer)
+    directory: SlackDirectory | None = None  # set by create_app (needs the Slack client)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def slack_users(self) -> SlackDirectory:
+        """The Slack user directory (emails, admin flags, time zones)."""
+        if self.directory is None:
+            raise RuntimeError("the Slack directory is wired by create_app")
+        return self.directory
 
     async def aclose(self) -> None:
         """Release connections (Sentry pool, Redis)."""
@@ -41,8 +56,16 @@ def build_sentry(settings: Settings, **kwargs: Any) -> SentryClient:
     )
 
 
+async def _no_email(team_id: str, user_id: str) -> str | None:
+    return None
+
+
 async def build_deps(
-    settings: Settings, *, store: Store | None = None, **client_kwargs: Any
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    email_lookup: EmailLookup = _no_email,
+    **client_kwargs: Any,
 ) -> Deps:
     """Connect to Redis (or start the embedded one) and build the services."""
     for secret in (
@@ -56,4 +79,16 @@ async def build_deps(
     sentry = build_sentry(settings, **client_kwargs)
     projects = ProjectService(sentry, store)
     issues = IssueService(sentry, projects, store)
-    return Deps(settings=settings, store=store, sentry=sentry, projects=projects, issues=issues)
+    members = MemberService(sentry, store)
+    identity = IdentityService(store, members, email_lookup)
+    policy = Policy(settings.permission_mode, members, projects)
+    return Deps(
+        settings=settings,
+        store=store,
+        sentry=sentry,
+        projects=projects,
+        issues=issues,
+        members=members,
+        identity=identity,
+        policy=policy,
+    )

@@ -27,3 +27,18 @@ NOT_IN_CHANNEL = (
 )
 NO_ISSUES = "No issues match `{query}`."
 WORKING = "Working on it…"
+
+# Identity and permissions
+LINK_NO_EMAIL = "Slack has no email address on your profile that Dexter can read."
+LINK_NO_MEMBER = "No member of the Sentry organization `{org}` has the email {email}."
+LINKED = "Linked you to Sentry member {name} ({email})."
+NOT_LINKED = (
+    "You need a linked Sentry account to change things: {why} "
+    "Run `/dexter link`, or ask a workspace admin to run `/dexter link @you <sentry-email>`."
+)
+DENY_NOT_MEMBER = "Your linked Sentry account ({email}) is no longer a member of the organization."
+DENY_ROLE = "Your Sentry role is {role}; only owners, managers and admins may do that."
+DENY_TEAM = (
+    "Your Sentry role is {role} and you are not in a team that owns `{project}` "
+    "(owned by {teams}). Ask someone in those teams or an org admin."
+)

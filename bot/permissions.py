@@ -1,0 +1,66 @@
+"""Who may change what. The one place the policy lives (`DEXTER_PERMISSION_MODE`).
+
+- `open`: any linked Slack user may change anything.
+- `org-member`: any linked user who is a current member of the organisation.
+- `team` (default): owners, managers and admins may change anything; other members may
+  change what belongs to a project one of their teams owns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import messages
+from bot.errors import PermissionDenied
+from bot.identity import Identity
+from bot.sentry.members import MemberService
+from bot.sentry.projects import ProjectService
+
+ORG_WIDE_ROLES = frozenset({"owner", "manager", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+
+class Policy:
+    """Decides whether a linked identity may change a project's issues, alerts or releases."""
+
+    def __init__(self, mode: str, members: MemberService, projects: ProjectService) -> None:
+        self.mode = mode
+        self.members = members
+        self.projects = projects
+
+    async def decide(self, ident: Identity, project_slug: str | None) -> Decision:
+        """Allow or refuse, with the reason in words a user understands."""
+        if self.mode == "open":
+            return Decision(True, "anyone linked may make changes")
+        member = await self.members.by_id(ident.member_id)
+        if member is None:
+            return Decision(False, messages.DENY_NOT_MEMBER.format(email=ident.email))
+        if self.mode == "org-member":
+            return Decision(True, "organization members may make changes")
+        if member.role in ORG_WIDE_ROLES:
+            return Decision(True, f"your Sentry role is {member.role}")
+        if project_slug is None:
+            return Decision(False, messages.DENY_ROLE.format(role=member.role))
+        project = await self.projects.by_slug(project_slug)
+        owning = {t.slug for t in project.teams}
+        mine = set(await self.members.teams_of(member.id))
+        shared = sorted(owning & mine)
+        if shared:
+            return Decision(True, f"you are in #{shared[0]}, which owns {project_slug}")
+        teams = ", ".join(f"#{t}" for t in sorted(owning)) or "no team"
+        return Decision(
+            False,
+            messages.DENY_TEAM.format(role=member.role, project=project_slug, teams=teams),
+        )
+
+    async def require(self, ident: Identity, project_slug: str | None) -> Decision:
+        """Decide, raising PermissionDenied on a refusal."""
+        decision = await self.decide(ident, project_slug)
+        if not decision.allowed:
+            raise PermissionDenied(decision.reason)
+        return decision
