@@ -10,6 +10,13 @@ class Action(StrEnum):
 
     ISSUES_NEXT_PAGE = "issues_next_page"
     OPEN_IN_SENTRY = "open_in_sentry"
+    # Issue card / row actions. Values: see bot/issue_actions.py.
+    ISSUE_RESOLVE = "issue_resolve"
+    ISSUE_UNRESOLVE = "issue_unresolve"
+    ISSUE_IGNORE = "issue_ignore"
+    ISSUE_ASSIGN = "issue_assign"
+    ISSUE_ASSIGN_ME = "issue_assign_me"
+    ISSUE_REFRESH = "issue_refresh"
 
 
 class Callback(StrEnum):
