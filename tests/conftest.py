@@ -19,7 +19,7 @@ from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.server import http_app
 from bot.settings import Settings, load_settings
-from bot.store import Store, start_embedded
+from bot.store import Store, start_embedded, stop_embedded
 from tests import sentry_schema
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -42,7 +42,7 @@ def embedded_redis() -> Iterator[Any]:
     with tempfile.TemporaryDirectory() as tmp:
         server = start_embedded(Path(tmp))
         yield server
-        server.shutdown()
+        stop_embedded(server)
 
 
 @pytest.fixture

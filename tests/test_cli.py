@@ -1,0 +1,169 @@
+"""`dexter run | check | manifest` as an operator uses them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import respx
+from httpx import Response
+
+from bot.checks import run_checks
+from tests.conftest import SECRETS, SENTRY_TOKEN, make_settings
+from tests.fake_slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dexter(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "SENTRY_", "REDIS_", "DEXTER_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd="/tmp",
+        env={**clean, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_run_without_tokens_explains_what_to_set() -> None:
+    proc = dexter("run")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    for var in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SENTRY_AUTH_TOKEN", "SENTRY_ORG"):
+        assert f"{var} is not set" in proc.stderr
+
+
+def test_run_with_malformed_setting_names_it() -> None:
+    proc = dexter(
+        "run",
+        env={
+            "SLACK_BOT_TOKEN": "xoxp-not-a-bot",
+            "SLACK_SIGNING_SECRET": "s",
+            "SENTRY_AUTH_TOKEN": "t",
+            "SENTRY_ORG": "acme",
+            "PORT": "http",
+        },
+    )
+    assert proc.returncode == 2
+    assert "SLACK_BOT_TOKEN is malformed" in proc.stderr and "xoxb-" in proc.stderr
+    assert "PORT is malformed" in proc.stderr
+    assert "xoxp-not-a-bot" not in proc.stderr
+
+
+def test_check_against_unreachable_services_fails_clearly() -> None:
+    env = {
+        "SLACK_BOT_TOKEN": SECRETS[0],
+        "SLACK_SIGNING_SECRET": SECRETS[1],
+        "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
+        "SENTRY_ORG": "acme",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "SENTRY_URL": "http://127.0.0.1:9",
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+    }
+    proc = dexter("check", env=env)
+    assert proc.returncode == 1
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("PROBLEM") for line in lines)
+    assert "Slack is unreachable" in proc.stdout and "Sentry is unreachable" in proc.stdout
+    assert "Redis is unreachable" in proc.stdout
+    for secret in SECRETS:
+        assert secret not in proc.stdout + proc.stderr
+
+
+async def test_check_passes_against_working_services(slack: FakeSlack) -> None:
+    settings = make_settings(slack, REDIS_URL=os.environ.get("REDIS_URL", ""))
+    with respx.mock(base_url="https://sentry.io/api/0/") as router:
+        router.get("organizations/acme/").mock(return_value=Response(200, json={"name": "Acme"}))
+        results = await run_checks(settings)
+    assert [r.ok for r in results] == [True, True, True], results
+    assert "connected as @dexter in Acme" in results[0].detail
+
+
+async def test_check_reports_refused_token(slack: FakeSlack) -> None:
+    slack.on("auth.test", {"ok": False, "error": "invalid_auth"})
+    settings = make_settings(slack, REDIS_URL=os.environ.get("REDIS_URL", ""))
+    with respx.mock(base_url="https://sentry.io/api/0/") as router:
+        router.get("organizations/acme/").mock(return_value=Response(401, json={"detail": "x"}))
+        slack_r, sentry_r, _ = await run_checks(settings)
+    assert not slack_r.ok and "invalid_auth" in slack_r.detail
+    assert not sentry_r.ok and "refused SENTRY_AUTH_TOKEN" in sentry_r.detail
+
+
+def test_manifest_http_and_socket() -> None:
+    http = json.loads(dexter("manifest", "--url", "https://bot.acme.com").stdout)
+    url = "https://bot.acme.com/slack/events"
+    assert http["features"]["slash_commands"][0]["command"] == "/dexter"
+    assert http["features"]["slash_commands"][0]["url"] == url
+    assert http["settings"]["interactivity"]["message_menu_options_url"] == url
+    assert http["settings"]["event_subscriptions"]["request_url"] == url
+    assert not http["settings"]["socket_mode_enabled"]
+    assert "link_shared" in http["settings"]["event_subscriptions"]["bot_events"]
+    assert {"commands", "chat:write", "links:write", "users:read.email"} <= set(
+        http["oauth_config"]["scopes"]["bot"]
+    )
+    sock = json.loads(dexter("manifest", "--socket").stdout)
+    assert (
+        sock["settings"]["socket_mode_enabled"]
+        and "url" not in sock["features"]["slash_commands"][0]
+    )
+
+
+def test_run_serves_healthz_in_http_mode(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "SENTRY_", "DEXTER_"))
+        },
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": SECRETS[0],
+        "SLACK_SIGNING_SECRET": SECRETS[1],
+        "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
+        "SENTRY_ORG": "acme",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "DEXTER_DATA_DIR": str(tmp_path),
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd="/tmp",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    assert r.status == 200 and json.loads(r.read()) == {"ok": True}
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "bot did not start in 30 s"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+    assert "listening on http://127.0.0.1" in out
+    for secret in SECRETS:
+        assert secret not in out

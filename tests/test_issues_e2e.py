@@ -1,0 +1,270 @@
+"""End to end: signed Slack requests → the real app → respx Sentry → fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import respx
+from httpx import Response
+
+from bot import messages
+from tests import factories as f
+from tests.fake_slack import FakeSlack
+from tests.harness import SlackDriver
+
+ISSUES = "organizations/acme/issues/"
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+async def test_issues_lists_rows_with_sparkline_and_paging(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    assigned = {"type": "user", "id": "7", "name": "Alice Doe", "email": "alice@acme.com"}
+    route = sentry.get(ISSUES).mock(
+        return_value=Response(
+            200,
+            json=[f.issue(1, assigned=assigned), f.issue(2, title="KeyError: 'user'")],
+            headers=f.link_header(ISSUES, "0:10:0"),
+        )
+    )
+    reply = await bot.command("issues level:error sort:freq")
+    assert reply.status == 200
+    [resp] = await slack.wait_for("response")
+    assert resp["response_type"] == "ephemeral"
+    text = all_text(resp["blocks"])
+    assert "<https://acme.sentry.io/issues/1/|BACKEND-1>" in text
+    assert "Alice Doe" in text and "unassigned" in text
+    assert "1.5k events" in text and "42 users" in text and "5m ago" in text
+    assert "`backend` · error" in text
+    assert "▁" in text and "█" in text  # the 24h sparkline
+    params = route.calls.last.request.url.params
+    assert params["query"] == "level:error" and params["sort"] == "freq"
+    assert params["groupStatsPeriod"] == "24h" and params["limit"] == "10"
+
+    pager = resp["blocks"][-1]["elements"][0]
+    assert pager["action_id"] == "issues_next_page"
+    route.mock(return_value=Response(200, json=[f.issue(11)], headers=f.link_header(ISSUES, None)))
+    await bot.action("issues_next_page", value=pager["value"], ephemeral=True)
+    [_, page2] = await slack.wait_for("response", 2)
+    assert page2["replace_original"] is True
+    assert "BACKEND-B" in all_text(page2["blocks"]) and "page 2" in all_text(page2["blocks"])
+    assert route.calls.last.request.url.params["cursor"] == "0:10:0"
+    assert route.calls.last.request.url.params["query"] == "level:error"
+    assert "issues_next_page" not in all_text(page2["blocks"])
+
+
+async def test_issues_default_query_public_and_project_env(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get("organizations/acme/projects/").mock(
+        return_value=Response(200, json=[f.project(2, "backend"), f.project(3, "web")])
+    )
+    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[f.issue(1)]))
+    await bot.command("issues project:web env:production public")
+    [resp] = await slack.wait_for("response")
+    assert resp["response_type"] == "in_channel"
+    params = route.calls.last.request.url.params
+    assert params["query"] == "is:unresolved" and params["sort"] == "date"
+    assert params.get_list("project") == ["3"] and params.get_list("environment") == ["production"]
+
+
+async def test_issues_unknown_project_suggests(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get("organizations/acme/projects/").mock(
+        return_value=Response(200, json=[f.project(2, "backend")])
+    )
+    await bot.command("issues project:backnd")
+    [resp] = await slack.wait_for("response")
+    assert "no project `backnd`" in resp["text"] and "`backend`" in resp["text"]
+
+
+async def test_invalid_search_shows_sentry_detail_and_hint(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get(ISSUES).mock(
+        return_value=Response(400, json={"detail": "Error parsing search query: level:"})
+    )
+    await bot.command("issues level:")
+    [resp] = await slack.wait_for("response")
+    assert "Error parsing search query: level:" in resp["text"]
+    assert messages.SEARCH_HINT in resp["text"]
+    assert resp["response_type"] == "ephemeral"
+
+
+async def test_empty_result_says_so(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get(ISSUES).mock(return_value=Response(200, json=[]))
+    await bot.command("issues is:unresolved level:fatal")
+    [resp] = await slack.wait_for("response")
+    assert "No issues match `is:unresolved level:fatal`" in all_text(resp["blocks"])
+
+
+async def test_ack_comes_before_a_slow_sentry(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    async def slow(request: Any) -> Response:
+        await asyncio.sleep(1.0)
+        return Response(200, json=[f.issue(1)])
+
+    sentry.get(ISSUES).mock(side_effect=slow)
+    reply = await bot.command("issues")
+    assert reply.status == 200
+    assert reply.elapsed < 0.5, f"ack took {reply.elapsed:.2f}s"
+    assert slack.responses == []  # the answer is still on its way
+    await slack.wait_for("response", timeout=5)
+
+
+async def test_sentry_down_answers_clearly(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get(ISSUES).mock(return_value=Response(503))
+    await bot.command("issues")
+    [resp] = await slack.wait_for("response")
+    assert resp["text"].startswith("Sentry is not answering, try again")
+    assert "ref `" in resp["text"]
+
+
+async def test_issue_card_by_short_id(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    short = sentry.get("organizations/acme/shortids/BACKEND-1A/").mock(
+        return_value=Response(
+            200,
+            json={
+                "organizationSlug": "acme",
+                "projectSlug": "backend",
+                "groupId": "26",
+                "group": f.issue(26),
+            },
+        )
+    )
+    sentry.get("organizations/acme/issues/26/").mock(return_value=Response(200, json=f.issue(26)))
+    sentry.get("organizations/acme/issues/26/events/latest/").mock(
+        return_value=Response(200, json=f.event(26))
+    )
+    reply = await bot.command("issue backend-1a", channel="C9")
+    assert reply.status == 200
+    [post] = await slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == "C9"
+    blocks = post.args["blocks"]
+    text = all_text(blocks)
+    assert blocks[0]["type"] == "header" and "ZeroDivisionError" in blocks[0]["text"]["text"]
+    for expected in (
+        "*Level*\\nerror",
+        "*Status*\\nunresolved",
+        "*Assignee*\\nunassigned",
+        "`backend`",
+        "*First release*\\n1.4.0",
+        "*Last release*\\n1.5.2",
+        "*Events*\\n1.5k",
+        "*Users*\\n42",
+        "compute_total in app/billing.py:88",
+        "environment: `production`",
+        "release: `backend@1.5.2`",
+        "browser: `Chrome 131`",
+        "os: `Linux`",
+        "Open in Sentry",
+        "app.billing in compute_total",
+    ):
+        assert expected in text, expected
+    # a second look-up of the same short id is served from the cache
+    await bot.command("issue BACKEND-1A")
+    await slack.wait_for("chat.postMessage", 2)
+    assert short.call_count == 1
+
+
+async def test_issue_card_from_urls(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    for iid in (5, 6):
+        sentry.get(f"organizations/acme/issues/{iid}/").mock(
+            return_value=Response(200, json=f.issue(iid))
+        )
+        sentry.get(f"organizations/acme/issues/{iid}/events/latest/").mock(
+            return_value=Response(404, json={"detail": "no events"})
+        )
+    await bot.command("issue <https://acme.sentry.io/issues/5/?project=2>")
+    await bot.command("issue https://sentry.io/organizations/acme/issues/6/")
+    posts = await slack.wait_for("chat.postMessage", 2)
+    assert {p.args["text"].split(":")[0] for p in posts} == {"BACKEND-5", "BACKEND-6"}
+
+
+async def test_issue_from_another_org_is_refused(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    await bot.command("issue https://other.sentry.io/issues/5/")
+    [resp] = await slack.wait_for("response")
+    assert "`other` organization" in resp["text"]
+    assert len(sentry.calls) == 0
+
+
+async def test_unknown_issue_is_not_found(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get("organizations/acme/issues/999/").mock(
+        return_value=Response(404, json={"detail": "The requested resource does not exist"})
+    )
+    sentry.get("organizations/acme/issues/999/events/latest/").mock(
+        return_value=Response(404, json={"detail": "The requested resource does not exist"})
+    )
+    await bot.command("issue 999")
+    [resp] = await slack.wait_for("response")
+    assert resp["text"] == messages.SENTRY_NOT_FOUND.format(detail="No issue `999` found.")
+
+
+async def test_bad_ref_shows_usage(bot: SlackDriver, slack: FakeSlack) -> None:
+    await bot.command("issue ???")
+    [resp] = await slack.wait_for("response")
+    assert "is not an issue reference" in resp["text"]
+    assert "Usage: `/dexter issue <id | SHORT-ID | issue URL>`" in resp["text"]
+
+
+async def test_card_falls_back_when_bot_not_in_channel(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    slack.on("chat.postMessage", {"ok": False, "error": "not_in_channel"})
+    sentry.get("organizations/acme/issues/5/").mock(return_value=Response(200, json=f.issue(5)))
+    sentry.get("organizations/acme/issues/5/events/latest/").mock(
+        return_value=Response(200, json=f.event(5))
+    )
+    await bot.command("issue 5")
+    [resp] = await slack.wait_for("response")
+    assert messages.NOT_IN_CHANNEL in all_text(resp["blocks"])
+    assert resp["response_type"] == "ephemeral"
+
+
+async def test_help_lists_every_command_from_the_table(bot: SlackDriver, slack: FakeSlack) -> None:
+    from handlers import commands, issues
+
+    await bot.command("help")
+    [resp] = await slack.wait_for("response")
+    text = all_text(resp["blocks"])
+    for cmd in [*commands.COMMANDS, *issues.COMMANDS]:
+        assert cmd.example in text
+
+
+async def test_unknown_command_suggests(bot: SlackDriver, slack: FakeSlack) -> None:
+    await bot.command("isues level:error")
+    [resp] = await slack.wait_for("response")
+    text = all_text(resp["blocks"])
+    assert "I don't know `isues`." in text and "Did you mean `/dexter issues`?" in text
+    assert "Dexter commands" in text
+
+
+async def test_bad_signature_is_rejected(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    body = "command=%2Fdexter&text=issues&user_id=U1&channel_id=C1&team_id=T1"
+    headers = bot.signed_headers(body)
+    headers["X-Slack-Signature"] = "v0=" + "0" * 64
+    reply = await bot.post(body, headers=headers)
+    assert reply.status == 401
+    await asyncio.sleep(0.1)
+    assert slack.responses == [] and len(sentry.calls) == 0

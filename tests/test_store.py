@@ -1,0 +1,70 @@
+"""The state store against a real Redis server (REDIS_URL, or the embedded one)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StateUnavailable
+from bot.store import Store
+
+
+async def test_json_roundtrip_and_ttl(store: Store) -> None:
+    key = store.key("t", "a")
+    await store.set_json(key, {"x": [1, "ü"]}, ttl=0.2)
+    assert await store.get_json(key) == {"x": [1, "ü"]}
+    await asyncio.sleep(0.3)
+    assert await store.get_json(key) is None
+
+
+async def test_cached_loads_once(store: Store) -> None:
+    calls = 0
+
+    async def load() -> list[str]:
+        nonlocal calls
+        calls += 1
+        return ["a", "b"]
+
+    key = store.key("cache", "x")
+    assert await store.cached(key, 60, load) == ["a", "b"]
+    assert await store.cached(key, 60, load) == ["a", "b"]
+    assert calls == 1 and store.cache_hits == 1 and store.cache_misses == 1
+
+
+async def test_first_time_is_exactly_once_under_concurrency(store: Store) -> None:
+    key = store.key("dedupe", "evt1")
+    results = await asyncio.gather(*(store.first_time(key, ttl=5) for _ in range(20)))
+    assert results.count(True) == 1
+
+
+async def test_lock_excludes(store: Store) -> None:
+    async with store.lock("job", ttl=5) as first, store.lock("job", ttl=5) as second:
+        assert first and not second
+    async with store.lock("job", ttl=5) as again:
+        assert again
+
+
+async def test_unreachable_redis_is_state_unavailable() -> None:
+    st = await Store.connect("redis://127.0.0.1:1/0", Path("/tmp"))
+    with pytest.raises(StateUnavailable):
+        await st.get_json("k")
+
+    async def load() -> int:
+        return 7
+
+    assert await st.cached("k", 10, load) == 7  # reads still work without the cache
+    await st.redis.aclose()
+
+
+async def test_embedded_server_persists_across_restart(tmp_path: Path) -> None:
+    st = await Store.connect(None, tmp_path)
+    await st.set_json("dexter:persist", {"v": 1})
+    await st.close()
+    st2 = await Store.connect(None, tmp_path)
+    try:
+        assert await st2.get_json("dexter:persist") == {"v": 1}
+    finally:
+        await st2.close()
+    assert (tmp_path / "dexter.rdb").exists()
