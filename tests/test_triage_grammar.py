@@ -72,7 +72,9 @@ def test_duration_roundtrip(n: int, unit: str) -> None:
     assert int(amount) * factor == minutes
 
 
-@pytest.mark.parametrize(("text", "n"), [("10", 10), ("1,000", 1000), ("5k", 5000), ("2m", 2_000_000)])
+@pytest.mark.parametrize(
+    ("text", "n"), [("10", 10), ("1,000", 1000), ("5k", 5000), ("2m", 2_000_000)]
+)
 def test_counts(text: str, n: int) -> None:
     assert parse_count(text) == n
 
@@ -107,13 +109,13 @@ def test_ignore_grammar_rejects(words: str) -> None:
 
 
 def test_ignore_window_is_capped_at_a_week() -> None:
-    assert parse_ignore("until 3 events in 1w".split()).window == MAX_WINDOW
+    assert parse_ignore(["until", "3", "events", "in", "1w"]).window == MAX_WINDOW
     with pytest.raises(UserError, match="one week"):
-        parse_ignore("until 3 events in 8d".split())
+        parse_ignore(["until", "3", "events", "in", "8d"])
 
 
 def test_split_ignore_leaves_the_search() -> None:
-    change, rest = split_ignore("for 1w level:warning project:backend".split())
+    change, rest = split_ignore(["for", "1w", "level:warning", "project:backend"])
     assert change == Ignore(until="duration", minutes=10080)
     assert rest == ["level:warning", "project:backend"]
     change, rest = split_ignore(["is:unresolved"])
@@ -141,8 +143,8 @@ def test_resolve_grammar(words: str, expected: Resolve) -> None:
 
 def test_resolve_grammar_rejects_leftovers() -> None:
     with pytest.raises(UserError, match="don't understand"):
-        parse_resolve("in 1.0 2.0".split())
-    change, rest = split_resolve("next is:unresolved".split())
+        parse_resolve(["in", "1.0", "2.0"])
+    change, rest = split_resolve(["next", "is:unresolved"])
     assert change == Resolve(when="next") and rest == ["is:unresolved"]
 
 
