@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from bot import messages
 from bot.cards import Activity, CardStore
-from bot.errors import PermissionDenied, SentryError, StateUnavailable, UserError
+from bot.errors import NotLinked, PermissionDenied, SentryError, StateUnavailable, UserError
 from bot.identity import Identity, IdentityService
 from bot.permissions import Policy
 from bot.sentry.issues import RELEASE_TTL, IssueService
@@ -63,7 +63,11 @@ class TriageService:
 
     async def apply(self, actor: Actor, issue_id: str, change: AnyChange) -> Outcome:
         """Check the link and the policy, PUT the change, log it and record it for the card."""
-        ident = await self.identity.require(actor.team_id, actor.slack_user_id)
+        try:
+            ident = await self.identity.require(actor.team_id, actor.slack_user_id)
+        except NotLinked:
+            self.log_change(actor, None, [issue_id], change.kind, "refused: not linked")
+            raise
         issue = await self.issues.get(issue_id)
         try:
             await self.policy.require(ident, issue.project.slug)
