@@ -16,8 +16,9 @@ from bot import messages
 from bot.errors import PermissionDenied, SentryError, UserError
 from bot.sentry.issues import BULK_BATCH, BULK_CAP, IssueQuery
 from bot.store import Store
-from bot.triage import Change, Resolve, describe, to_body
+from bot.triage import Change, Resolve, to_body
 from bot.triage_service import Actor, TriageService
+from bot.triage_words import describe
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from bot.permissions import Policy
 from bot.sentry.issues import RELEASE_TTL, IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.models import Issue, ProjectRef
-from bot.triage import Assign, AssigneeSpec, Ignore, Resolve, Unresolve, describe, to_body
+from bot.triage import Assign, AssigneeSpec, Ignore, Resolve, Unresolve, to_body
+from bot.triage_words import describe
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from bot.triage import (
     Assign,
     Unresolve,
     parse_assignee,
-    preview_verb,
     split_ignore,
     split_resolve,
 )
 from bot.triage_service import Actor, AnyChange
+from bot.triage_words import preview_verb
 from handlers import cards
 from handlers.context import CommandContext
 from handlers.errors import report

@@ -22,7 +22,7 @@ from bot.issue_actions import card_actions
 from bot.refs import IssueRef
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
-from bot.triage import status_note
+from bot.triage_words import status_note
 from handlers.issues import card_blocks
 
 log = logging.getLogger(__name__)

@@ -17,21 +17,18 @@ from bot.triage import (
     Ignore,
     Resolve,
     Unresolve,
-    describe,
-    humanize_minutes,
     ignore_choice,
     parse_assignee,
     parse_count,
     parse_duration,
     parse_ignore,
     parse_resolve,
-    preview_verb,
     resolve_choice,
     split_ignore,
     split_resolve,
-    status_note,
     to_body,
 )
+from bot.triage_words import describe, humanize_minutes, preview_verb, status_note
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot import messages
+from bot.deps import Deps
 from bot.triage import ASSIGN_USAGE, IGNORE_USAGE, RESOLVE_USAGE
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -247,3 +248,29 @@ async def test_every_change_is_logged_with_who_what_and_result(
         "2",
         "refused:",
     )
+
+
+@pytest.mark.parametrize(
+    ("mode", "allowed"), [("team", False), ("org-member", True), ("open", True)]
+)
+async def test_permission_modes(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, deps: Deps, mode: str, allowed: bool
+) -> None:
+    deps.policy.mode = mode
+    await bot.command("resolve 1", user="U2")  # bob's teams do not own `backend`
+    reply = await last_reply(slack)
+    assert bool(org.puts) is allowed
+    assert reply["text"].startswith("Resolved" if allowed else "Your Sentry role is member")
+
+
+async def test_a_link_to_someone_who_left_the_org_is_refused(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, deps: Deps
+) -> None:
+    from bot.sentry.models import Member
+
+    gone = Member(id="77", email="gone@acme.io", name="Gone", user={"id": "7700"})
+    await deps.identity.save("T1", "U1", gone, method="admin", by="U3")
+    await bot.command("resolve 1")
+    reply = await last_reply(slack)
+    assert reply["text"] == messages.DENY_NOT_MEMBER.format(email="gone@acme.io")
+    assert org.puts == []
