@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.cards import CardStore
 from bot.identity import EmailLookup, IdentityService
 from bot.logs import register_secret
 from bot.permissions import Policy
@@ -16,6 +17,7 @@ from bot.sentry.projects import ProjectService
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.store import Store
+from bot.triage_service import TriageService
 
 
 @dataclass
@@ -33,6 +35,14 @@ class Deps:
     renderer: Renderer = field(default_factory=Renderer)
     directory: SlackDirectory | None = None  # set by create_app (needs the Slack client)
     extras: dict[str, Any] = field(default_factory=dict)
+    triage_service: TriageService | None = None  # set by build_deps
+
+    @property
+    def triage(self) -> TriageService:
+        """Issue changes from Slack: identity, policy, Sentry update, activity."""
+        if self.triage_service is None:
+            raise RuntimeError("the triage service is wired by build_deps")
+        return self.triage_service
 
     @property
     def slack_users(self) -> SlackDirectory:
@@ -82,6 +92,9 @@ async def build_deps(
     members = MemberService(sentry, store)
     identity = IdentityService(store, members, email_lookup)
     policy = Policy(settings.permission_mode, members, projects)
+    triage = TriageService(
+        issues=issues, identity=identity, policy=policy, members=members, cards=CardStore(store)
+    )
     return Deps(
         settings=settings,
         store=store,
@@ -91,4 +104,5 @@ async def build_deps(
         members=members,
         identity=identity,
         policy=policy,
+        triage_service=triage,
     )

@@ -49,6 +49,9 @@ class IdentityService:
     def _key(self, team_id: str, slack_user_id: str) -> str:
         return self.store.key("identity", team_id or "-", slack_user_id)
 
+    def _optout_key(self, team_id: str, slack_user_id: str) -> str:
+        return self.store.key("identity-optout", team_id or "-", slack_user_id)
+
     async def get(self, team_id: str, slack_user_id: str) -> Identity | None:
         """The stored link, if any."""
         raw = await self.store.get_json(self._key(team_id, slack_user_id))
@@ -69,14 +72,20 @@ class IdentityService:
             linked_at=datetime.now(UTC),
         )
         await self.store.set_json(self._key(team_id, slack_user_id), ident.model_dump(mode="json"))
+        await self.store.delete(self._optout_key(team_id, slack_user_id))
         log.info("linked slack user %s to sentry member %s (%s)", slack_user_id, member.id, method)
         return ident
 
     async def unlink(self, team_id: str, slack_user_id: str) -> bool:
-        """Remove a link; True when there was one."""
+        """Remove a link and stop automatic re-linking until `link`; True when there was one."""
         existed = await self.get(team_id, slack_user_id) is not None
         await self.store.delete(self._key(team_id, slack_user_id))
+        await self.store.set_json(self._optout_key(team_id, slack_user_id), True)
         return existed
+
+    async def opted_out(self, team_id: str, slack_user_id: str) -> bool:
+        """True after `unlink`, until the user links again."""
+        return bool(await self.store.get_json(self._optout_key(team_id, slack_user_id)))
 
     async def link_by_email(self, team_id: str, slack_user_id: str) -> tuple[Identity | None, str]:
         """Try the email match; returns the link (or None) and a sentence explaining the result."""
@@ -92,7 +101,7 @@ class IdentityService:
     async def resolve(self, team_id: str, slack_user_id: str) -> Identity | None:
         """The link, creating it from a matching email when possible."""
         ident = await self.get(team_id, slack_user_id)
-        if ident is not None:
+        if ident is not None or await self.opted_out(team_id, slack_user_id):
             return ident
         ident, _ = await self.link_by_email(team_id, slack_user_id)
         return ident
@@ -102,6 +111,8 @@ class IdentityService:
         ident = await self.get(team_id, slack_user_id)
         if ident is not None:
             return ident
+        if await self.opted_out(team_id, slack_user_id):
+            raise NotLinked(messages.NOT_LINKED.format(why=messages.LINK_OPTED_OUT))
         ident, why = await self.link_by_email(team_id, slack_user_id)
         if ident is None:
             raise NotLinked(messages.NOT_LINKED.format(why=why))

@@ -17,6 +17,10 @@ class Action(StrEnum):
     ISSUE_ASSIGN = "issue_assign"
     ISSUE_ASSIGN_ME = "issue_assign_me"
     ISSUE_REFRESH = "issue_refresh"
+    # Triage: the `/dexter issues` row menu (value `<verb>|<issue id>`) and bulk confirm.
+    ISSUE_ROW_MENU = "issue_row_menu"
+    BULK_CONFIRM = "bulk_confirm"
+    BULK_CANCEL = "bulk_cancel"
 
 
 class Callback(StrEnum):

@@ -1,7 +1,8 @@
 """The triage controls on issue cards and issue rows (cards, lists, unfurls, digests).
 
 Value formats (one contract for every surface that shows these controls):
-- buttons `issue_assign_me`, `issue_unresolve`, `issue_refresh`: value = the issue id;
+- buttons `issue_assign_me`, `issue_unresolve` (labelled Unresolve or Unignore),
+  `issue_refresh`: value = the issue id;
 - menus `issue_resolve`, `issue_ignore`: each option's value = `<choice>|<issue id>`;
   resolve choices: `now`, `next`, `current`;
   ignore choices: `escalating`, `for:<minutes>`, `count:<n>`, `forever`;
@@ -63,7 +64,14 @@ def resolve_control(issue: Issue, *, has_releases: bool = True) -> Element:
 
 
 def ignore_control(issue: Issue) -> Element:
-    """Ignore (archive) menu."""
+    """Ignore (archive) menu, or an Unignore button (`issue_unresolve`) once ignored."""
+    if issue.status == "ignored":
+        return {
+            "type": "button",
+            "action_id": Action.ISSUE_UNRESOLVE.value,
+            "text": _text("Unignore"),
+            "value": issue.id,
+        }
     return {
         "type": "static_select",
         "action_id": Action.ISSUE_IGNORE.value,

@@ -42,3 +42,51 @@ DENY_TEAM = (
     "Your Sentry role is {role} and you are not in a team that owns `{project}` "
     "(owned by {teams}). Ask someone in those teams or an org admin."
 )
+LINK_OPTED_OUT = "You unlinked your Sentry account."
+LINK_ADMIN_ONLY = (
+    "Only Slack workspace admins and owners (or users listed in `DEXTER_ADMINS`) "
+    "can link or unlink someone else."
+)
+LINKED_OTHER = "Linked <@{user}> to Sentry member {name} ({email})."
+LINK_KEPT = "{why} You stay linked to {name} ({email})."
+UNLINKED = (
+    "Unlinked you from Sentry member {email}. Dexter will not link you by email again "
+    "until you run `/dexter link`."
+)
+UNLINKED_OTHER = "Unlinked <@{user}> from Sentry member {email}."
+WAS_NOT_LINKED = "There was no link to remove."
+
+# Triage
+CHANGED = "{what}: {issue}"
+ACTIVITY_LINE = "{what} by <@{user}> · {when}"
+ASSIGNEE_NOT_LINKED = (
+    "<@{user}> has no linked Sentry account. Assign by their Sentry email instead, "
+    "or ask them to run `/dexter link`."
+)
+UNKNOWN_TEAM = "There is no Sentry team `{slug}` in this organization."
+UNKNOWN_EMAIL = "No member of the Sentry organization has the email {email}."
+UNKNOWN_NAME = (
+    "I can't tell who `@{name}` is. Mention them so Slack autocompletes the name, "
+    "or give their Sentry email."
+)
+NO_RELEASES = (
+    "`{project}` has no releases in Sentry yet, so it can't be resolved in {what}. "
+    "Resolve it now instead."
+)
+STALE_BUTTON = "That control is from an old message; run `/dexter issue <id>` for a fresh card."
+BULK_TOO_MANY = (
+    "More than {cap:,} issues match `{query}`. Narrow the search (add `project:`, `level:` or "
+    "`lastSeen:-24h`) and try again."
+)
+BULK_NONE = "No issues match `{query}`; nothing to change."
+BULK_ONE_PROJECT = (
+    "Resolving in a release works on one project at a time; these issues are in {projects}. "
+    "Add `project:<slug>` to the search."
+)
+BULK_DENIED = "You can't change the issues in {projects}: {reason}"
+BULK_EXPIRED = "This preview has expired; run the bulk command again."
+BULK_NOT_YOURS = "Only <@{user}>, who asked for this, can confirm it."
+BULK_ALREADY = "This change has already been confirmed."
+BULK_CANCELLED = "Cancelled; nothing was changed."
+BULK_STARTED = "Changing {total:,} issues…"
+BULK_PROGRESS = "Changing {total:,} issues… {done:,} done so far."

@@ -6,9 +6,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.commands import Dispatcher
 from bot.deps import Deps
-from handlers import commands, issues
+from handlers import bulk, card_actions, commands, identity, issues, options, triage, unfurl
 
-MODULES = [issues]
+MODULES = [issues, triage, card_actions, bulk, identity, unfurl, options]
 
 
 def register_all(app: AsyncApp, deps: Deps) -> Dispatcher:

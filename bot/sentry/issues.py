@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import SentryNotFound, UserError
+from bot.errors import SentryNotFound, StateUnavailable, UserError
 from bot.refs import IssueRef
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Event, Issue
@@ -16,6 +17,9 @@ from bot.store import Store
 PAGE_SIZE = 10
 SORTS = ("date", "freq", "new", "user", "trends", "inbox")
 SHORT_ID_TTL = 24 * 3600.0
+BULK_BATCH = 100  # Sentry mutates at most 100 issues per request
+BULK_CAP = 1000
+RELEASE_TTL = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +125,61 @@ class IssueService:
         """PUT a partial update on one issue; returns Sentry's answer."""
         resp = await self.client.put(self.client.org_path("issues", issue_id), json=body)
         return resp.data if isinstance(resp.data, dict) else {}
+
+    async def bulk_update(self, issue_ids: list[str], body: dict[str, Any]) -> bool:
+        """PUT one change on up to 100 issues by id; False when Sentry found none of them."""
+        if not 0 < len(issue_ids) <= BULK_BATCH:
+            raise ValueError(f"a bulk update takes 1 to {BULK_BATCH} issue ids")
+        resp = await self.client.put(
+            self.client.org_path("issues"), json=body, params={"id": list(issue_ids)}
+        )
+        # Sentry answers 204 when no issue matched the ids (deleted or merged meanwhile).
+        return resp.status != 204
+
+    async def collect(self, q: IssueQuery, *, cap: int = BULK_CAP) -> IssueMatches:
+        """Every issue matching a search, up to `cap`; `more` when there are further ones."""
+        project_ids = await self.projects.ids_for(list(q.projects))
+        found: list[Issue] = []
+        params: dict[str, Any] = {
+            "query": q.query,
+            "sort": q.sort,
+            "limit": BULK_BATCH,
+            "project": project_ids,
+            "environment": list(q.environments),
+            "collapse": ["stats"],
+        }
+        pages = -(-cap // BULK_BATCH) + 1
+        has_next = False
+        async for page in self.client.paginate(
+            self.client.org_path("issues"), params=params, max_pages=pages
+        ):
+            found += [Issue.model_validate(i) for i in page.data or []]
+            has_next = page.next_cursor is not None
+            if len(found) > cap:
+                break
+        return IssueMatches(issues=found[:cap], more=len(found) > cap or has_next)
+
+    async def latest_release(self, project_id: str, *, fresh: bool = False) -> str | None:
+        """The version of the project's newest release, or None; cached unless `fresh`."""
+
+        async def load() -> dict[str, str | None]:
+            resp = await self.client.get(
+                self.client.org_path("releases"), params={"project": [project_id], "per_page": 1}
+            )
+            rows = resp.data if isinstance(resp.data, list) else []
+            return {"version": str(rows[0]["version"]) if rows else None}
+
+        key = self.store.key("cache", self.client.org, "latest-release", project_id)
+        if fresh:
+            raw = await load()
+            with contextlib.suppress(StateUnavailable):
+                await self.store.set_json(key, raw, ttl=RELEASE_TTL)
+        else:
+            raw = await self.store.cached(key, RELEASE_TTL, load)
+        return raw.get("version")
+
+
+@dataclass(frozen=True, slots=True)
+class IssueMatches:
+    issues: list[Issue]
+    more: bool

@@ -1,0 +1,176 @@
+"""`/dexter resolve | unresolve | ignore | assign | unassign <issue> …`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import errors, messages
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.format import escape, link, truncate
+from bot.parsing import split_args
+from bot.refs import REF_USAGE, parse_issue_ref
+from bot.triage import (
+    ASSIGN_USAGE,
+    IGNORE_USAGE,
+    RESOLVE_USAGE,
+    UNASSIGN_USAGE,
+    UNRESOLVE_USAGE,
+    Assign,
+    AssigneeSpec,
+    Unresolve,
+    parse_assignee,
+    parse_ignore,
+    parse_resolve,
+)
+from bot.triage_service import Actor, AnyChange
+from handlers import card_actions, cards
+from handlers.context import CommandContext
+
+COMMAND_TTL = 600.0
+
+
+@asynccontextmanager
+async def usage_on_error(usage: str) -> AsyncIterator[None]:
+    """Bad input and unknown issues answer with the command's usage line."""
+    try:
+        yield
+    except errors.UserError as exc:
+        if exc.usage:
+            raise
+        raise errors.UserError(exc.message, usage=usage) from None
+    except errors.SentryNotFound as exc:
+        raise errors.UserError(exc.message, usage=usage) from None
+
+
+def actor(ctx: CommandContext) -> Actor:
+    return Actor(team_id=ctx.team_id, slack_user_id=ctx.user_id)
+
+
+async def first_command(ctx: CommandContext) -> bool:
+    """False when Slack delivered this very command before (same trigger id)."""
+    if not ctx.trigger_id:
+        return True
+    key = ctx.deps.store.key("command", ctx.trigger_id)
+    try:
+        return await ctx.deps.store.first_time(key, ttl=COMMAND_TTL)
+    except errors.StateUnavailable:
+        return True
+
+
+def _split(args: str, usage: str) -> tuple[str, list[str]]:
+    words = split_args(args)
+    if not words:
+        raise errors.UserError("Which issue? Give " + REF_USAGE + ".", usage=usage)
+    return words[0], words[1:]
+
+
+async def change_issue(ctx: CommandContext, ref_text: str, change: AnyChange) -> None:
+    """Apply a change to one issue, refresh its cards and confirm to the user."""
+    if not await first_command(ctx):
+        return
+    issue_id = await ctx.deps.issues.resolve_id(parse_issue_ref(ref_text))
+    outcome = await ctx.deps.triage.apply(actor(ctx), issue_id, change)
+    await cards.refresh(ctx.deps, ctx.client, issue_id)
+    issue = outcome.issue
+    label = f"{link(issue.permalink, issue.short_id)} {escape(truncate(issue.title, 120))}"
+    await ctx.reply(text=messages.CHANGED.format(what=outcome.what, issue=label))
+
+
+async def resolve_command(ctx: CommandContext, args: str) -> None:
+    """Resolve now, in the next release, in a release, or in the current release."""
+    async with usage_on_error(RESOLVE_USAGE):
+        ref, rest = _split(args, RESOLVE_USAGE)
+        await change_issue(ctx, ref, parse_resolve(rest))
+
+
+async def unresolve_command(ctx: CommandContext, args: str) -> None:
+    """Reopen an issue."""
+    async with usage_on_error(UNRESOLVE_USAGE):
+        ref, rest = _split(args, UNRESOLVE_USAGE)
+        if rest:
+            raise errors.UserError(f"I don't understand `{' '.join(rest)}`.")
+        await change_issue(ctx, ref, Unresolve())
+
+
+async def ignore_command(ctx: CommandContext, args: str) -> None:
+    """Ignore (archive) until escalating, for a while, until a condition, or forever."""
+    async with usage_on_error(IGNORE_USAGE):
+        ref, rest = _split(args, IGNORE_USAGE)
+        await change_issue(ctx, ref, parse_ignore(rest))
+
+
+async def assign_command(ctx: CommandContext, args: str) -> None:
+    """Assign to me, a Slack user, a team or a member by email."""
+    async with usage_on_error(ASSIGN_USAGE):
+        ref, rest = _split(args, ASSIGN_USAGE)
+        if not rest:
+            raise errors.UserError("Assign to whom?")
+        spec = parse_assignee(" ".join(rest))
+        change: Assign = await ctx.deps.triage.assignee(actor(ctx), spec)
+        await change_issue(ctx, ref, change)
+
+
+async def unassign_command(ctx: CommandContext, args: str) -> None:
+    """Remove the assignee."""
+    async with usage_on_error(UNASSIGN_USAGE):
+        ref, rest = _split(args, UNASSIGN_USAGE)
+        if rest:
+            raise errors.UserError(f"I don't understand `{' '.join(rest)}`.")
+        await change_issue(
+            ctx, ref, await ctx.deps.triage.assignee(actor(ctx), AssigneeSpec("none"))
+        )
+
+
+COMMANDS = [
+    Subcommand(
+        name="resolve",
+        usage=RESOLVE_USAGE,
+        summary="Resolve an issue now, in the next release, in a release, or in the current one.",
+        example="/dexter resolve BACKEND-1A next",
+        handler=resolve_command,
+        group="Triage",
+    ),
+    Subcommand(
+        name="unresolve",
+        usage=UNRESOLVE_USAGE,
+        summary="Reopen a resolved or ignored issue.",
+        example="/dexter unresolve BACKEND-1A",
+        handler=unresolve_command,
+        aliases=("reopen", "unignore", "unarchive"),
+        group="Triage",
+    ),
+    Subcommand(
+        name="ignore",
+        usage=IGNORE_USAGE,
+        summary="Ignore (archive) an issue, by default until it escalates (30m, 2h, 1d, 1w …).",
+        example="/dexter ignore BACKEND-1A until 100 events in 1h",
+        handler=ignore_command,
+        aliases=("archive",),
+        group="Triage",
+    ),
+    Subcommand(
+        name="assign",
+        usage=ASSIGN_USAGE,
+        summary="Assign an issue to yourself, a Slack user, a Sentry team or a member's email.",
+        example="/dexter assign BACKEND-1A team:payments",
+        handler=assign_command,
+        group="Triage",
+    ),
+    Subcommand(
+        name="unassign",
+        usage=UNASSIGN_USAGE,
+        summary="Remove an issue's assignee.",
+        example="/dexter unassign BACKEND-1A",
+        handler=unassign_command,
+        group="Triage",
+    ),
+]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """The card controls live in handlers/card_actions.py."""
+    card_actions.register(app, deps)

@@ -1,0 +1,89 @@
+"""Unfurl links to Sentry issues of the configured organisation into live issue cards."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cards import CardRef
+from bot.deps import Deps
+from bot.errors import DexterError
+from bot.logs import new_correlation_id
+from bot.refs import IssueRef, parse_issue_url
+from bot.settings import Settings
+from handlers import cards
+
+log = logging.getLogger(__name__)
+
+MAX_UNFURLS = 5
+
+
+def is_ours(ref: IssueRef, settings: Settings) -> bool:
+    """True for an issue URL of the configured organisation on the configured Sentry."""
+    ours = (urlparse(settings.sentry_base).hostname or "").lower()
+    host = (ref.host or "").lower()
+    saas = ours == "sentry.io" or ours.endswith(".sentry.io")
+    if saas:
+        # acme.sentry.io, sentry.io/organizations/acme, de.sentry.io/organizations/acme …
+        if not (host == "sentry.io" or host.endswith(".sentry.io")):
+            return False
+        return ref.org == settings.sentry_org
+    if host != ours:
+        return False
+    return ref.org in (None, settings.sentry_org)
+
+
+def issue_links(links: list[dict[str, Any]], settings: Settings) -> list[tuple[str, str]]:
+    """(url, issue id) for every link that is one of our issues, at most a few."""
+    out: list[tuple[str, str]] = []
+    for item in links:
+        url = str(item.get("url") or "")
+        ref = parse_issue_url(url)
+        if ref is None or ref.issue_id is None or not is_ours(ref, settings):
+            continue
+        if all(u != url for u, _ in out):
+            out.append((url, ref.issue_id))
+    return out[:MAX_UNFURLS]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for `link_shared`."""
+
+    @app.event("link_shared")
+    async def on_link_shared(event: dict[str, Any], client: AsyncWebClient) -> None:
+        new_correlation_id()
+        found = issue_links(list(event.get("links") or []), deps.settings)
+        if not found:
+            return
+        unfurls: dict[str, dict[str, Any]] = {}
+        for url, issue_id in found:
+            try:
+                card = await cards.render(deps, issue_id)
+            except DexterError as exc:
+                log.info("not unfurling issue %s: %s", issue_id, exc)
+                continue
+            unfurls[url] = {"blocks": card.blocks}
+        if not unfurls:
+            return
+        channel, ts = str(event.get("channel", "")), str(event.get("message_ts", ""))
+        composer = event.get("source") == "composer" or channel == "COMPOSER"
+        args: dict[str, Any] = {"unfurls": unfurls}
+        if composer and event.get("unfurl_id"):
+            args |= {"unfurl_id": event["unfurl_id"], "source": "composer"}
+        else:
+            args |= {"channel": channel, "ts": ts}
+        try:
+            await client.chat_unfurl(**args)
+        except SlackApiError as exc:
+            log.warning("chat.unfurl failed: %s", exc.response.get("error"))
+            return
+        if composer:
+            return  # a draft: there is no message to refresh yet
+        for url, issue_id in found:
+            if url in unfurls:
+                await cards.remember(deps, issue_id, CardRef(channel=channel, ts=ts, url=url))
