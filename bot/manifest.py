@@ -33,7 +33,7 @@ def build_manifest(
         "command": "/dexter",
         "description": "Triage, alert on, query and report on Sentry",
         "usage_hint": "help | issues [query] | issue <ref>",
-        "should_escape": False,
+        "should_escape": True,  # mentions arrive as <@U…>, channels as <#C…>
     }
     interactivity: dict[str, Any] = {"is_enabled": True}
     events: dict[str, Any] = {"bot_events": BOT_EVENTS}

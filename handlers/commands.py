@@ -41,6 +41,11 @@ async def show_help(ctx: CommandContext, notice: str | None = None) -> None:
     await ctx.reply(blocks, text=notice or "Dexter commands")
 
 
+def unescape_slack(text: str) -> str:
+    """Undo Slack's escaping of what the user typed (`&gt;` → `>`); mentions stay `<@U…>`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def register(app: AsyncApp, deps: Deps, dispatcher: Dispatcher) -> None:
     """Listen for `/dexter`."""
     deps.extras["dispatcher"] = dispatcher
@@ -52,7 +57,7 @@ def register(app: AsyncApp, deps: Deps, dispatcher: Dispatcher) -> None:
         await ack()
         new_correlation_id()
         ctx = CommandContext(deps=deps, body=body, respond=respond, client=client)
-        text = str(body.get("text") or "").strip()
+        text = unescape_slack(str(body.get("text") or "")).strip()
         match = dispatcher.match(text)
         log.info("command %r from %s", (match.command.name if match else text[:20]), ctx.user_id)
         if match is None:

@@ -268,3 +268,12 @@ async def test_bad_signature_is_rejected(
     assert reply.status == 401
     await asyncio.sleep(0.1)
     assert slack.responses == [] and len(sentry.calls) == 0
+
+
+async def test_slack_escaped_operators_reach_sentry_unescaped(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[]))
+    await bot.command("issues times_seen:&gt;100 title:&quot;a&amp;b&quot;")
+    await slack.wait_for("response")
+    assert route.calls.last.request.url.params["query"] == "times_seen:>100 title:&quot;a&b&quot;"
