@@ -28,14 +28,10 @@ _UNIT_LABELS = {
 
 
 def unit_label(value_type: str, unit: str | None) -> str:
-    """The unit as an axis label shows it: `ms`, `%`, `per minute`, `events`."""
+    """The unit as an axis label shows it: `ms`, `%`, `per minute` (counts need none)."""
     if value_type == "percentage":
         return "%"
-    if unit:
-        return _UNIT_LABELS.get(unit, unit)
-    if value_type == "integer":
-        return "count"
-    return ""
+    return _UNIT_LABELS.get(unit, unit) if unit else ""
 
 
 def render_timeseries(

@@ -172,11 +172,19 @@ def layout(
     section_limit: int = SECTION_LIMIT,
     max_sections: int = MAX_SECTIONS,
 ) -> TableText:
-    """Format, align and split rows into ``` sections; rows that do not fit are counted."""
+    """Format, align and split rows into ``` sections; rows that do not fit are counted.
+    A table too wide to align within max_width is laid out as one record per row."""
     header = [_clean(c.name) for c in columns]
     cells = [[_clean(format_value(r.get(c.name), c.type, c.unit)) for c in columns] for r in rows]
     numeric = [c.type in NUMERIC for c in columns]
     widths = column_widths(header, cells, max_width)
+    if sum(widths) + 2 * (len(widths) - 1) > max_width:
+        return _pack(
+            [],
+            [_record(i, header, r, max_width) for i, r in enumerate(cells)],
+            section_limit,
+            max_sections,
+        )
 
     def line(values: list[str]) -> str:
         parts = [
@@ -185,14 +193,28 @@ def layout(
         return fmt.escape("  ".join(parts).rstrip())
 
     head = [line(header), fmt.escape("  ".join("─" * w for w in widths))]
+    return _pack(head, [line(r) for r in cells], section_limit, max_sections)
+
+
+def _record(index: int, header: list[str], values: list[str], max_width: int) -> str:
+    key_width = min(30, max(display_width(h) for h in header))
+    lines = [f"── {index + 1} " + "─" * max(0, min(max_width, 40) - 5 - len(str(index + 1)))]
+    for key, value in zip(header, values, strict=True):
+        text = clip(value, max(10, max_width - key_width - 2))
+        lines.append(f"{pad(clip(key, key_width), key_width, right=False)}  {text}".rstrip())
+    return fmt.escape("\n".join(lines))
+
+
+def _pack(head: list[str], items: list[str], section_limit: int, max_sections: int) -> TableText:
+    """Fill ``` sections with the head and then whole items while they fit."""
     budget = section_limit - 2 * len(FENCE) - 2
     sections: list[str] = []
     current = list(head)
     size = sum(len(x) + 1 for x in current)
     shown = 0
-    for row in cells:
-        text = line(row)
-        if size + len(text) + 1 > budget:
+    for text in items:
+        text = text if len(text) <= budget else text[: budget - 1] + "…"
+        if current and size + len(text) + 1 > budget:
             sections.append(_fence(current))
             if len(sections) >= max_sections:
                 break
@@ -201,8 +223,9 @@ def layout(
         size += len(text) + 1
         shown += 1
     else:
-        sections.append(_fence(current))
-    return TableText(sections=sections, shown=shown, hidden=len(rows) - shown)
+        if current:
+            sections.append(_fence(current))
+    return TableText(sections=sections, shown=shown, hidden=len(items) - shown)
 
 
 def _fence(lines: list[str]) -> str:

@@ -66,7 +66,7 @@ async def is_admin(ctx: CommandContext) -> bool:
     try:
         resp = await ctx.client.users_info(user=ctx.user_id)
     except SlackApiError as exc:
-        log.info("users.info failed for %s: %s", ctx.user_id, exc.response.get("error"))
+        log.info("users.info failed for %s: %s", ctx.user_id, exc)
         return False
     user = resp.get("user") or {}
     return bool(user.get("is_admin") or user.get("is_owner"))

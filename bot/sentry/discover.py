@@ -174,4 +174,4 @@ def parse_timeseries(data: Any, y_axis: str) -> Timeseries:
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
