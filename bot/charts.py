@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC
 from typing import Any
 
@@ -16,6 +17,8 @@ DPI = 100
 MAX_LABEL = 60
 # Okabe–Ito: distinguishable for colour-blind readers, fine on Slack's light and dark themes.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+# matplotlib does not promise thread safety; renders run in worker threads, one at a time.
+_RENDER_LOCK = threading.Lock()
 _UNIT_LABELS = {
     "millisecond": "ms",
     "second": "s",
@@ -43,6 +46,11 @@ def render_timeseries(
     height: int = HEIGHT,
 ) -> bytes:
     """A titled line chart with labelled axes, a legend and UTC time ticks, as PNG bytes."""
+    with _RENDER_LOCK:
+        return _render(ts, title=title, subtitle=subtitle, width=width, height=height)
+
+
+def _render(ts: Timeseries, *, title: str, subtitle: str, width: int, height: int) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg", force=False)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.errors import UserError
 
 DISCOVER_USAGE = (
-    "/dexter discover <fields> [where <query>] [sort -<field>] "
+    "/dexter discover <fields> [where <query>] [sort [-]<field>] "
     "[last <period> | from <date> to <date>] [in errors|spans|logs] "
     "[project:<slug>] [env:<name>] [chart] [export] [public]"
 )
@@ -84,6 +84,11 @@ class DiscoverQuery(BaseModel):
     def aggregates(self) -> list[str]:
         """The fields that are functions or equations."""
         return [f for f in self.fields if is_aggregate(f)]
+
+    @property
+    def y_axis(self) -> str | None:
+        """What a chart of this query plots: its first aggregate that is not an equation."""
+        return next((f for f in self.aggregates if not f.startswith("equation|")), None)
 
     @property
     def group_by(self) -> list[str]:

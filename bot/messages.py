@@ -37,7 +37,6 @@ CHART_NEEDS_AGGREGATE = (
     "A chart needs an aggregate such as `count()` or `p95(span.duration)` among the fields."
 )
 CHART_EMPTY = "Nothing to chart: no data for {what}."
-CHART_COMMENT = "{what}"
 CANNOT_UPLOAD = (
     "I can't upload files to this channel yet. Invite me with `/invite @Dexter` and try again."
 )

@@ -63,7 +63,7 @@ async def upload(ctx: CommandContext, *, file: bytes | str, filename: str, **kw:
 def chart_titles(q: DiscoverQuery) -> tuple[str, str]:
     """The chart's title (what is measured) and subtitle (where and when)."""
     groups = [g for g in q.group_by if g != "timestamp"]
-    title = q.aggregates[0] + (f" by {', '.join(groups)}" if groups else "")
+    title = (q.y_axis or "count()") + (f" by {', '.join(groups)}" if groups else "")
     parts = [q.dataset, q.describe_time()]
     if groups:
         parts.append("top 5")
@@ -79,7 +79,7 @@ def chart_titles(q: DiscoverQuery) -> tuple[str, str]:
 async def send_chart(ctx: CommandContext, state: TableState) -> None:
     """Chart the query's first aggregate over time and upload the PNG to the channel."""
     q = state.query()
-    if not q.aggregates:
+    if not q.y_axis:
         await ctx.reply(text=messages.CHART_NEEDS_AGGREGATE)
         return
     try:
@@ -98,7 +98,7 @@ async def send_chart(ctx: CommandContext, state: TableState) -> None:
         filename="dexter-chart.png",
         title=title[:250],
         alt_txt=f"Line chart of {title}, {subtitle}"[:1000],
-        initial_comment=f"*{escape(title)}* · {escape(subtitle)}"[:3000],
+        initial_comment=f"<@{ctx.user_id}> · *{escape(title)}* · {escape(subtitle)}"[:3000],
     )
 
 

@@ -42,7 +42,7 @@ async def table_blocks(
         next_state = state.model_copy(update={"c": page.next_cursor, "p": state.p + 1})
         next_value = await pack(deps.store, next_state)
     chart_value = None
-    if q.aggregates:
+    if q.y_axis:
         chart_value = await pack(deps.store, TableState(q=state.q, pub=state.pub, t=state.t))
     return deps.renderer.blocks(
         "discover_table",

@@ -131,6 +131,15 @@ def test_bad_input_says_what_is_wrong(text: str, needle: str) -> None:
     assert needle in info.value.message
 
 
+def test_aggregates_group_by_and_chart_axis() -> None:
+    q = parse_discover("equation|count() / 2, title, count(), p95(span.duration) in spans").query
+    assert q.aggregates == ["equation|count() / 2", "count()", "p95(span.duration)"]
+    assert q.group_by == ["title"]
+    assert q.y_axis == "count()"
+    assert q.sort == "-count()"
+    assert parse_discover("title, message").query.y_axis is None
+
+
 def test_explain_bad_request_points_at_the_offending_field() -> None:
     q = parse_discover("title, count(), p95(span.duration)").query
     part, hint = explain_bad_request(q, "p95: expected a numeric column")

@@ -117,7 +117,7 @@ class DiscoverService:
         self, q: DiscoverQuery, *, y_axis: str | None = None, top: int = TOP_EVENTS
     ) -> Timeseries:
         """The query's first aggregate over time; top `top` groups when it groups by a column."""
-        y = y_axis or (q.aggregates[0] if q.aggregates else "count()")
+        y = y_axis or q.y_axis or "count()"
         params = await self._common(q)
         params["yAxis"] = y
         groups = [g for g in q.group_by if g != "timestamp"]
