@@ -9,16 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.discover_query import (
-    DEFAULT_PERIOD,
-    DiscoverQuery,
-    build_query,
-    normalize_period,
-    period_seconds,
-    take_options,
-    tokenize,
-)
+from bot.discover_query import DEFAULT_PERIOD, DiscoverQuery, build_query
 from bot.errors import UserError
+from bot.query_words import normalize_period, period_seconds, take_options, tokenize
 from bot.sentry.discover import Column, DiscoverService, TablePage
 
 PERF_USAGE = "/dexter perf [<transaction>] [project:<slug>] [env:<name>] [last <period>]"

@@ -12,9 +12,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import errors
 from bot.deps import Deps
-from bot.discover_query import DATASETS, DiscoverCommand, build_query, split_fields
+from bot.discover_query import DATASETS, DiscoverCommand, build_query
 from bot.ids import Action, BlockId, Callback
 from bot.logs import new_correlation_id
+from bot.query_words import split_fields
 from handlers.context import CommandContext
 from handlers.discover_run import run
 from handlers.errors import report

@@ -8,8 +8,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot import errors, messages
 from bot.commands import Subcommand
-from bot.discover_query import DiscoverCommand, tokenize
+from bot.discover_query import DiscoverCommand
 from bot.format import escape
+from bot.query_words import tokenize
 from bot.saved_queries import SAVE_USAGE, clean_name
 from handlers.context import CommandContext
 from handlers.discover_run import run

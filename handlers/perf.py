@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncApp
 from bot import messages
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.discover_query import describe_period
 from bot.format import escape
 from bot.perf import PERF_USAGE, Figure, PerfRequest, parse_perf
+from bot.query_words import describe_period
 from bot.render import fallback_text
 from bot.table import format_value, layout
 from handlers.context import CommandContext

@@ -15,10 +15,9 @@ from bot.discover_query import (
     build_query,
     explain_bad_request,
     parse_discover,
-    split_fields,
-    tokenize,
 )
 from bot.errors import UserError
+from bot.query_words import split_fields, tokenize
 
 
 def test_the_issue_example() -> None:
