@@ -163,7 +163,10 @@ async def export_from_command(ctx: CommandContext, state: TableState) -> None:
         await ctx.reply(text=text, replace=True)
 
     await ctx.reply(text=messages.EXPORT_STARTED.format(cap=f"{MAX_ROWS:,}"))
-    await _export(ctx, q, update, update)
+    try:
+        await _export(ctx, q, update, update)
+    except Exception as exc:
+        await report(exc, update)
 
 
 async def export_from_button(ctx: CommandContext, state: TableState) -> None:
@@ -184,7 +187,10 @@ async def export_from_button(ctx: CommandContext, state: TableState) -> None:
         await show(note=text)
 
     await update(messages.EXPORT_STARTED.format(cap=f"{MAX_ROWS:,}"))
-    await _export(ctx, q, update, finish)
+    try:
+        await _export(ctx, q, update, finish)
+    except Exception as exc:  # the table comes back, with what went wrong under it
+        await report(exc, finish)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -234,3 +234,27 @@ async def test_uploading_where_dexter_is_not_invited_says_how_to_fix_it(
     await bot.command(f"discover {EXAMPLE} chart")
     answers = await slack.wait_for("response", 2, timeout=20)
     assert answers[-1]["text"] == messages.CANNOT_UPLOAD
+
+
+async def test_a_failed_export_brings_the_table_back_with_the_reason(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    calls = {"n": 0}
+    ok = df.paged_events(500, df.error_rows)
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if request.url.params.get("per_page") == "100":
+            return httpx.Response(503, json={"detail": "overloaded"})
+        return ok(request)
+
+    sentry.get(df.EVENTS).mock(side_effect=flaky)
+    await bot.command(f"discover {EXAMPLE}")
+    [resp] = await slack.wait_for("response")
+    await bot.action(Action.DISCOVER_EXPORT, value=buttons(resp["blocks"])["Export CSV"])
+    answers = await slack.wait_for("response", 3, timeout=20)
+    final = answers[-1]
+    assert final["replace_original"] is True
+    assert "Sentry is not answering, try again in a minute." in text_of(final["blocks"])
+    assert "Export CSV" in buttons(final["blocks"])
+    assert not slack.of("files.completeUploadExternal")
