@@ -28,6 +28,8 @@ Progress = Callable[["ExportProgress"], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class ExportProgress:
+    """How far an export has got: rows written, pages read, and whether it is done."""
+
     rows: int
     pages: int
     done: bool = False

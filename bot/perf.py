@@ -83,6 +83,8 @@ class Figure:
 
 @dataclass(frozen=True, slots=True)
 class Overview:
+    """The slowest and busiest transactions and the query that charts them."""
+
     slowest: TablePage
     busiest: TablePage
     chart: DiscoverQuery
@@ -90,6 +92,8 @@ class Overview:
 
 @dataclass(frozen=True, slots=True)
 class TransactionReport:
+    """One transaction: its figures against before, slowest spans, errors, chart query."""
+
     name: str
     count: float
     figures: list[Figure]

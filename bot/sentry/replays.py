@@ -31,6 +31,8 @@ LIST_FIELDS = [
 
 
 class ReplayUser(BaseModel):
+    """The user a replay recorded, as far as Sentry knows them."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: str | None = None
@@ -46,6 +48,8 @@ class ReplayUser(BaseModel):
 
 
 class NameVersion(BaseModel):
+    """A browser or OS: name and version."""
+
     model_config = ConfigDict(extra="ignore")
 
     name: str | None = None
@@ -53,6 +57,7 @@ class NameVersion(BaseModel):
 
     @property
     def label(self) -> str:
+        """`Chrome 131.0`, or `–` when unknown."""
         return " ".join(p for p in (self.name, self.version) if p) or "–"
 
 
