@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from bot.cards import CardStore
 from bot.identity import EmailLookup, IdentityService
 from bot.logs import register_secret
+from bot.perf import PerfService
 from bot.permissions import Policy
 from bot.render import Renderer
+from bot.saved_queries import SavedQueries
 from bot.sentry.client import SentryClient
+from bot.sentry.discover import DiscoverService
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
+from bot.sentry.replays import ReplayService
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.store import Store
@@ -55,6 +60,27 @@ class Deps:
         """Release connections (Sentry pool, Redis)."""
         await self.sentry.aclose()
         await self.store.close()
+
+    # Discover, performance and replays: built on first use from the services above.
+    @cached_property
+    def discover(self) -> DiscoverService:
+        """Discover table and time-series queries."""
+        return DiscoverService(self.sentry, self.projects)
+
+    @cached_property
+    def perf(self) -> PerfService:
+        """Transaction performance from the spans dataset."""
+        return PerfService(self.discover)
+
+    @cached_property
+    def replays(self) -> ReplayService:
+        """Session replay counts and lists."""
+        return ReplayService(self.sentry, self.store)
+
+    @cached_property
+    def saved_queries(self) -> SavedQueries:
+        """Saved Discover queries per workspace."""
+        return SavedQueries(self.store)
 
 
 def build_sentry(settings: Settings, **kwargs: Any) -> SentryClient:

@@ -21,13 +21,31 @@ class Action(StrEnum):
     ISSUE_ROW_MENU = "issue_row_menu"
     BULK_CONFIRM = "bulk_confirm"
     BULK_CANCEL = "bulk_cancel"
+    # Discover, performance and replays.
+    DISCOVER_NEXT_PAGE = "discover_next_page"
+    DISCOVER_CHART = "discover_chart"
+    DISCOVER_EXPORT = "discover_export"
+    DISCOVER_PROJECTS = "discover_projects"
+    REPLAYS_SHOW = "replays_show"
 
 
 class Callback(StrEnum):
     """Modal callback ids."""
+
+    DISCOVER_BUILDER = "discover_builder"
 
 
 class BlockId(StrEnum):
     """Block ids of blocks handlers look up."""
 
     ISSUE_ACTIONS = "issue_actions"
+    # The Discover query builder modal's inputs.
+    DQ_DATASET = "dq_dataset"
+    DQ_FIELDS = "dq_fields"
+    DQ_MORE_FIELDS = "dq_more_fields"
+    DQ_QUERY = "dq_query"
+    DQ_SORT = "dq_sort"
+    DQ_PERIOD = "dq_period"
+    DQ_PROJECTS = "dq_projects"
+    DQ_ENV = "dq_env"
+    DQ_OPTIONS = "dq_options"

@@ -90,3 +90,26 @@ BULK_ALREADY = "This change has already been confirmed."
 BULK_CANCELLED = "Cancelled; nothing was changed."
 BULK_STARTED = "Changing {total:,} issues…"
 BULK_PROGRESS = "Changing {total:,} issues… {done:,} done so far."
+# Discover, performance and replays.
+BUTTON_EXPIRED = "That button has expired; run the query again."
+DISCOVER_EMPTY = "No rows match this query."
+DISCOVER_BAD_REQUEST = "Sentry did not accept that query: {detail}"
+DISCOVER_OFFENDING = "The problem is with `{part}`."
+CHART_NEEDS_AGGREGATE = (
+    "A chart needs an aggregate such as `count()` or `p95(span.duration)` among the fields."
+)
+CHART_EMPTY = "Nothing to chart: no data for {what}."
+CANNOT_UPLOAD = (
+    "I can't upload files to this channel yet. Invite me with `/invite @Dexter` and try again."
+)
+EXPORT_STARTED = "Exporting CSV… (up to {cap} rows)"
+EXPORT_PROGRESS = "Exporting CSV… {rows} rows so far (up to {cap})"
+EXPORT_DONE = "Exported {rows} to CSV."
+EXPORT_CAPPED = " The export stops at {cap} rows: narrow the query or the period to get the rest."
+EXPORT_EMPTY = "Nothing to export: no rows match this query."
+SAVED = "Saved `{name}`: {what}. Run it with `/dexter discover run {name}`."
+SAVED_DELETED = "Deleted the saved query `{name}`."
+SAVED_NONE = "No saved queries yet. Save one with `/dexter discover save <name> <query>`."
+PERF_NO_DATA = "No transactions in the `spans` dataset for the last {period}."
+PERF_NO_TRANSACTION = "No transaction named `{name}` in the last {period}."
+REPLAYS_NONE = "{issue} has no session replays in the last 90 days."

@@ -119,6 +119,33 @@ class Store:
                 except RedisError:
                     log.warning("lock %s expired before release", name)
 
+    async def hash_get(self, key: str, name: str) -> Any:
+        """The JSON value of one hash field, or None."""
+        async with self._guard():
+            raw = await self.redis.hget(key, name)
+        return None if raw is None else json.loads(raw)
+
+    async def hash_set(self, key: str, name: str, value: Any, *, only_new: bool = False) -> bool:
+        """Set one hash field to a JSON value; with only_new, False when it already exists."""
+        async with self._guard():
+            if only_new:
+                return bool(await self.redis.hsetnx(key, name, json.dumps(value)))
+            await self.redis.hset(key, name, json.dumps(value))
+        return True
+
+    async def hash_delete(self, key: str, name: str) -> bool:
+        """Remove one hash field; True when it existed."""
+        async with self._guard():
+            return bool(await self.redis.hdel(key, name))
+
+    async def hash_all(self, key: str) -> dict[str, Any]:
+        """Every field of a hash with its JSON value."""
+        async with self._guard():
+            raw = await self.redis.hgetall(key)
+        return {
+            (k.decode() if isinstance(k, bytes) else str(k)): json.loads(v) for k, v in raw.items()
+        }
+
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
         try:

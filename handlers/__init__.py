@@ -6,9 +6,21 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.commands import Dispatcher
 from bot.deps import Deps
-from handlers import bulk, card_actions, commands, identity, issues, options, triage, unfurl
+from handlers import (
+    bulk,
+    card_actions,
+    commands,
+    discover,
+    identity,
+    issues,
+    options,
+    perf,
+    replays,
+    triage,
+    unfurl,
+)
 
-MODULES = [issues, triage, card_actions, bulk, identity, unfurl, options]
+MODULES = [issues, triage, card_actions, bulk, identity, unfurl, options, discover, perf, replays]
 
 
 def register_all(app: AsyncApp, deps: Deps) -> Dispatcher:

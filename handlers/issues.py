@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -68,11 +69,15 @@ async def issues_command(ctx: CommandContext, args: str) -> None:
 
 
 def card_blocks(
-    deps: Deps, detail: IssueDetail, *, notes: list[str] | None = None
+    deps: Deps,
+    detail: IssueDetail,
+    *,
+    notes: list[str] | None = None,
+    extra_actions: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The issue card; other features add action elements through `card_actions`."""
     builder = deps.extras.get("card_actions")
-    actions = builder(detail.issue) if builder else []
+    actions = [*(builder(detail.issue) if builder else []), *(extra_actions or [])]
     return deps.renderer.blocks(
         "issue_card",
         issue=detail.issue,
@@ -81,6 +86,19 @@ def card_blocks(
         notes=notes or [],
         now=datetime.now(UTC),
     )
+
+
+async def enrich_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
+    """Extra card buttons from `card_enrichers` (async, may ask Sentry), run concurrently."""
+    enrichers = deps.extras.get("card_enrichers") or []
+    found = await asyncio.gather(*(e(detail.issue) for e in enrichers), return_exceptions=True)
+    out: list[dict[str, Any]] = []
+    for result in found:
+        if isinstance(result, BaseException):
+            log.warning("card enricher failed: %s", result)
+        else:
+            out += result
+    return out
 
 
 async def issue_command(ctx: CommandContext, args: str) -> None:
@@ -92,7 +110,7 @@ async def issue_command(ctx: CommandContext, args: str) -> None:
     except errors.UserError as exc:
         raise errors.UserError(exc.message, usage=ISSUE_USAGE) from None
     detail = await ctx.deps.issues.detail(ref)
-    blocks = card_blocks(ctx.deps, detail)
+    blocks = card_blocks(ctx.deps, detail, extra_actions=await enrich_card(ctx.deps, detail))
     text = f"{detail.issue.short_id}: {detail.issue.title}"
     posted = await ctx.post(blocks, text=text)
     hook = ctx.deps.extras.get("on_card_posted")

@@ -80,6 +80,7 @@ class Issue(SentryModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     platform: str | None = None
     priority: str | None = None
+    issue_category: str | None = None
 
     @field_validator("count", mode="before")
     @classmethod

@@ -1,0 +1,163 @@
+"""Session replays of an issue: `replay-count/` and `replays/`."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.sentry.client import SentryClient
+from bot.sentry.models import Issue
+from bot.store import Store
+
+PERIOD = "90d"  # replays are kept for 90 days
+COUNT_TTL = 300.0
+RECENT = 5
+LIST_FIELDS = [
+    "id",
+    "project_id",
+    "started_at",
+    "finished_at",
+    "duration",
+    "user",
+    "browser",
+    "os",
+    "count_errors",
+    "urls",
+]
+
+
+class ReplayUser(BaseModel):
+    """The user a replay recorded, as far as Sentry knows them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    username: str | None = None
+    email: str | None = None
+    ip: str | None = None
+    display_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The most human way to name the user that Sentry knows."""
+        return self.display_name or self.email or self.username or self.id or self.ip or "anonymous"
+
+
+class NameVersion(BaseModel):
+    """A browser or OS: name and version."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = None
+    version: str | None = None
+
+    @property
+    def label(self) -> str:
+        """`Chrome 131.0`, or `–` when unknown."""
+        return " ".join(p for p in (self.name, self.version) if p) or "–"
+
+
+class Replay(BaseModel):
+    """One replay as `organizations/{org}/replays/` lists it, plus its link in Sentry."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    project_id: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration: int | None = None  # seconds
+    user: ReplayUser = Field(default_factory=ReplayUser)
+    browser: NameVersion = Field(default_factory=NameVersion)
+    os: NameVersion = Field(default_factory=NameVersion)
+    count_errors: int | None = None
+    urls: list[str] = Field(default_factory=list)
+    url: str = ""
+
+    @field_validator("user", "browser", "os", mode="before")
+    @classmethod
+    def _none_obj(cls, v: object) -> object:
+        return {} if v is None else v
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _none_list(cls, v: object) -> object:
+        return [] if v is None else v
+
+
+@dataclass(frozen=True, slots=True)
+class IssueReplays:
+    """How many replays an issue has and the most recent ones."""
+
+    count: int
+    replays: list[Replay]
+
+
+def data_source(issue: Issue) -> str:
+    """`events` for error issues, `search_issues` for the issue platform (performance etc.)."""
+    category = (issue.issue_category or "error").lower()
+    return "events" if category == "error" else "search_issues"
+
+
+class ReplayService:
+    """Counts and lists session replays; counts are cached briefly for issue cards."""
+
+    def __init__(self, client: SentryClient, store: Store) -> None:
+        self.client = client
+        self.store = store
+
+    def replay_url(self, replay_id: str) -> str:
+        """The replay's page in Sentry."""
+        return f"{self.client.base_url}/organizations/{self.client.org}/replays/{replay_id}/"
+
+    async def _count_query(self, issue: Issue, *, return_ids: bool) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "data_source": data_source(issue),
+            "query": f"issue.id:[{issue.id}]",
+            "statsPeriod": PERIOD,
+            "project": ["-1"],
+        }
+        if return_ids:
+            params["returnIds"] = "true"
+        resp = await self.client.get(self.client.org_path("replay-count"), params=params)
+        return resp.data if isinstance(resp.data, dict) else {}
+
+    async def count(self, issue: Issue) -> int:
+        """How many replays the issue has (Sentry caps large counts)."""
+        data = await self._count_query(issue, return_ids=False)
+        value = data.get(str(issue.id), 0)
+        return len(value) if isinstance(value, list) else int(value or 0)
+
+    async def cached_count(self, issue: Issue) -> int:
+        """`count()` cached in Redis for a few minutes (issue cards ask often)."""
+        key = self.store.key("cache", self.client.org, "replay-count", issue.id)
+        return int(await self.store.cached(key, COUNT_TTL, lambda: self.count(issue)))
+
+    async def for_issue(self, issue: Issue, *, limit: int = RECENT) -> IssueReplays:
+        """The count and the `limit` most recent replays of an issue."""
+        count, ids_data = await asyncio.gather(
+            self.count(issue), self._count_query(issue, return_ids=True)
+        )
+        ids = ids_data.get(str(issue.id))
+        replay_ids = [str(i) for i in ids] if isinstance(ids, list) else []
+        if not replay_ids:
+            return IssueReplays(count=count, replays=[])
+        resp = await self.client.get(
+            self.client.org_path("replays"),
+            params={
+                "query": f"id:[{','.join(replay_ids)}]",
+                "statsPeriod": PERIOD,
+                "sort": "-started_at",
+                "per_page": limit,
+                "field": LIST_FIELDS,
+                "project": ["-1"],
+            },
+        )
+        rows = resp.data.get("data") if isinstance(resp.data, dict) else None
+        replays = [Replay.model_validate(r) for r in rows or [] if isinstance(r, dict)]
+        replays = [r.model_copy(update={"url": self.replay_url(r.id)}) for r in replays]
+        return IssueReplays(count=max(count, len(replay_ids)), replays=replays[:limit])

@@ -1,0 +1,168 @@
+"""The Discover query builder modal: open it, load project options, run what it submits."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import errors
+from bot.deps import Deps
+from bot.discover_query import DATASETS, DiscoverCommand, build_query
+from bot.ids import Action, BlockId, Callback
+from bot.logs import new_correlation_id
+from bot.query_words import split_fields
+from handlers.context import CommandContext
+from handlers.discover_run import run
+from handlers.errors import report
+
+log = logging.getLogger(__name__)
+
+FIELD_GROUPS = [
+    (
+        "Common",
+        ["count()", "count_unique(user)", "project", "environment", "release", "timestamp"],
+    ),
+    (
+        "Errors",
+        ["title", "issue", "level", "message", "user.email", "url", "last_seen()"],
+    ),
+    (
+        "Spans (performance)",
+        [
+            "transaction",
+            "span.op",
+            "span.description",
+            "span.duration",
+            "epm()",
+            "p50(span.duration)",
+            "p75(span.duration)",
+            "p95(span.duration)",
+            "p99(span.duration)",
+            "avg(span.duration)",
+            "sum(span.duration)",
+            "failure_rate()",
+        ],
+    ),
+    ("Logs", ["severity", "count_unique(trace)"]),
+]
+PERIODS = [
+    ("1h", "Last hour"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("14d", "Last 14 days"),
+    ("30d", "Last 30 days"),
+    ("90d", "Last 90 days"),
+]
+MAX_PROJECT_OPTIONS = 100
+
+
+async def open_builder(ctx: CommandContext) -> None:
+    """Open the modal; the channel and response_url travel in private_metadata."""
+    metadata = json.dumps(
+        {"channel": ctx.channel_id, "response_url": ctx.body.get("response_url", "")}
+    )
+    view = ctx.deps.renderer.view(
+        "discover_modal",
+        datasets=DATASETS[:3],
+        field_groups=FIELD_GROUPS,
+        periods=PERIODS,
+        metadata=metadata,
+    )
+    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+
+
+def _value(values: dict[str, Any], block: BlockId, action: str = "value") -> dict[str, Any]:
+    return (values.get(block.value) or {}).get(action) or {}
+
+
+def command_from_view(values: dict[str, Any]) -> DiscoverCommand:
+    """The command a submitted builder describes (UserError when it is not valid)."""
+    picked = [o["value"] for o in _value(values, BlockId.DQ_FIELDS).get("selected_options") or []]
+    more = split_fields(_value(values, BlockId.DQ_MORE_FIELDS).get("value") or "")
+    projects = _value(values, BlockId.DQ_PROJECTS, Action.DISCOVER_PROJECTS.value)
+    options = {o["value"] for o in _value(values, BlockId.DQ_OPTIONS).get("selected_options") or []}
+    env = (_value(values, BlockId.DQ_ENV).get("value") or "").strip()
+    query = build_query(
+        fields=picked + more,
+        query=_value(values, BlockId.DQ_QUERY).get("value") or "",
+        sort=_value(values, BlockId.DQ_SORT).get("value") or None,
+        period=(_value(values, BlockId.DQ_PERIOD).get("selected_option") or {}).get("value"),
+        dataset=(_value(values, BlockId.DQ_DATASET).get("selected_option") or {}).get(
+            "value", "errors"
+        ),
+        projects=[o["value"] for o in projects.get("selected_options") or []],
+        environments=[e.strip() for e in env.split(",") if e.strip()],
+    )
+    return DiscoverCommand(query=query, chart="chart" in options, public="public" in options)
+
+
+def error_block(message: str) -> str:
+    """The modal input a validation message belongs under."""
+    low = message.lower()
+    if "sort" in low:
+        return BlockId.DQ_SORT.value
+    if "period" in low or "90 days" in low:
+        return BlockId.DQ_PERIOD.value
+    return BlockId.DQ_MORE_FIELDS.value
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the builder's submission and its project search."""
+
+    @app.options(Action.DISCOVER_PROJECTS.value)
+    async def on_projects(ack: AsyncAck, body: dict[str, Any]) -> None:
+        typed = str(body.get("value") or "").strip().lower()
+        try:
+            projects = await deps.projects.all()
+        except errors.DexterError as exc:
+            log.warning("project options unavailable: %s", exc)
+            await ack(options=[])
+            return
+        matches = [p for p in projects if typed in p.slug.lower() or typed in p.name.lower()]
+        await ack(
+            options=[
+                {"text": {"type": "plain_text", "text": p.slug[:75]}, "value": p.slug}
+                for p in matches[:MAX_PROJECT_OPTIONS]
+            ]
+        )
+
+    @app.view(Callback.DISCOVER_BUILDER.value)
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body.get("view") or {}
+        try:
+            cmd = command_from_view((view.get("state") or {}).get("values") or {})
+        except errors.UserError as exc:
+            await ack(response_action="errors", errors={error_block(exc.message): exc.message})
+            return
+        await ack()
+        new_correlation_id()
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        user = body.get("user") or {}
+        ctx = CommandContext(
+            deps=deps,
+            body={
+                "user_id": user.get("id", ""),
+                "channel_id": meta.get("channel", ""),
+                "team_id": (body.get("team") or {}).get("id", "") or user.get("team_id", ""),
+            },
+            respond=AsyncRespond(response_url=meta.get("response_url") or None),
+            client=client,
+        )
+        post = cmd.public or not meta.get("response_url")
+        try:
+            await run(ctx, cmd, post=post)
+        except Exception as exc:
+            await report(exc, lambda m: _tell(client, ctx, m))
+
+
+async def _tell(client: AsyncWebClient, ctx: CommandContext, text: str) -> None:
+    if ctx.body.get("channel_id"):
+        await client.chat_postEphemeral(channel=ctx.channel_id, user=ctx.user_id, text=text)

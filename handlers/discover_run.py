@@ -1,0 +1,220 @@
+"""Run a parsed Discover command: the table, a chart (PNG upload) or a CSV export."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import errors, messages
+from bot.charts import render_timeseries
+from bot.deps import Deps
+from bot.discover_query import DiscoverCommand, DiscoverQuery
+from bot.export import MAX_ROWS, ExportProgress, export_csv
+from bot.format import escape, plural
+from bot.ids import Action
+from bot.logs import new_correlation_id
+from handlers.context import CommandContext
+from handlers.discover_state import TableState, action_context, action_value, unpack
+from handlers.discover_table import bad_request_text, show_table, table_blocks
+from handlers.errors import report
+
+log = logging.getLogger(__name__)
+
+# A response_url takes 5 messages in 30 minutes: start + 3 progress updates + the result.
+PROGRESS_UPDATES = 3
+PROGRESS_INTERVAL = 2.0  # seconds between progress updates
+UPLOAD_ERRORS = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+Say = Callable[[str], Awaitable[None]]
+
+
+async def run(
+    ctx: CommandContext, cmd: DiscoverCommand, *, title: str | None = None, post: bool = False
+) -> None:
+    """Do what a parsed command asks: export, or show the table (and a chart)."""
+    state = TableState(q=cmd.query.to_text(), pub=cmd.public, t=title)
+    if cmd.export:
+        await export_from_command(ctx, state)
+        return
+    shown = await show_table(ctx, state, post=post)
+    if shown and cmd.chart:
+        await send_chart(ctx, state)
+
+
+async def upload(ctx: CommandContext, *, file: bytes | str, filename: str, **kw: Any) -> bool:
+    """Upload a file to the context's channel; False (and the user told) if Dexter can't."""
+    try:
+        await ctx.client.files_upload_v2(channel=ctx.channel_id, file=file, filename=filename, **kw)
+    except SlackApiError as exc:
+        if exc.response.get("error") in UPLOAD_ERRORS:
+            await ctx.reply(text=messages.CANNOT_UPLOAD)
+            return False
+        raise
+    return True
+
+
+def chart_titles(q: DiscoverQuery) -> tuple[str, str]:
+    """The chart's title (what is measured) and subtitle (where and when)."""
+    groups = [g for g in q.group_by if g != "timestamp"]
+    title = (q.y_axis or "count()") + (f" by {', '.join(groups)}" if groups else "")
+    parts = [q.dataset, q.describe_time()]
+    if groups:
+        parts.append("top 5")
+    if q.query:
+        parts.append(q.query)
+    if q.projects:
+        parts.append("project " + ", ".join(q.projects))
+    if q.environments:
+        parts.append("env " + ", ".join(q.environments))
+    return title, " · ".join(parts)
+
+
+async def send_chart(ctx: CommandContext, state: TableState) -> None:
+    """Chart the query's first aggregate over time and upload the PNG to the channel."""
+    q = state.query()
+    if not q.y_axis:
+        await ctx.reply(text=messages.CHART_NEEDS_AGGREGATE)
+        return
+    try:
+        series = await ctx.deps.discover.timeseries(q)
+    except errors.SentryBadRequest as exc:
+        await ctx.reply(text=bad_request_text(q, exc))
+        return
+    if series.empty:
+        await ctx.reply(text=messages.CHART_EMPTY.format(what=escape(q.describe())))
+        return
+    title, subtitle = chart_titles(q)
+    png = await asyncio.to_thread(render_timeseries, series, title=title, subtitle=subtitle)
+    await upload(
+        ctx,
+        file=png,
+        filename="dexter-chart.png",
+        title=title[:250],
+        alt_txt=f"Line chart of {title}, {subtitle}"[:1000],
+        initial_comment=f"<@{ctx.user_id}> · *{escape(title)}* · {escape(subtitle)}"[:3000],
+    )
+
+
+def throttled(
+    update: Callable[[str], Awaitable[None]], cap: int
+) -> Callable[[ExportProgress], Awaitable[None]]:
+    """A progress callback that spends at most PROGRESS_UPDATES messages, spaced in time."""
+    sent = 0
+    last = float("-inf")
+
+    async def progress(p: ExportProgress) -> None:
+        nonlocal sent, last
+        now = time.monotonic()
+        if p.done or sent >= PROGRESS_UPDATES or now - last < PROGRESS_INTERVAL:
+            return
+        sent, last = sent + 1, now
+        text = messages.EXPORT_PROGRESS.format(rows=f"{p.rows:,}", cap=f"{cap:,}")
+        try:
+            await update(text)
+        except Exception:
+            log.warning("could not show export progress", exc_info=True)
+
+    return progress
+
+
+async def _export(
+    ctx: CommandContext,
+    q: DiscoverQuery,
+    update: Callable[[str], Awaitable[None]],
+    finish: Say,
+) -> None:
+    try:
+        result = await export_csv(ctx.deps.discover, q, progress=throttled(update, MAX_ROWS))
+    except errors.SentryBadRequest as exc:
+        await finish(bad_request_text(q, exc))
+        return
+    try:
+        if result.rows == 0:
+            await finish(messages.EXPORT_EMPTY)
+            return
+        done = messages.EXPORT_DONE.format(rows=plural(result.rows, "row"))
+        if result.capped:
+            done += messages.EXPORT_CAPPED.format(cap=f"{result.cap:,}")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+        uploaded = await upload(
+            ctx,
+            file=str(result.path),
+            filename=f"discover-{q.dataset}-{stamp}.csv",
+            title=f"Discover export: {q.describe()}"[:250],
+            initial_comment=f"<@{ctx.user_id}> exported {escape(q.describe())}\n{done}"[:3000],
+        )
+        await finish(done if uploaded else messages.CANNOT_UPLOAD)
+    finally:
+        result.path.unlink(missing_ok=True)
+
+
+async def export_from_command(ctx: CommandContext, state: TableState) -> None:
+    """`… export`: progress in the command's ephemeral answer, the CSV in the channel."""
+    q = state.query()
+
+    async def update(text: str) -> None:
+        await ctx.reply(text=text, replace=True)
+
+    await ctx.reply(text=messages.EXPORT_STARTED.format(cap=f"{MAX_ROWS:,}"))
+    try:
+        await _export(ctx, q, update, update)
+    except Exception as exc:
+        await report(exc, update)
+
+
+async def export_from_button(ctx: CommandContext, state: TableState) -> None:
+    """Export CSV button: progress shown under the table in place of its buttons."""
+    q = state.query()
+    page = await ctx.deps.discover.table(q, cursor=state.c)
+
+    async def show(progress: str | None = None, note: str | None = None) -> None:
+        blocks = await table_blocks(
+            ctx.deps, state, page=page, progress=progress, notes=[note] if note else None
+        )
+        await ctx.reply(blocks, text=progress or note or "", public=state.pub, replace=True)
+
+    async def update(text: str) -> None:
+        await show(progress=text)
+
+    async def finish(text: str) -> None:
+        await show(note=text)
+
+    await update(messages.EXPORT_STARTED.format(cap=f"{MAX_ROWS:,}"))
+    try:
+        await _export(ctx, q, update, finish)
+    except Exception as exc:  # the table comes back, with what went wrong under it
+        await report(exc, finish)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the Chart and Export CSV buttons."""
+
+    def listener(
+        work: Callable[[CommandContext, TableState], Awaitable[None]],
+    ) -> Callable[..., Awaitable[None]]:
+        async def handle(
+            ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        ) -> None:
+            await ack()
+            new_correlation_id()
+            ctx = action_context(deps, body, respond, client)
+            try:
+                state = await unpack(deps.store, action_value(body))
+                if state is None:
+                    await ctx.reply(text=messages.BUTTON_EXPIRED)
+                    return
+                await work(ctx, state)
+            except Exception as exc:
+                await report(exc, lambda m: ctx.reply(text=m))
+
+        return handle
+
+    app.action(Action.DISCOVER_CHART.value)(listener(send_chart))
+    app.action(Action.DISCOVER_EXPORT.value)(listener(export_from_button))

@@ -1,0 +1,121 @@
+"""`/dexter discover save | run | list | delete`: saved queries per workspace."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot import errors, messages
+from bot.commands import Subcommand
+from bot.discover_query import DiscoverCommand
+from bot.format import escape
+from bot.query_words import tokenize
+from bot.saved_queries import SAVE_USAGE, clean_name
+from handlers.context import CommandContext
+from handlers.discover_run import run
+
+log = logging.getLogger(__name__)
+
+RUN_USAGE = "/dexter discover run <name> [chart] [export] [public]"
+DELETE_USAGE = "/dexter discover delete <name>"
+
+
+async def save_command(ctx: CommandContext, args: str) -> None:
+    """Save a query under a name for this workspace."""
+    name, _, text = args.strip().partition(" ")
+    if not name or not text.strip():
+        raise errors.UserError("Give a name and a query to save.", usage=SAVE_USAGE)
+    saved = await ctx.deps.saved_queries.save(ctx.team_id, name, text, ctx.user_id)
+    what = escape(saved.query.describe())
+    await ctx.reply(text=messages.SAVED.format(name=saved.name, what=what))
+
+
+async def run_command(ctx: CommandContext, args: str) -> None:
+    """Run a saved query (`chart`, `export` and `public` work as with `discover`)."""
+    words = tokenize(args)
+    if not words:
+        raise errors.UserError("Which saved query?", usage=RUN_USAGE)
+    flags = {w.lower() for w in words[1:]}
+    unknown = flags - {"chart", "export", "public"}
+    if unknown:
+        raise errors.UserError(f"Unknown option `{sorted(unknown)[0]}`.", usage=RUN_USAGE)
+    saved = await ctx.deps.saved_queries.get(ctx.team_id, words[0])
+    cmd = DiscoverCommand(
+        query=saved.query,
+        chart="chart" in flags,
+        export="export" in flags,
+        public="public" in flags,
+    )
+    await run(ctx, cmd, title=saved.name)
+
+
+async def list_command(ctx: CommandContext, args: str) -> None:
+    """List the workspace's saved queries."""
+    saved = await ctx.deps.saved_queries.list(ctx.team_id)
+    if not saved:
+        await ctx.reply(text=messages.SAVED_NONE)
+        return
+    blocks = ctx.deps.renderer.blocks("saved_queries", saved=saved)
+    await ctx.reply(blocks, text=f"{len(saved)} saved queries")
+
+
+async def is_admin(ctx: CommandContext) -> bool:
+    """A Dexter admin (DEXTER_ADMINS) or a Slack workspace admin or owner."""
+    if ctx.user_id in ctx.deps.settings.admin_ids:
+        return True
+    try:
+        resp = await ctx.client.users_info(user=ctx.user_id)
+    except SlackApiError as exc:
+        log.info("users.info failed for %s: %s", ctx.user_id, exc)
+        return False
+    user = resp.get("user") or {}
+    return bool(user.get("is_admin") or user.get("is_owner"))
+
+
+async def delete_command(ctx: CommandContext, args: str) -> None:
+    """Delete a saved query (its owner or an admin)."""
+    words = args.split()
+    if len(words) != 1:
+        raise errors.UserError("Which saved query?", usage=DELETE_USAGE)
+    name = clean_name(words[0])
+    saved = await ctx.deps.saved_queries.get(ctx.team_id, name)
+    admin = saved.owner != ctx.user_id and await is_admin(ctx)
+    await ctx.deps.saved_queries.delete(ctx.team_id, name, ctx.user_id, is_admin=admin)
+    await ctx.reply(text=messages.SAVED_DELETED.format(name=name))
+
+
+COMMANDS = [
+    Subcommand(
+        name="discover save",
+        usage=SAVE_USAGE,
+        summary="Save a query for this workspace under a name.",
+        example="/dexter discover save top-errors title, count() where level:error last 7d",
+        handler=save_command,
+        group="Discover",
+    ),
+    Subcommand(
+        name="discover run",
+        usage=RUN_USAGE,
+        summary="Run a saved query.",
+        example="/dexter discover run top-errors chart",
+        handler=run_command,
+        group="Discover",
+    ),
+    Subcommand(
+        name="discover list",
+        usage="/dexter discover list",
+        summary="List this workspace's saved queries.",
+        example="/dexter discover list",
+        handler=list_command,
+        group="Discover",
+    ),
+    Subcommand(
+        name="discover delete",
+        usage=DELETE_USAGE,
+        summary="Delete a saved query (its owner or an admin).",
+        example="/dexter discover delete top-errors",
+        handler=delete_command,
+        group="Discover",
+    ),
+]

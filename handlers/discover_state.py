@@ -1,0 +1,87 @@
+"""What Discover buttons carry: the query, its page and cursor (in Redis when too long)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.discover_query import DiscoverQuery, parse_discover
+from bot.errors import UserError
+from bot.store import Store
+from handlers.context import CommandContext
+
+MAX_VALUE = 2000  # Slack's button value limit
+STATE_TTL = 7 * 86400.0
+
+
+class TableState(BaseModel):
+    """A table's query text (`q`, or a Redis ref `r`), cursor `c`, page `p`, public `pub`,
+    and `t` the title (a saved query's name)."""
+
+    q: str = ""
+    r: str | None = None
+    c: str | None = None
+    p: int = 1
+    pub: bool = False
+    t: str | None = None
+
+    def query(self) -> DiscoverQuery:
+        """The query the state names (the text was valid when the button was made)."""
+        return parse_discover(self.q).query
+
+
+async def pack(store: Store, state: TableState) -> str:
+    """The button value for a state; a query too long for Slack is kept in Redis."""
+    raw = state.model_dump_json(exclude_defaults=True)
+    if len(raw) <= MAX_VALUE:
+        return raw
+    ref = hashlib.sha256(state.q.encode()).hexdigest()[:24]
+    await store.set_json(store.key("discover", "q", ref), state.q, ttl=STATE_TTL)
+    return state.model_copy(update={"q": "", "r": ref}).model_dump_json(exclude_defaults=True)
+
+
+async def unpack(store: Store, value: str | None) -> TableState | None:
+    """The state behind a button value, or None when it is unreadable or expired."""
+    try:
+        state = TableState.model_validate_json(value or "")
+    except ValidationError:
+        return None
+    if state.r:
+        text = await store.get_json(store.key("discover", "q", state.r))
+        if not isinstance(text, str):
+            return None
+        state = state.model_copy(update={"q": text, "r": None})
+    try:
+        state.query()
+    except UserError:
+        return None
+    return state
+
+
+def action_context(
+    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+) -> CommandContext:
+    """A CommandContext for a button click, so actions answer the way commands do."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id", ""
+    )
+    flat = {
+        "user_id": (body.get("user") or {}).get("id", ""),
+        "channel_id": channel,
+        "team_id": (body.get("team") or {}).get("id", "")
+        or (body.get("user") or {}).get("team_id", ""),
+        "trigger_id": body.get("trigger_id", ""),
+    }
+    return CommandContext(deps=deps, body=flat, respond=respond, client=client)
+
+
+def action_value(body: dict[str, Any]) -> str | None:
+    """The clicked button's value."""
+    actions = body.get("actions") or [{}]
+    value = actions[0].get("value")
+    return value if isinstance(value, str) else None

@@ -1,0 +1,77 @@
+"""Render a page of a Discover query as a table message with its buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import errors, messages
+from bot.deps import Deps
+from bot.discover_query import DISCOVER_USAGE, DiscoverQuery, explain_bad_request
+from bot.format import escape
+from bot.render import fallback_text
+from bot.sentry.discover import TablePage
+from bot.table import layout
+from handlers.context import CommandContext
+from handlers.discover_state import TableState, pack
+
+
+def bad_request_text(q: DiscoverQuery, exc: errors.SentryBadRequest) -> str:
+    """Sentry's 400 with the part of the query it is about and a hint."""
+    offending, hint = explain_bad_request(q, exc.message)
+    lines = [messages.DISCOVER_BAD_REQUEST.format(detail=escape(exc.message))]
+    if offending:
+        lines.append(messages.DISCOVER_OFFENDING.format(part=escape(offending)))
+    lines.append(hint)
+    lines.append(messages.USAGE.format(usage=DISCOVER_USAGE))
+    return "\n".join(lines)
+
+
+async def table_blocks(
+    deps: Deps,
+    state: TableState,
+    *,
+    page: TablePage | None = None,
+    progress: str | None = None,
+    notes: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Fetch (unless given) and render one page of the state's query with its buttons."""
+    q = state.query()
+    page = page or await deps.discover.table(q, cursor=state.c)
+    next_value = None
+    if page.next_cursor:
+        next_state = state.model_copy(update={"c": page.next_cursor, "p": state.p + 1})
+        next_value = await pack(deps.store, next_state)
+    chart_value = None
+    if q.y_axis:
+        chart_value = await pack(deps.store, TableState(q=state.q, pub=state.pub, t=state.t))
+    return deps.renderer.blocks(
+        "discover_table",
+        title=f"Saved query `{state.t}`" if state.t else "Discover",
+        description=q.describe(),
+        page=state.p,
+        table=layout(page.columns, page.rows),
+        rows=len(page.rows),
+        has_more=bool(page.next_cursor),
+        next_value=next_value,
+        chart_value=chart_value,
+        export_value=await pack(deps.store, state),
+        progress=progress,
+        notes=notes or [],
+        empty_text=messages.DISCOVER_EMPTY,
+    )
+
+
+async def show_table(
+    ctx: CommandContext, state: TableState, *, replace: bool = False, post: bool = False
+) -> bool:
+    """Answer with a page of the query; a Sentry 400 is explained. True when shown."""
+    try:
+        blocks = await table_blocks(ctx.deps, state)
+    except errors.SentryBadRequest as exc:
+        await ctx.reply(text=bad_request_text(state.query(), exc))
+        return False
+    if post:
+        await ctx.post(blocks, text=fallback_text(blocks))
+    else:
+        await ctx.reply(blocks, text=fallback_text(blocks), public=state.pub, replace=replace)
+    return True

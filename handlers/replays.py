@@ -1,0 +1,127 @@
+"""`/dexter replays <issue>` and the issue card's "Replays (N)" button."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import errors, messages
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.ids import Action
+from bot.logs import new_correlation_id
+from bot.refs import REF_USAGE, parse_issue_ref
+from bot.render import fallback_text
+from bot.sentry.models import Issue
+from bot.table import format_duration
+from handlers.context import CommandContext
+from handlers.discover_state import action_context, action_value
+from handlers.errors import report
+
+log = logging.getLogger(__name__)
+
+REPLAYS_USAGE = "/dexter replays <id | SHORT-ID | issue URL>"
+CARD_TIMEOUT = 2.0  # seconds an issue card waits for the replay count
+
+
+def replay_duration(seconds: int | None) -> str:
+    """`2.5 min` from seconds; `–` when unknown."""
+    return "–" if seconds is None else format_duration(seconds * 1000)
+
+
+async def replays_blocks(deps: Deps, issue: Issue) -> list[dict[str, Any]] | None:
+    """The issue's replay count and most recent replays, or None when it has none."""
+    found = await deps.replays.for_issue(issue)
+    if not found.count and not found.replays:
+        return None
+    return deps.renderer.blocks(
+        "replays",
+        issue=issue,
+        count=found.count,
+        replays=found.replays,
+        now=datetime.now(UTC),
+        duration=replay_duration,
+    )
+
+
+async def show_replays(ctx: CommandContext, issue_id: str) -> None:
+    """Answer with the replays of one issue."""
+    issue = await ctx.deps.issues.get(issue_id)
+    blocks = await replays_blocks(ctx.deps, issue)
+    if blocks is None:
+        await ctx.reply(text=messages.REPLAYS_NONE.format(issue=issue.short_id))
+        return
+    await ctx.reply(blocks, text=fallback_text(blocks))
+
+
+async def replays_command(ctx: CommandContext, args: str) -> None:
+    """How many replays an issue has, and the latest ones."""
+    if not args.strip():
+        raise errors.UserError("Which issue?", usage=REPLAYS_USAGE)
+    try:
+        ref = parse_issue_ref(args.split()[0])
+    except errors.UserError as exc:
+        raise errors.UserError(exc.message, usage=REPLAYS_USAGE) from None
+    await show_replays(ctx, await ctx.deps.issues.resolve_id(ref))
+
+
+async def card_button(deps: Deps, issue: Issue) -> list[dict[str, Any]]:
+    """A "Replays (N)" button for the issue card when the issue has replays."""
+    try:
+        count = await asyncio.wait_for(deps.replays.cached_count(issue), CARD_TIMEOUT)
+    except (TimeoutError, errors.DexterError) as exc:
+        log.info("no replay count for issue %s: %s", issue.id, type(exc).__name__)
+        return []
+    if count <= 0:
+        return []
+    return [
+        {
+            "type": "button",
+            "action_id": Action.REPLAYS_SHOW.value,
+            "text": {"type": "plain_text", "text": f"Replays ({count})"},
+            "value": issue.id,
+        }
+    ]
+
+
+COMMANDS = [
+    Subcommand(
+        name="replays",
+        usage=REPLAYS_USAGE,
+        summary=f"Session replays of an issue: how many, and the latest with links. "
+        f"The issue may be {REF_USAGE}.",
+        example="/dexter replays FRONTEND-3K",
+        handler=replays_command,
+        group="Replays",
+    )
+]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Add the card button and listen for it."""
+
+    async def enrich(issue: Issue) -> list[dict[str, Any]]:
+        return await card_button(deps, issue)
+
+    deps.extras.setdefault("card_enrichers", []).append(enrich)
+
+    @app.action(Action.REPLAYS_SHOW.value)
+    async def on_show(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        new_correlation_id()
+        ctx = action_context(deps, body, respond, client)
+        value = action_value(body) or ""
+        try:
+            if not value.isdigit():
+                await ctx.reply(text=messages.BUTTON_EXPIRED)
+                return
+            await show_replays(ctx, value)
+        except Exception as exc:
+            await report(exc, lambda m: ctx.reply(text=m))
