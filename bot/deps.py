@@ -13,6 +13,8 @@ from bot.sentry.client import SentryClient
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
+from bot.sentry.releases import ReleaseService
+from bot.sentry.sessions import SessionService
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.store import Store
@@ -33,6 +35,12 @@ class Deps:
     renderer: Renderer = field(default_factory=Renderer)
     directory: SlackDirectory | None = None  # set by create_app (needs the Slack client)
     extras: dict[str, Any] = field(default_factory=dict)
+    releases: ReleaseService = field(init=False)
+    sessions: SessionService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.releases = ReleaseService(self.sentry, self.projects, self.store)
+        self.sessions = SessionService(self.sentry)
 
     @property
     def slack_users(self) -> SlackDirectory:
