@@ -17,13 +17,23 @@ class Action(StrEnum):
     ISSUE_ASSIGN = "issue_assign"
     ISSUE_ASSIGN_ME = "issue_assign_me"
     ISSUE_REFRESH = "issue_refresh"
+    # Release card. Value: the release version.
+    RELEASE_CHART = "release_chart"
+    OPEN_RELEASE = "open_release"
 
 
 class Callback(StrEnum):
     """Modal callback ids."""
+
+    RELEASE_CREATE = "release_create"
 
 
 class BlockId(StrEnum):
     """Block ids of blocks handlers look up."""
 
     ISSUE_ACTIONS = "issue_actions"
+    # Release create modal inputs (each input's action_id is its block_id).
+    RELEASE_VERSION = "release_version"
+    RELEASE_PROJECTS = "release_projects"
+    RELEASE_REFS = "release_refs"
+    RELEASE_URL = "release_url"
