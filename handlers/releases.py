@@ -29,9 +29,10 @@ from bot.release_args import (
 from bot.release_chart import render_png
 from bot.release_health import percent
 from bot.release_report import ReleaseCard, ReleaseReports
+from bot.release_watch import ReleaseWatch
 from bot.sentry.models import Issue
 from bot.sentry.release_models import DeployRecord
-from handlers import release_changes
+from handlers import release_changes, release_subs
 from handlers.context import CommandContext
 from handlers.errors import report
 
@@ -132,6 +133,7 @@ COMMANDS = [
         group="Releases",
     ),
     *release_changes.COMMANDS,
+    *release_subs.COMMANDS,
 ]
 
 
@@ -140,8 +142,12 @@ def _safe_name(version: str) -> str:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Listen for the release card's buttons and the create-release modal."""
+    """Listen for the release card's buttons; start the release watch with the app."""
     release_changes.register(app, deps)
+    watch = ReleaseWatch(deps, app.client, interval=deps.settings.release_poll_seconds)
+    deps.extras["release_watch"] = watch
+    deps.extras.setdefault("on_start", []).append(watch.start)
+    deps.extras.setdefault("on_stop", []).append(watch.stop)
 
     @app.action(Action.RELEASE_CHART.value)
     async def on_chart(
