@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +19,14 @@ from bot.parsing import ISSUES_USAGE, IssueSearch, parse_issue_search
 from bot.refs import REF_USAGE, parse_issue_ref
 from bot.render import fallback_text
 from bot.sentry.issues import IssueDetail
+from bot.sentry.models import Issue
 from handlers.context import CommandContext
 from handlers.errors import report
 
 log = logging.getLogger(__name__)
 
 ISSUE_USAGE = "/dexter issue <id | SHORT-ID | issue URL>"
+CARD_NOTE_TIMEOUT = 2.0
 
 
 class PageState(IssueSearch):
@@ -80,7 +83,27 @@ def card_blocks(
         actions=actions,
         notes=notes or [],
         now=datetime.now(UTC),
+        release_url=deps.extras.get("release_url"),
     )
+
+
+async def card_notes(deps: Deps, issue: Issue) -> list[str]:
+    """Context lines from the enrichers in `deps.extras["card_notes"]`, gathered concurrently.
+
+    Each enricher is `async (issue) -> list[str]`; a slow or failing one is left out.
+    """
+    enrichers = deps.extras.get("card_notes") or []
+    results = await asyncio.gather(
+        *(asyncio.wait_for(e(issue), CARD_NOTE_TIMEOUT) for e in enrichers),
+        return_exceptions=True,
+    )
+    notes: list[str] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            log.info("card note skipped: %s: %s", type(result).__name__, result)
+        else:
+            notes += result
+    return notes
 
 
 async def issue_command(ctx: CommandContext, args: str) -> None:
@@ -92,7 +115,7 @@ async def issue_command(ctx: CommandContext, args: str) -> None:
     except errors.UserError as exc:
         raise errors.UserError(exc.message, usage=ISSUE_USAGE) from None
     detail = await ctx.deps.issues.detail(ref)
-    blocks = card_blocks(ctx.deps, detail)
+    blocks = card_blocks(ctx.deps, detail, notes=await card_notes(ctx.deps, detail.issue))
     text = f"{detail.issue.short_id}: {detail.issue.title}"
     posted = await ctx.post(blocks, text=text)
     hook = ctx.deps.extras.get("on_card_posted")

@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import format as fmt
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.ids import Action
@@ -39,6 +40,8 @@ from handlers.errors import report
 log = logging.getLogger(__name__)
 
 CHART_NOT_POSTED = "I couldn't post the chart here ({error}). Invite me with `/invite @Dexter`."
+SUSPECT_NOTE = "Suspect release: *{release}* (first seen in it) · {deploys}"
+NOTE_TIMEOUT = 2.0
 
 
 def reports(deps: Deps) -> ReleaseReports:
@@ -107,6 +110,29 @@ async def deploys_command(ctx: CommandContext, args: str) -> None:
     await ctx.reply(blocks)
 
 
+async def suspect_release_notes(deps: Deps, issue: Issue) -> list[str]:
+    """The card line naming the release an issue first appeared in and when it was deployed."""
+    if issue.first_release is None:
+        return []
+    version = issue.first_release.version
+    deploys = await deps.releases.deploys_cached(version)
+    first: dict[str, datetime] = {}
+    for d in deploys:
+        when = d.date_finished or d.date_started
+        if when and (d.environment not in first or when < first[d.environment]):
+            first[d.environment] = when
+    now = datetime.now(UTC)
+    shown = sorted(first.items(), key=lambda kv: kv[1])[:3]
+    text = ", ".join(f"`{fmt.escape(env)}` {fmt.reltime(t, now)}" for env, t in shown)
+    label = issue.first_release.short_version or version
+    return [
+        SUSPECT_NOTE.format(
+            release=fmt.link(deps.releases.web_url(version), label),
+            deploys=f"deployed to {text}" if text else "no deploys recorded",
+        )
+    ]
+
+
 COMMANDS = [
     Subcommand(
         name="releases",
@@ -144,6 +170,12 @@ def _safe_name(version: str) -> str:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the release card's buttons; start the release watch with the app."""
     release_changes.register(app, deps)
+    deps.extras["release_url"] = deps.releases.web_url
+
+    async def note(issue: Issue) -> list[str]:
+        return await suspect_release_notes(deps, issue)
+
+    deps.extras.setdefault("card_notes", []).append(note)
     watch = ReleaseWatch(deps, app.client, interval=deps.settings.release_poll_seconds)
     deps.extras["release_watch"] = watch
     deps.extras.setdefault("on_start", []).append(watch.start)

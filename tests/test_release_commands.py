@@ -233,3 +233,54 @@ async def test_issue_search_passes_release_term_through(
     await bot.command("issues release:backend@1.5.2 is:unresolved")
     await slack.wait_for("response")
     assert issues.calls[0].request.url.params["query"] == "release:backend@1.5.2 is:unresolved"
+
+
+async def test_issue_card_links_releases_and_names_suspect(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get("organizations/acme/issues/1/").mock(return_value=Response(200, json=f.issue(1)))
+    sentry.get("organizations/acme/issues/1/events/latest/").mock(
+        return_value=Response(200, json=f.event(1))
+    )
+    deploys = sentry.get(rf.path("backend@1.4.0", "deploys")).mock(
+        return_value=Response(
+            200,
+            json=[
+                rf.deploy(9, "production", ago=timedelta(days=2)),
+                rf.deploy(8, "staging", ago=timedelta(days=3)),
+                rf.deploy(7, "production", ago=timedelta(days=1)),
+            ],
+        )
+    )
+    await bot.command("issue 1")
+    await bot.command("issue 1")
+    posts = await slack.wait_for("chat.postMessage", 2)
+    text = text_of(posts[0].args["blocks"])
+    assert (
+        "*First release*\n<https://sentry.io/organizations/acme/releases/backend%401.4.0/|1.4.0>"
+        in text
+    )
+    assert (
+        "*Last release*\n<https://sentry.io/organizations/acme/releases/backend%401.5.2/|1.5.2>"
+        in text
+    )
+    assert (
+        "Suspect release: *<https://sentry.io/organizations/acme/releases/backend%401.4.0/|1.4.0>* "
+        "(first seen in it) · deployed to `staging` 3d ago, `production` 2d ago"
+    ) in text
+    assert text_of(posts[1].args["blocks"]) == text
+    assert deploys.call_count == 1  # the second card came from the cache
+
+
+async def test_issue_card_survives_a_failing_enricher(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get("organizations/acme/issues/1/").mock(return_value=Response(200, json=f.issue(1)))
+    sentry.get("organizations/acme/issues/1/events/latest/").mock(
+        return_value=Response(200, json=f.event(1))
+    )
+    sentry.get(rf.path("backend@1.4.0", "deploys")).mock(return_value=Response(503))
+    await bot.command("issue 1")
+    [post] = await slack.wait_for("chat.postMessage")
+    text = text_of(post.args["blocks"])
+    assert "ZeroDivisionError" in text and "Suspect release" not in text
