@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.errors import SentryNotFound, UserError
-from bot.sentry.client import SentryClient
+from bot.sentry.client import Params, SentryClient
 from bot.sentry.projects import ProjectService
 from bot.sentry.release_models import Commit, Deploy, DeployRecord, Release, SeriesPoint
 from bot.store import Store
@@ -154,13 +154,18 @@ class ReleaseService:
     async def previous(self, release: Release) -> Release | None:
         """The release of the same projects that came just before this one, if any."""
         ids = [str(p.id) for p in release.projects if p.id is not None]
-        batch = await self.pages(project_ids=ids, per_page=50, max_pages=3)
-        versions = [r.version for r in batch]
-        if release.version in versions:
-            i = versions.index(release.version)
-            return batch[i + 1] if i + 1 < len(batch) else None
+        params: Params = {"project": ids, "per_page": 50}
+        path = self.client.org_path("releases")
+        seen: list[Release] = []
+        async for page in self.client.paginate(path, params=params, max_pages=3):
+            seen += [Release.model_validate(r) for r in page.data or []]
+            versions = [r.version for r in seen]
+            if release.version in versions[:-1]:
+                return seen[versions.index(release.version) + 1]
         created = release.date_created
-        older = [r for r in batch if created and r.date_created and r.date_created < created]
+        if release.version in (r.version for r in seen) or created is None:
+            return None
+        older = [r for r in seen if r.date_created and r.date_created < created]
         return older[0] if older else None
 
     async def create(
