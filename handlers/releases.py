@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 CHART_NOT_POSTED = "I couldn't post the chart here ({error}). Invite me with `/invite @Dexter`."
 SUSPECT_NOTE = "Suspect release: *{release}* (first seen in it) · {deploys}"
-NOTE_TIMEOUT = 2.0
 
 
 def reports(deps: Deps) -> ReleaseReports:
@@ -67,12 +66,10 @@ async def releases_command(ctx: CommandContext, args: str) -> None:
 
 
 def card_blocks(deps: Deps, card: ReleaseCard) -> list[dict[str, Any]]:
-    """The release card with triage controls on each issue row."""
-
-    def actions(issue: Issue) -> list[dict[str, Any]]:
-        return row_actions(issue)
-
-    return deps.renderer.blocks("release_card", card=card, now=datetime.now(UTC), actions=actions)
+    """The release card with the shared triage controls on each issue row."""
+    return deps.renderer.blocks(
+        "release_card", card=card, now=datetime.now(UTC), actions=row_actions
+    )
 
 
 async def release_command(ctx: CommandContext, args: str) -> None:
