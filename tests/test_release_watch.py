@@ -149,7 +149,9 @@ async def test_concurrent_polls_without_the_lock_still_queue_once(
     world.deploy("backend@1.6.0", 501, "production", at=clock.now - timedelta(seconds=20))
     # Bypass the poll lock: the atomic seen-and-queue step alone must keep it exactly once.
     queued = await asyncio.gather(*(w._poll() for w in (w1, w2, w1, w2)))
-    assert sorted(queued) == [0, 0, 0, 6]  # 2 channels × (release + deploy + follow-up)
+    # Which poll queues which event depends on timing; that each is queued once does not.
+    assert sum(queued) == 6  # 2 channels × (release + deploy + follow-up)
+    assert await w1.outbox.pending_count() == 6
     sent = await asyncio.gather(w1.notifier.deliver(clock.now), w2.notifier.deliver(clock.now))
     assert sum(sent) == 4
     assert sorted(c.args["channel"] for c in slack.of("chat.postMessage")) == [
