@@ -7,9 +7,13 @@ import asyncio
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 
 def _settings_or_exit() -> Settings:
@@ -30,9 +34,16 @@ async def _run(settings: Settings) -> None:
     deps = await build_deps(settings)
     app = create_app(settings, deps)
     try:
-        await serve(settings, deps, app)
+        await serve(settings, deps, app, on_ready=lambda: run_hooks(deps, "on_start"))
     finally:
+        await run_hooks(deps, "on_stop")
         await deps.aclose()
+
+
+async def run_hooks(deps: Deps, name: str) -> None:
+    """Run the background start/stop hooks that features put in `deps.extras[name]`."""
+    for hook in deps.extras.get(name, []):
+        await hook()
 
 
 def cmd_run(_: argparse.Namespace) -> int:

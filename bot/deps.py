@@ -18,7 +18,9 @@ from bot.sentry.discover import DiscoverService
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
+from bot.sentry.releases import ReleaseService
 from bot.sentry.replays import ReplayService
+from bot.sentry.sessions import SessionService
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.store import Store
@@ -41,6 +43,12 @@ class Deps:
     directory: SlackDirectory | None = None  # set by create_app (needs the Slack client)
     extras: dict[str, Any] = field(default_factory=dict)
     triage_service: TriageService | None = None  # set by build_deps
+    releases: ReleaseService = field(init=False)
+    sessions: SessionService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.releases = ReleaseService(self.sentry, self.projects, self.store)
+        self.sessions = SessionService(self.sentry)
 
     @property
     def triage(self) -> TriageService:

@@ -27,12 +27,16 @@ class Action(StrEnum):
     DISCOVER_EXPORT = "discover_export"
     DISCOVER_PROJECTS = "discover_projects"
     REPLAYS_SHOW = "replays_show"
+    # Release card. Value: the release version.
+    RELEASE_CHART = "release_chart"
+    OPEN_RELEASE = "open_release"
 
 
 class Callback(StrEnum):
     """Modal callback ids."""
 
     DISCOVER_BUILDER = "discover_builder"
+    RELEASE_CREATE = "release_create"
 
 
 class BlockId(StrEnum):
@@ -49,3 +53,8 @@ class BlockId(StrEnum):
     DQ_PROJECTS = "dq_projects"
     DQ_ENV = "dq_env"
     DQ_OPTIONS = "dq_options"
+    # Release create modal inputs (each input's action_id is its block_id).
+    RELEASE_VERSION = "release_version"
+    RELEASE_PROJECTS = "release_projects"
+    RELEASE_REFS = "release_refs"
+    RELEASE_URL = "release_url"

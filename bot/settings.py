@@ -27,6 +27,8 @@ HINTS: dict[str, str] = {
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "DEXTER_ADMINS": "comma-separated Slack user ids, e.g. U123,U456",
     "DEXTER_PERMISSION_MODE": "one of team, org-member, open",
+    "DEXTER_RELEASE_POLL_SECONDS": "seconds between polls for new releases and deploys "
+    "(e.g. 60; 0 turns release notifications off)",
 }
 
 
@@ -59,6 +61,7 @@ class Settings(BaseSettings):
     )
     admins: str = Field(default="", alias="DEXTER_ADMINS")
     permission_mode: PermissionMode = Field(default="team", alias="DEXTER_PERMISSION_MODE")
+    release_poll_seconds: float = Field(default=60.0, alias="DEXTER_RELEASE_POLL_SECONDS", ge=0)
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -15,12 +15,25 @@ from handlers import (
     issues,
     options,
     perf,
+    releases,
     replays,
     triage,
     unfurl,
 )
 
-MODULES = [issues, triage, card_actions, bulk, identity, unfurl, options, discover, perf, replays]
+MODULES = [
+    issues,
+    triage,
+    card_actions,
+    bulk,
+    identity,
+    unfurl,
+    options,
+    discover,
+    perf,
+    replays,
+    releases,
+]
 
 
 def register_all(app: AsyncApp, deps: Deps) -> Dispatcher:

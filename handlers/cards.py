@@ -23,7 +23,7 @@ from bot.refs import IssueRef
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.triage_words import status_note
-from handlers.issues import card_blocks, enrich_card
+from handlers.issues import card_blocks, card_notes, enrich_card
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,10 @@ async def render(deps: Deps, issue_id: str) -> Card:
         await deps.triage.has_releases(detail.issue.project.id)  # the Resolve menu reads it
     except SentryError as exc:
         log.info("could not tell whether %s has releases: %s", detail.issue.project.slug, exc)
-    lines, extra = await asyncio.gather(notes(deps, detail.issue), enrich_card(deps, detail))
-    blocks = card_blocks(deps, detail, notes=lines, extra_actions=extra)
+    lines, more, extra = await asyncio.gather(
+        notes(deps, detail.issue), card_notes(deps, detail.issue), enrich_card(deps, detail)
+    )
+    blocks = card_blocks(deps, detail, notes=[*lines, *more], extra_actions=extra)
     return Card(detail=detail, blocks=blocks)
 
 

@@ -19,12 +19,14 @@ from bot.parsing import ISSUES_USAGE, IssueSearch, parse_issue_search
 from bot.refs import REF_USAGE, parse_issue_ref
 from bot.render import fallback_text
 from bot.sentry.issues import IssueDetail
+from bot.sentry.models import Issue
 from handlers.context import CommandContext
 from handlers.errors import report
 
 log = logging.getLogger(__name__)
 
 ISSUE_USAGE = "/dexter issue <id | SHORT-ID | issue URL>"
+CARD_NOTE_TIMEOUT = 2.0
 
 
 class PageState(IssueSearch):
@@ -85,6 +87,7 @@ def card_blocks(
         actions=actions,
         notes=notes or [],
         now=datetime.now(UTC),
+        release_url=deps.extras.get("release_url"),
     )
 
 
@@ -101,6 +104,25 @@ async def enrich_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
     return out
 
 
+async def card_notes(deps: Deps, issue: Issue) -> list[str]:
+    """Context lines from the enrichers in `deps.extras["card_notes"]`, gathered concurrently.
+
+    Each enricher is `async (issue) -> list[str]`; a slow or failing one is left out.
+    """
+    enrichers = deps.extras.get("card_notes") or []
+    results = await asyncio.gather(
+        *(asyncio.wait_for(e(issue), CARD_NOTE_TIMEOUT) for e in enrichers),
+        return_exceptions=True,
+    )
+    notes: list[str] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            log.info("card note skipped: %s: %s", type(result).__name__, result)
+        else:
+            notes += result
+    return notes
+
+
 async def issue_command(ctx: CommandContext, args: str) -> None:
     """Post an issue card in the channel."""
     if not args.strip():
@@ -110,7 +132,10 @@ async def issue_command(ctx: CommandContext, args: str) -> None:
     except errors.UserError as exc:
         raise errors.UserError(exc.message, usage=ISSUE_USAGE) from None
     detail = await ctx.deps.issues.detail(ref)
-    blocks = card_blocks(ctx.deps, detail, extra_actions=await enrich_card(ctx.deps, detail))
+    extra, notes = await asyncio.gather(
+        enrich_card(ctx.deps, detail), card_notes(ctx.deps, detail.issue)
+    )
+    blocks = card_blocks(ctx.deps, detail, notes=notes, extra_actions=extra)
     text = f"{detail.issue.short_id}: {detail.issue.title}"
     posted = await ctx.post(blocks, text=text)
     hook = ctx.deps.extras.get("on_card_posted")

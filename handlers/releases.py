@@ -1,0 +1,213 @@
+"""`/dexter releases`, `release <version>`, `deploys`, the card's Chart button, and wiring."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import format as fmt
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.ids import Action
+from bot.issue_actions import row_actions
+from bot.logs import new_correlation_id
+from bot.release_args import (
+    DEPLOYS_USAGE,
+    RELEASE_USAGE,
+    RELEASES_USAGE,
+    Filters,
+    parse_deploys,
+    parse_release,
+    parse_releases,
+)
+from bot.release_chart import render_png
+from bot.release_health import percent
+from bot.release_report import ReleaseCard, ReleaseReports
+from bot.release_watch import ReleaseWatch
+from bot.sentry.models import Issue
+from bot.sentry.release_models import DeployRecord
+from handlers import release_changes, release_subs
+from handlers.context import CommandContext
+from handlers.errors import report
+
+log = logging.getLogger(__name__)
+
+CHART_NOT_POSTED = "I couldn't post the chart here ({error}). Invite me with `/invite @Dexter`."
+SUSPECT_NOTE = "Suspect release: *{release}* (first seen in it) · {deploys}"
+
+
+def reports(deps: Deps) -> ReleaseReports:
+    """The release report builder over the process's Sentry services."""
+    return ReleaseReports(deps.releases, deps.sessions, deps.issues)
+
+
+def _scope(f: Filters) -> str:
+    parts = [", ".join(f.projects)] if f.projects else []
+    if f.environment:
+        parts.append(f"env {f.environment}")
+    return " · ".join(parts)
+
+
+async def releases_command(ctx: CommandContext, args: str) -> None:
+    """List the newest releases with health and deploys."""
+    f = parse_releases(args)
+    rows = await reports(ctx.deps).rows(projects=f.projects, environment=f.environment)
+    blocks = ctx.deps.renderer.blocks(
+        "release_list", rows=rows, scope=_scope(f), now=datetime.now(UTC), pct=percent
+    )
+    await ctx.reply(blocks)
+
+
+def card_blocks(deps: Deps, card: ReleaseCard) -> list[dict[str, Any]]:
+    """The release card with the shared triage controls on each issue row."""
+    return deps.renderer.blocks(
+        "release_card", card=card, now=datetime.now(UTC), actions=row_actions
+    )
+
+
+async def release_command(ctx: CommandContext, args: str) -> None:
+    """Post a release card in the channel."""
+    card = await reports(ctx.deps).card(parse_release(args))
+    blocks = card_blocks(ctx.deps, card)
+    await ctx.post(blocks, text=f"Release {card.release.version}")
+
+
+async def deploys_command(ctx: CommandContext, args: str) -> None:
+    """Show a deploy timeline: one release's, one environment's, or the last week's."""
+    version, f = parse_deploys(args)
+    now = datetime.now(UTC)
+    deps = ctx.deps
+    if version:
+        release = await deps.releases.get(version)
+        records = [
+            DeployRecord(release.version, release.label, tuple(release.project_slugs), d)
+            for d in await deps.releases.deploys(release.version)
+            if f.environment is None or d.environment == f.environment
+        ]
+        title = " · ".join(filter(None, [release.label, _scope(f)]))
+    else:
+        days = 30 if f.environment else 7
+        records = await deps.releases.deploys_between(
+            now - timedelta(days=days),
+            now + timedelta(minutes=1),
+            f.projects,
+            environment=f.environment,
+        )
+        title = " · ".join(filter(None, [f"last {days} days", _scope(f)]))
+    blocks = deps.renderer.blocks(
+        "release_deploys", title=title, records=records, now=now, url=deps.releases.web_url
+    )
+    await ctx.reply(blocks)
+
+
+async def suspect_release_notes(deps: Deps, issue: Issue) -> list[str]:
+    """The card line naming the release an issue first appeared in and when it was deployed."""
+    if issue.first_release is None:
+        return []
+    version = issue.first_release.version
+    deploys = await deps.releases.deploys_cached(version)
+    first: dict[str, datetime] = {}
+    for d in deploys:
+        when = d.date_finished or d.date_started
+        if when and (d.environment not in first or when < first[d.environment]):
+            first[d.environment] = when
+    now = datetime.now(UTC)
+    shown = sorted(first.items(), key=lambda kv: kv[1])[:3]
+    text = ", ".join(f"`{fmt.escape(env)}` {fmt.reltime(t, now)}" for env, t in shown)
+    label = issue.first_release.short_version or version
+    return [
+        SUSPECT_NOTE.format(
+            release=fmt.link(deps.releases.web_url(version), label),
+            deploys=f"deployed to {text}" if text else "no deploys recorded",
+        )
+    ]
+
+
+COMMANDS = [
+    Subcommand(
+        name="releases",
+        usage=RELEASES_USAGE,
+        summary="The newest releases: new issues, crash-free rates, deploys.",
+        example="/dexter releases project:backend env:production",
+        handler=releases_command,
+        group="Releases",
+    ),
+    Subcommand(
+        name="release",
+        usage=RELEASE_USAGE,
+        summary="Post a release card: commits, deploys, health, new issues and regressions.",
+        example="/dexter release backend@1.6.0",
+        handler=release_command,
+        group="Releases",
+    ),
+    Subcommand(
+        name="deploys",
+        usage=DEPLOYS_USAGE,
+        summary="Deploy timeline of a release, an environment, or the last 7 days.",
+        example="/dexter deploys env:production",
+        handler=deploys_command,
+        group="Releases",
+    ),
+    *release_changes.COMMANDS,
+    *release_subs.COMMANDS,
+]
+
+
+def _safe_name(version: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", version)[:80] or "release"
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the release card's buttons; start the release watch with the app."""
+    release_changes.register(app, deps)
+    deps.extras["release_url"] = deps.releases.web_url
+
+    async def note(issue: Issue) -> list[str]:
+        return await suspect_release_notes(deps, issue)
+
+    deps.extras.setdefault("card_notes", []).append(note)
+    watch = ReleaseWatch(deps, app.client, interval=deps.settings.release_poll_seconds)
+    deps.extras["release_watch"] = watch
+    deps.extras.setdefault("on_start", []).append(watch.start)
+    deps.extras.setdefault("on_stop", []).append(watch.stop)
+
+    @app.action(Action.RELEASE_CHART.value)
+    async def on_chart(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        new_correlation_id()
+        version = str(body["actions"][0].get("value") or "")
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        thread = None if container.get("is_ephemeral") else container.get("message_ts")
+
+        async def say(text: str) -> None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+
+        try:
+            data = await reports(deps).chart(version)
+            png = await asyncio.to_thread(render_png, data.title, data.points, data.marks)
+            await client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread,
+                file=png,
+                filename=f"release-{_safe_name(version)}.png",
+                title=data.title,
+            )
+        except SlackApiError as exc:
+            log.info("chart upload failed: %s", exc.response.get("error"))
+            await say(CHART_NOT_POSTED.format(error=exc.response.get("error")))
+        except Exception as exc:
+            await report(exc, say)
+
+    @app.action(Action.OPEN_RELEASE.value)
+    async def on_open(ack: AsyncAck) -> None:
+        await ack()  # a link button still sends an action

@@ -1,0 +1,64 @@
+"""End to end: `/dexter subscribe releases`, `subscriptions`, `unsubscribe`."""
+
+from __future__ import annotations
+
+import respx
+
+from bot.deps import Deps
+from bot.release_subs import SubscriptionStore
+from tests.fake_slack import FakeSlack
+from tests.harness import SlackDriver
+from tests.release_helpers import mock_projects, text_of
+
+
+async def test_subscribe_list_unsubscribe(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_projects(sentry)
+    await bot.command("subscribe releases project:backend env:production", channel="C5")
+    [resp] = await slack.wait_for("response")
+    assert resp["response_type"] == "in_channel"
+    assert resp["text"].startswith(
+        "<@U1> subscribed this channel to new releases and deploys of `backend in production` "
+        "(subscription `r1`)"
+    )
+    await bot.command("subscribe releases project:backend env:production", channel="C5")
+    await bot.command("subscribe releases project:frontend", channel="C6")
+    resps = await slack.wait_for("response", 3)
+    assert resps[1]["text"] == (
+        "This channel is already subscribed to `backend in production` (subscription `r1`)."
+    )
+    await bot.command("subscriptions", channel="C5")
+    resps = await slack.wait_for("response", 4)
+    text = text_of(resps[3]["blocks"])
+    assert "• `r1` releases and deploys of `backend` (deploys to `production` only)" in text
+    assert "frontend" not in text  # another channel's subscription
+    await bot.command("unsubscribe r2", channel="C5")
+    resps = await slack.wait_for("response", 5)
+    assert resps[4]["text"].startswith("This channel has no subscription `r2`.")
+    await bot.command("unsubscribe r1", channel="C5")
+    resps = await slack.wait_for("response", 6)
+    assert (
+        resps[5]["text"] == "Removed subscription `r1` (`backend in production`) from this channel."
+    )
+    remaining = await SubscriptionStore(deps.store).all()
+    assert [(s.id, s.channel, s.project) for s in remaining] == [("r2", "C6", "frontend")]
+
+
+async def test_subscribe_unknown_project_and_usage(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    mock_projects(sentry)
+    await bot.command("subscribe releases project:backnd")
+    await bot.command("subscribe releases")
+    await bot.command("subscriptions")
+    resps = await slack.wait_for("response", 3)
+    assert (
+        resps[0]["text"]
+        == "There is no project `backnd` in this organization. Did you mean `backend`?"
+    )
+    assert resps[1]["text"] == (
+        "Subscribe to one project at a time.\n"
+        "Usage: `/dexter subscribe releases project:<slug> [env:<name>]`"
+    )
+    assert "None yet." in text_of(resps[2]["blocks"])
