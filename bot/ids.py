@@ -17,13 +17,56 @@ class Action(StrEnum):
     ISSUE_ASSIGN = "issue_assign"
     ISSUE_ASSIGN_ME = "issue_assign_me"
     ISSUE_REFRESH = "issue_refresh"
+    # Alert rules: list buttons (value: bot/sentry/alerts.py AlertRef) and the modal's Edit button.
+    ALERT_ENABLE = "alert_enable"
+    ALERT_DISABLE = "alert_disable"
+    ALERT_DELETE = "alert_delete"
+    ALERTS_PAGE = "alerts_page"
+    ALERTS_PREV_PAGE = "alerts_prev_page"
+    ALERT_BACK = "alert_back"
 
 
 class Callback(StrEnum):
     """Modal callback ids."""
+
+    ALERT_FORM = "alert_form"
+    ALERT_CONFIRM = "alert_confirm"
+    ALERT_STATUS = "alert_status"
 
 
 class BlockId(StrEnum):
     """Block ids of blocks handlers look up."""
 
     ISSUE_ACTIONS = "issue_actions"
+
+
+class AlertField(StrEnum):
+    """Inputs of the alert rule modal: each is the action_id of its element (block ids may
+    carry a suffix so Slack forgets a selection whose options changed)."""
+
+    KIND = "alert_kind"
+    NAME = "alert_name"
+    PROJECT = "alert_project"
+    ENVIRONMENT = "alert_environment"
+    TRIGGER = "alert_trigger"
+    THRESHOLD = "alert_threshold"
+    INTERVAL = "alert_interval"
+    LEVEL = "alert_level"
+    TAG_KEY = "alert_tag_key"
+    TAG_VALUE = "alert_tag_value"
+    AGE = "alert_age"
+    AGE_VALUE = "alert_age_value"
+    AGE_UNIT = "alert_age_unit"
+    ACTION_INTERVAL = "alert_action_interval"
+    DATASET = "alert_dataset"
+    METRIC = "alert_metric"
+    QUERY = "alert_query"
+    WINDOW = "alert_window"
+    DIRECTION = "alert_direction"
+    CRITICAL = "alert_critical"
+    WARNING = "alert_warning"
+    RESOLVE = "alert_resolve"
+    NOTIFY = "alert_notify"
+    CHANNEL = "alert_channel"
+    TEAM = "alert_team"
+    MEMBER = "alert_member"

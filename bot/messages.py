@@ -42,3 +42,10 @@ DENY_TEAM = (
     "Your Sentry role is {role} and you are not in a team that owns `{project}` "
     "(owned by {teams}). Ask someone in those teams or an org admin."
 )
+
+# Alert rules
+ALERT_COMPUTING = "Computing the preview… Sentry is taking a moment; this view updates by itself."
+ALERT_CHANNEL_UNSEEN = "Dexter cannot see that channel: invite @Dexter to it, or pick another."
+ALERT_DUPLICATE = "This rule was already submitted once; it is created only once."
+ALERT_SENTRY_REFUSED = "Sentry did not accept the rule: {detail}"
+ALERT_CREATED = "Created *{name}*. I'm announcing it in <#{channel}>."
