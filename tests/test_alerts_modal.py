@@ -1,0 +1,534 @@
+"""`/dexter alert create`: modal → field updates → preview → confirm → created, for both kinds
+and both Sentry API generations. Every Sentry request is validated against its schema by the
+`sentry` fixture."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from httpx import Response
+
+from bot import messages
+from bot.deps import Deps
+from handlers import alert_submit
+from tests.alert_helpers import (
+    ADMIN,
+    CORE_DEV,
+    DEV,
+    ORG,
+    block_ids,
+    bodies,
+    channel_named,
+    choose,
+    last_view,
+    link,
+    mock_org,
+    press,
+    submit,
+    texts,
+    timeseries,
+    timeseries_response,
+)
+from tests.fake_slack import FakeSlack
+from tests.harness import SlackDriver
+
+HOUR = 3600
+LEGACY_PATHS = ("/rules/", "/alert-rules/")
+
+
+def week_start() -> float:
+    return (time.time() // HOUR) * HOUR - 7 * 86400
+
+
+async def open_form(bot: SlackDriver, slack: FakeSlack, text: str) -> dict[str, Any]:
+    reply = await bot.command(text)
+    assert reply.status == 200
+    await slack.wait_for("views.update", 1)
+    opened = slack.of("views.open")[0].args
+    assert opened["trigger_id"].startswith("trig")
+    return last_view(slack)
+
+
+def paths(sentry: respx.MockRouter, method: str | None = None) -> list[str]:
+    return [
+        c.request.url.path for c in sentry.calls if method is None or c.request.method == method
+    ]
+
+
+async def test_issue_alert_on_current_sentry(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create issue project:backend")
+    assert form["callback_id"] == "alert_form"
+    assert "alert_threshold" not in block_ids(form)
+    assert "alert_channel" in block_ids(form)  # Sentry's Slack integration is installed
+
+    await choose(bot, form, "alert_trigger", "event_frequency")
+    await slack.wait_for("views.update", 2)
+    form = last_view(slack)
+    assert {"alert_threshold", "alert_interval"} <= set(block_ids(form))
+    assert slack.of("views.update")[-1].args["view_id"] == "V1"
+
+    start = week_start()
+    busy = [0.0] * 168
+    busy[10:13] = [150, 240, 130]  # three hours over 100 events
+    timeseries_route = sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(
+            timeseries(busy, start=start, step=HOUR, group="BACKEND-1"),
+            timeseries(([20.0] * 168), start=start, step=HOUR, group="BACKEND-2"),
+        )
+    )
+    answer = await submit(
+        bot,
+        form,
+        {
+            "alert_name": "Checkout bursts",
+            "alert_threshold": "100",
+            "alert_interval": "1h",
+            "alert_level": "error",
+        },
+    )
+    assert answer["response_action"] == "update", answer
+    preview = answer["view"]
+    assert preview["callback_id"] == "alert_confirm"
+    shown = texts(preview)
+    assert "would have fired *3* times" in shown
+    assert "more than 100 events in 1 hour in `backend`" in shown
+    assert "#alerts in Slack" in shown
+    params = timeseries_route.calls[0].request.url.params
+    assert params["dataset"] == "errors" and params["groupBy"] == "issue"
+    assert params["interval"] == "3600" and params["query"] == "level:[error,fatal]"
+
+    sentry.get(ORG + "detectors/").mock(
+        return_value=Response(
+            200, json=[{"id": "31", "type": "metric_issue"}, {"id": "9", "type": "issue_stream"}]
+        )
+    )
+    created = sentry.post(ORG + "workflows/").mock(return_value=Response(201, json={"id": "123"}))
+    done = await submit(bot, preview)
+    assert done["response_action"] == "update"
+    assert "Created *Checkout bursts*" in texts(done["view"])
+    [body] = bodies(created)
+    assert body["detector_ids"] == [9] and body["owner"] == "user:500"
+    assert body["triggers"]["conditions"] == []
+    [group] = body["action_filters"]
+    assert group["conditions"][0] == {
+        "type": "event_frequency_count",
+        "comparison": {"value": 100, "interval": "1h"},
+        "conditionResult": True,
+    }
+    assert group["actions"][0]["integrationId"] == "77"
+    assert group["actions"][0]["config"]["targetIdentifier"] == "C1"
+
+    [post] = await slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == "C1"
+    announced = texts(post.args["blocks"])
+    assert "<@U1> created the issue alert" in announced
+    assert "https://sentry.io/organizations/acme/monitors/alerts/123/" in announced
+    assert not any(p.endswith(LEGACY_PATHS) for p in paths(sentry))
+
+
+async def test_metric_alert_on_current_sentry(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack, "perf")
+    form = await open_form(bot, slack, "alert create metric project:backend")
+    assert "alert_metric.errors" in block_ids(form)
+
+    await choose(bot, form, "alert_dataset", "spans")
+    await slack.wait_for("views.update", 2)
+    form = last_view(slack)
+    metric_block = next(b for b in form["blocks"] if b.get("block_id") == "alert_metric.spans")
+    assert [o["value"] for o in metric_block["element"]["options"]] == [
+        "p95",
+        "p50",
+        "throughput",
+        "failure_rate",
+    ]
+
+    values = [300.0] * 168
+    values[20:23] = [900, 950, 450]  # critical, stays open above the resolve threshold of 400
+    values[50] = 600  # warning
+    values[100:102] = [1200, 100]  # critical again, then resolved
+    route = sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(timeseries(values, start=week_start(), step=HOUR))
+    )
+    answer = await submit(
+        bot,
+        form,
+        {
+            "alert_name": "Checkout p95",
+            "alert_metric": "p95",
+            "alert_query": "transaction:/checkout",
+            "alert_critical": "800",
+            "alert_warning": "500",
+            "alert_resolve": "400",
+        },
+    )
+    preview = answer["view"]
+    shown = texts(preview)
+    assert "would have fired *3* times" in shown, shown
+    assert "2 critical and 1 warning" in shown and "Highest value: 1,200 ms" in shown
+    params = route.calls[0].request.url.params
+    assert (params["dataset"], params["yAxis"]) == ("spans", "p95(span.duration)")
+    assert params["query"] == "transaction:/checkout"
+
+    detector = sentry.post(ORG + "projects/backend/detectors/").mock(
+        return_value=Response(201, json={"id": "31", "type": "metric_issue"})
+    )
+    workflow = sentry.post(ORG + "workflows/").mock(return_value=Response(201, json={"id": "124"}))
+    done = await submit(bot, preview)
+    assert "Created *Checkout p95*" in texts(done["view"])
+    [d] = bodies(detector)
+    assert d["type"] == "metric_issue"
+    assert d["data_sources"][0]["aggregate"] == "p95(span.duration)"
+    assert d["data_sources"][0]["timeWindow"] == 3600
+    assert [c["comparison"] for c in d["condition_group"]["conditions"]] == [800, 500, 400]
+    [w] = bodies(workflow)
+    assert w["detector_ids"] == [31]
+    assert w["action_filters"][0]["actions"][0]["config"]["targetDisplay"] == "perf"
+    assert paths(sentry, "POST").index("/api/0/" + ORG + "projects/backend/detectors/") == 0
+    await slack.wait_for("chat.postMessage")
+
+
+async def test_failed_alert_removes_its_monitor_and_shows_sentrys_message(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create metric project:backend")
+    sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(timeseries([1.0] * 168, start=week_start(), step=HOUR))
+    )
+    preview = (await submit(bot, form, {"alert_name": "Errors", "alert_critical": "50"}))["view"]
+    sentry.post(ORG + "projects/backend/detectors/").mock(
+        return_value=Response(201, json={"id": "31"})
+    )
+    workflow = sentry.post(ORG + "workflows/").mock(
+        return_value=Response(400, json={"actionFilters": ["Slack channel #alerts not found"]})
+    )
+    removed = sentry.delete(ORG + "detectors/31/").mock(return_value=Response(204))
+
+    answer = await submit(bot, preview)
+    view = answer["view"]
+    assert view["callback_id"] == "alert_form"  # back on the form, nothing half-created
+    assert removed.call_count == 1
+    ids = [b.get("block_id") for b in view["blocks"]]
+    notice = view["blocks"][ids.index("alert_channel") + 1]
+    assert notice["type"] == "context"
+    assert (
+        "Sentry did not accept the rule: actionFilters: Slack channel #alerts not found"
+        in (notice["elements"][0]["text"])
+    )
+    assert not slack.of("chat.postMessage")
+
+    # Once Sentry accepts it, the same preview can still create the rule (the once-only
+    # token was released on failure).
+    workflow.mock(return_value=Response(201, json={"id": "125"}))
+    done = await submit(bot, preview)
+    assert "Created *Errors*" in texts(done["view"])
+
+
+async def test_double_submit_creates_one_rule(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create project:backend")
+    sentry.get(ORG + "issues/").mock(return_value=Response(200, json=[], headers={"X-Hits": "4"}))
+    preview = (await submit(bot, form, {"alert_name": "New issues"}))["view"]
+    assert "would have fired *4* times" in texts(preview)
+    sentry.get(ORG + "detectors/").mock(
+        return_value=Response(200, json=[{"id": "9", "type": "issue_stream"}])
+    )
+    created = sentry.post(ORG + "workflows/").mock(return_value=Response(201, json={"id": "5"}))
+    first, second = await asyncio.gather(submit(bot, preview), submit(bot, preview))
+    assert created.call_count == 1
+    titles = sorted(a["view"]["title"]["text"] for a in (first, second))
+    assert titles == ["Alert rule created", "Already submitted"]
+    assert messages.ALERT_DUPLICATE in texts(first["view"]) + texts(second["view"])
+
+
+async def test_issue_alert_on_legacy_sentry(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry, generation="legacy")
+    await link(deps, ADMIN)
+    channel_named(slack, "oncall")
+    form = await open_form(bot, slack, "alert create issue project:backend")
+    await choose(bot, form, "alert_trigger", "regression")
+    await slack.wait_for("views.update", 2)
+    form = last_view(slack)
+    issues = sentry.get(ORG + "issues/").mock(
+        return_value=Response(200, json=[], headers={"X-Hits": "12"})
+    )
+    answer = await submit(
+        bot,
+        form,
+        {
+            "alert_name": "Regressions",
+            "alert_environment": "production",
+            "alert_action_interval": "60",
+        },
+    )
+    preview = answer["view"]
+    assert "would have fired *12* times" in texts(preview)
+    assert "Sentry's alert rules" in texts(preview)
+    params = issues.calls[0].request.url.params
+    assert params["query"] == "is:regressed" and params["environment"] == "production"
+
+    created = sentry.post("projects/acme/backend/rules/").mock(
+        return_value=Response(201, json={"id": "42", "name": "Regressions"})
+    )
+    done = await submit(bot, preview)
+    assert "Created *Regressions*" in texts(done["view"])
+    [body] = bodies(created)
+    assert body["conditions"] == [
+        {"id": "sentry.rules.conditions.regression_event.RegressionEventCondition"}
+    ]
+    assert body["frequency"] == 60 and body["environment"] == "production"
+    assert body["actions"][0]["channel"] == "#oncall" and body["actions"][0]["workspace"] == 77
+    [post] = await slack.wait_for("chat.postMessage")
+    assert "alerts/rules/backend/42/details/" in texts(post.args["blocks"])
+    # Legacy Sentry is only asked on legacy paths (after the probe that found no workflows).
+    assert not any("/detectors/" in p for p in paths(sentry))
+    assert [p for p in paths(sentry, "POST")] == ["/api/0/projects/acme/backend/rules/"]
+
+
+async def test_metric_alert_on_legacy_sentry_emails_a_team(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry, generation="legacy", slack=False)
+    await link(deps, ADMIN)
+    form = await open_form(bot, slack, "alert create metric project:backend")
+    assert "alert_channel" not in block_ids(form) and "alert_team" in block_ids(form)
+    users = [3.0] * (168 * 4)
+    users[100] = 80
+    sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(timeseries(users, start=week_start(), step=900))
+    )
+    answer = await submit(
+        bot,
+        form,
+        {
+            "alert_name": "Users hit",
+            "alert_metric": "users",
+            "alert_window": "15",
+            "alert_critical": "50",
+            "alert_team": "10:core",
+        },
+    )
+    preview = answer["view"]
+    assert "would have fired *1* time (about 0.1 a day)." in texts(preview)
+    created = sentry.post(ORG + "alert-rules/").mock(
+        return_value=Response(201, json={"id": "77", "name": "Users hit"})
+    )
+    await submit(bot, preview)
+    [body] = bodies(created)
+    assert body["aggregate"] == "count_unique(user)" and body["timeWindow"] == 15
+    assert body["triggers"][0]["actions"] == [
+        {"type": "email", "targetType": "team", "targetIdentifier": "10"}
+    ]
+    assert [p for p in paths(sentry, "POST")] == ["/api/0/" + ORG + "alert-rules/"]
+
+
+async def test_invalid_input_is_shown_on_the_field(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create metric project:backend")
+    answer = await submit(
+        bot, form, {"alert_name": "x", "alert_critical": "100", "alert_warning": "200"}
+    )
+    assert answer == {
+        "response_action": "errors",
+        "errors": {"alert_warning": "The warning threshold must be below the critical one."},
+    }
+    form = await open_form_again(bot, slack, "alert create issue project:backend")
+    await choose(bot, form, "alert_trigger", "user_frequency")
+    await slack.wait_for("views.update", 3)
+    answer = await submit(
+        bot,
+        last_view(slack),
+        {"alert_name": None, "alert_tag_key": "browser", "alert_threshold": None},
+    )
+    assert answer["response_action"] == "errors"
+    assert answer["errors"] == {
+        "alert_name": "Give the rule a name.",
+        "alert_threshold": "Enter a whole number of at least 1.",
+        "alert_tag_value": "Give both the tag and its value, or neither.",
+    }
+    assert not paths(sentry, "POST")
+
+
+async def open_form_again(bot: SlackDriver, slack: FakeSlack, text: str) -> dict[str, Any]:
+    before = len(slack.of("views.update"))
+    await bot.command(text)
+    await slack.wait_for("views.update", before + 1)
+    return last_view(slack)
+
+
+async def test_a_query_sentry_rejects_is_shown_on_the_query_field(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create metric project:backend")
+    sentry.get(ORG + "events-timeseries/").mock(
+        return_value=Response(400, json={"detail": "Invalid query: unknown field 'trasaction'"})
+    )
+    answer = await submit(
+        bot, form, {"alert_name": "x", "alert_critical": "1", "alert_query": "trasaction:/a"}
+    )
+    assert answer == {
+        "response_action": "errors",
+        "errors": {
+            "alert_query": "Sentry did not accept this: Invalid query: unknown field 'trasaction'"
+        },
+    }
+
+
+async def test_slow_sentry_gets_a_computing_view_then_the_preview(
+    bot: SlackDriver,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    deps: Deps,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(alert_submit, "BUDGET", 0.1)
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create metric project:backend")
+
+    async def slow(request: httpx.Request) -> Response:
+        await asyncio.sleep(0.5)
+        return timeseries_response(timeseries([900.0] * 168, start=week_start(), step=HOUR))
+
+    sentry.get(ORG + "events-timeseries/").mock(side_effect=slow)
+    answer = await submit(bot, form, {"alert_name": "Always", "alert_critical": "10"})
+    assert answer["response_action"] == "update"
+    assert messages.ALERT_COMPUTING in texts(answer["view"])
+    await slack.wait_for("views.update", 2)
+    preview = last_view(slack)
+    assert preview["callback_id"] == "alert_confirm"
+    assert "would have fired *1* time" in texts(preview)
+
+
+async def test_edit_goes_back_to_the_filled_form(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create metric project:backend")
+    sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(timeseries([500.0] * 168, start=week_start(), step=HOUR))
+    )
+    preview = (await submit(bot, form, {"alert_name": "Noisy", "alert_critical": "100"}))["view"]
+    assert "would have fired *1* time" in texts(preview)
+    await press(bot, preview, "alert_back")
+    await slack.wait_for("views.update", 2)
+    again = last_view(slack)
+    assert again["callback_id"] == "alert_form"
+    by_id = {b.get("block_id"): b for b in again["blocks"]}
+    assert by_id["alert_name"]["element"]["initial_value"] == "Noisy"
+    assert by_id["alert_critical"]["element"]["initial_value"] == "100"
+    assert by_id["alert_project"]["element"]["initial_option"]["value"] == "2:backend"
+
+
+async def test_a_noisy_rule_is_called_out(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create metric project:backend")
+    flapping = [float(100 * (i % 2)) for i in range(168 * 12)]
+    sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(timeseries(flapping, start=week_start(), step=300))
+    )
+    answer = await submit(
+        bot, form, {"alert_name": "Flappy", "alert_critical": "50", "alert_window": "5"}
+    )
+    shown = texts(answer["view"])
+    assert "would have fired *1008* times (about 144 a day)" in shown
+    assert "That is a lot of notifications" in shown
+
+
+async def test_unlinked_users_are_told_how_to_link(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await bot.command("alert create issue project:backend")
+    await slack.wait_for("views.update")
+    shown = texts(last_view(slack))
+    assert "You need a linked Sentry account" in shown and "/dexter link" in shown
+
+
+async def test_members_outside_the_owning_team_are_refused(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, DEV)  # in #web, not #core which owns backend
+    await bot.command("alert create issue project:backend")
+    await slack.wait_for("views.update")
+    assert "not in a team that owns `backend`" in texts(last_view(slack))
+
+    # Without a project on the command line the refusal comes on the project field.
+    await link(deps, CORE_DEV, "U2")
+    await bot.command("alert create issue", user="U2")
+    await slack.wait_for("views.update", 2)
+    answer = await submit(
+        bot,
+        last_view(slack),
+        {"alert_name": "Web errors", "alert_project": "3:web", "alert_notify": "issue_owners"},
+        user="U2",
+    )
+    assert answer["response_action"] == "errors"
+    assert "not in a team that owns `web`" in answer["errors"]["alert_project"]
+    assert not paths(sentry, "POST")
+
+
+async def test_unknown_words_get_the_usage(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    await bot.command("alert create loud")
+    [resp] = await slack.wait_for("response")
+    assert "I don't understand `loud`" in resp["text"]
+    assert "/dexter alert create [issue|metric] [project:<slug>]" in resp["text"]
+    assert not slack.of("views.open")
+
+
+async def test_a_preview_sentry_cannot_compute_still_lets_the_rule_be_created(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    mock_org(sentry)
+    await link(deps, ADMIN)
+    channel_named(slack)
+    form = await open_form(bot, slack, "alert create metric project:backend")
+    sentry.get(ORG + "events-timeseries/").mock(return_value=Response(503))
+    preview = (await submit(bot, form, {"alert_name": "Errors", "alert_critical": "5"}))["view"]
+    assert preview["callback_id"] == "alert_confirm"
+    assert "*No preview:* Sentry is not answering" in texts(preview)
+    sentry.post(ORG + "projects/backend/detectors/").mock(
+        return_value=Response(201, json={"id": "31"})
+    )
+    sentry.post(ORG + "workflows/").mock(return_value=Response(201, json={"id": "126"}))
+    done = await submit(bot, preview)
+    assert "Created *Errors*" in texts(done["view"])
