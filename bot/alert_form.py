@@ -1,8 +1,7 @@
-"""The alert rule modal's inputs: read Slack's view state, turn it into a rule, and back.
+"""The alert rule modal's layout: which fields show for which choices, their options and
+defaults, and reading Slack's view state. Parsing into a rule is in bot/alert_parse.py.
 
-Pure: the handler does the I/O (project lookups, channel names, Sentry) around these.
-Option values carry what the rule needs, so parsing needs no lookups:
-project `<id>:<slug>`, team `<id>:<slug>`, member `<Sentry user id>`.
+Pure: the handlers do the I/O around these.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from bot.alert_rules import (
     ACTION_INTERVALS,
@@ -25,12 +24,8 @@ from bot.alert_rules import (
     WINDOWS,
     AlertRule,
     Generation,
-    IssueAlert,
     Metric,
-    MetricAlert,
-    Target,
     Trigger,
-    problems,
 )
 from bot.ids import AlertField as F
 
@@ -79,6 +74,18 @@ def read_state(state: dict[str, Any]) -> Values:
     return out
 
 
+SELECT_DEFAULTS: dict[str, str] = {
+    F.TRIGGER: Trigger.NEW_ISSUE,
+    F.INTERVAL: "1h",
+    F.ACTION_INTERVAL: "30",
+    F.AGE: "any",
+    F.AGE_UNIT: "day",
+    F.DATASET: "errors",
+    F.WINDOW: "60",
+    F.DIRECTION: "above",
+}
+
+
 def defaults(
     kind: str,
     *,
@@ -87,18 +94,9 @@ def defaults(
     has_slack: bool,
 ) -> Values:
     """The values a fresh form starts with."""
-    v: Values = {
-        F.KIND: Choice(kind),
-        F.TRIGGER: Choice(Trigger.NEW_ISSUE),
-        F.INTERVAL: Choice("1h"),
-        F.ACTION_INTERVAL: Choice("30"),
-        F.AGE: Choice("any"),
-        F.DATASET: Choice("errors"),
-        F.METRIC: Choice(Metric.ERRORS),
-        F.WINDOW: Choice("60"),
-        F.DIRECTION: Choice("above"),
-        F.NOTIFY: Choice("slack" if has_slack else "issue_owners" if kind == "issue" else "team"),
-    }
+    v: Values = {F.KIND: Choice(kind), F.METRIC: Choice(Metric.ERRORS)}
+    v |= {f: Choice(value) for f, value in SELECT_DEFAULTS.items()}
+    v[F.NOTIFY] = Choice("slack" if has_slack else "issue_owners" if kind == "issue" else "team")
     if project:
         v[F.PROJECT] = Choice(f"{project[0]}:{project[1]}", project[1])
     if has_slack and channel_id:
@@ -107,7 +105,7 @@ def defaults(
 
 
 def kind_of(values: Values) -> str:
-    return "metric" if _get(values, F.KIND) == "metric" else "issue"
+    return "metric" if value_of(values, F.KIND) == "metric" else "issue"
 
 
 def notify_choices(kind: str, has_slack: bool) -> list[tuple[str, str]]:
@@ -120,16 +118,16 @@ def notify_choices(kind: str, has_slack: bool) -> list[tuple[str, str]]:
 def notify_of(values: Values, has_slack: bool) -> str:
     """The chosen notification, falling back to the first one offered."""
     offered = [k for k, _ in notify_choices(kind_of(values), has_slack)]
-    chosen = _get(values, F.NOTIFY)
+    chosen = value_of(values, F.NOTIFY)
     return chosen if chosen in offered else offered[0]
 
 
 def normalize(values: Values, has_slack: bool) -> Values:
-    """The values with dependent choices valid again (a metric of the chosen dataset, a
-    notification the form offers)."""
-    out = dict(values)
-    allowed = METRICS_BY_DATASET.get(_get(out, F.DATASET) or "errors", ())
-    if allowed and _get(out, F.METRIC) not in allowed:
+    """The values with defaults for selects not shown before, and dependent choices valid
+    again (a metric of the chosen dataset, a notification the form offers)."""
+    out = {f: Choice(value) for f, value in SELECT_DEFAULTS.items()} | dict(values)
+    allowed = METRICS_BY_DATASET.get(value_of(out, F.DATASET) or "errors", ())
+    if allowed and value_of(out, F.METRIC) not in allowed:
         out[F.METRIC] = Choice(allowed[0])
     out[F.NOTIFY] = Choice(notify_of(out, has_slack))
     return out
@@ -138,7 +136,7 @@ def normalize(values: Values, has_slack: bool) -> Values:
 def block_id(field: str, values: Values) -> str:
     """A field's block id; selects whose options change get a suffix so Slack resets them."""
     if field == F.METRIC:
-        return f"{field}.{_get(values, F.DATASET) or 'errors'}"
+        return f"{field}.{value_of(values, F.DATASET) or 'errors'}"
     if field == F.NOTIFY:
         return f"{field}.{kind_of(values)}"
     return str(field)
@@ -149,10 +147,10 @@ def visible(values: Values, has_slack: bool) -> list[str]:
     out: list[str] = [F.KIND, F.NAME, F.PROJECT, F.ENVIRONMENT]
     if kind_of(values) == "issue":
         out.append(F.TRIGGER)
-        if _get(values, F.TRIGGER) in (Trigger.EVENT_FREQUENCY, Trigger.USER_FREQUENCY):
+        if value_of(values, F.TRIGGER) in (Trigger.EVENT_FREQUENCY, Trigger.USER_FREQUENCY):
             out += [F.THRESHOLD, F.INTERVAL]
         out += [F.LEVEL, F.TAG_KEY, F.TAG_VALUE, F.AGE]
-        if _get(values, F.AGE) in ("older", "newer"):
+        if value_of(values, F.AGE) in ("older", "newer"):
             out += [F.AGE_VALUE, F.AGE_UNIT]
         out.append(F.ACTION_INTERVAL)
     else:
@@ -168,7 +166,7 @@ def visible(values: Values, has_slack: bool) -> list[str]:
 
 def options(values: Values) -> dict[str, list[tuple[str, str]]]:
     """The static select options by field (metrics depend on the dataset)."""
-    dataset = _get(values, F.DATASET) or "errors"
+    dataset = value_of(values, F.DATASET) or "errors"
     return {
         F.KIND: [("issue", "Issue alert"), ("metric", "Metric alert")],
         F.TRIGGER: [(str(k), v) for k, v in TRIGGER_LABELS.items()],
@@ -184,184 +182,7 @@ def options(values: Values) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _get(values: Values, field: str) -> str | None:
+def value_of(values: Values, field: str) -> str | None:
+    """The raw value of a field, if it has one."""
     choice = values.get(field)
     return choice.value if choice else None
-
-
-def _split(value: str | None) -> tuple[str, str]:
-    ident, _, rest = (value or "").partition(":")
-    return ident, rest
-
-
-def _number(values: Values, field: str, errors: dict[str, str], *, whole: bool) -> float | None:
-    raw = _get(values, field)
-    if raw is None:
-        return None
-    try:
-        number = float(raw.replace(",", ""))
-    except ValueError:
-        errors[field] = "Enter a number."
-        return None
-    if whole and number != int(number):
-        errors[field] = "Enter a whole number."
-        return None
-    return number
-
-
-def _target(values: Values, meta: FormMeta, channel_name: str | None) -> Target:
-    notify = notify_of(values, meta.s is not None)
-    if notify == "slack":
-        channel = _get(values, F.CHANNEL)
-        return Target(kind="slack", id=channel, name=channel_name or "", integration_id=meta.s)
-    if notify == "team":
-        team_id, slug = _split(_get(values, F.TEAM))
-        return Target(kind="team", id=team_id or None, name=slug)
-    if notify == "member":
-        choice = values.get(F.MEMBER)
-        return Target(
-            kind="member", id=choice.value if choice else None, name=choice.label if choice else ""
-        )
-    return Target(kind="issue_owners")
-
-
-def to_rule(
-    values: Values, meta: FormMeta, *, channel_name: str | None = None
-) -> tuple[IssueAlert | MetricAlert | None, dict[str, str]]:
-    """The rule the form describes, or the problems by field (AlertField value)."""
-    errors: dict[str, str] = {}
-    project_id, project = _split(_get(values, F.PROJECT))
-    if not project:
-        errors[F.PROJECT] = "Choose a project."
-    common: dict[str, Any] = {
-        "name": _get(values, F.NAME) or "",
-        "project_id": project_id,
-        "project": project,
-        "environment": _get(values, F.ENVIRONMENT),
-        "target": _target(values, meta, channel_name),
-    }
-    rule: IssueAlert | MetricAlert | None = None
-    try:
-        if kind_of(values) == "issue":
-            rule = _issue(values, common, errors)
-        else:
-            rule = _metric(values, common, errors)
-    except ValidationError as exc:
-        for err in exc.errors():
-            field = f"alert_{err['loc'][0]}" if err["loc"] else F.NAME
-            errors.setdefault(field if field in set(F) else F.NAME, "Check this value.")
-    except ValueError:  # a choice that is not one of the options offered
-        errors.setdefault(F.KIND, "The form changed under you; choose again.")
-    if rule is not None:
-        for key, message in problems(rule).items():
-            errors.setdefault(_field_of(key, values, meta), message)
-    return (None if errors else rule), errors
-
-
-def _field_of(key: str, values: Values, meta: FormMeta) -> str:
-    if key != "target":
-        return f"alert_{key}"
-    notify = notify_of(values, meta.s is not None)
-    return {"slack": F.CHANNEL, "team": F.TEAM, "member": F.MEMBER}.get(notify, F.NOTIFY)
-
-
-def _issue(values: Values, common: dict[str, Any], errors: dict[str, str]) -> IssueAlert | None:
-    trigger = _get(values, F.TRIGGER) or Trigger.NEW_ISSUE
-    frequency = trigger in (Trigger.EVENT_FREQUENCY, Trigger.USER_FREQUENCY)
-    threshold = _number(values, F.THRESHOLD, errors, whole=True) if frequency else None
-    age = _get(values, F.AGE)
-    aged = age in ("older", "newer")
-    age_value = _number(values, F.AGE_VALUE, errors, whole=True) if aged else None
-    if errors.keys() - {F.PROJECT}:
-        return None
-    level = _get(values, F.LEVEL)
-    return IssueAlert(
-        **common,
-        trigger=Trigger(trigger),
-        threshold=int(threshold) if threshold is not None else None,
-        interval=_get(values, F.INTERVAL) if frequency else None,
-        level=level,
-        tag_key=_get(values, F.TAG_KEY),
-        tag_value=_get(values, F.TAG_VALUE),
-        age_comparison=age if aged else None,
-        age_value=int(age_value) if age_value is not None else None,
-        age_unit=_get(values, F.AGE_UNIT) if aged else None,
-        action_interval=int(_get(values, F.ACTION_INTERVAL) or 30),
-    )
-
-
-def _metric(values: Values, common: dict[str, Any], errors: dict[str, str]) -> MetricAlert | None:
-    metric = Metric(_get(values, F.METRIC) or Metric.ERRORS)
-    scale = 100.0 if metric == Metric.FAILURE_RATE else 1.0  # failure rate is typed in %
-    numbers = {
-        f: _number(values, f, errors, whole=False) for f in (F.CRITICAL, F.WARNING, F.RESOLVE)
-    }
-    if numbers[F.CRITICAL] is None and F.CRITICAL not in errors:
-        errors[F.CRITICAL] = "Enter the critical threshold."
-    if errors.keys() - {F.PROJECT}:
-        return None
-    critical, warning, resolve = (None if n is None else n / scale for n in numbers.values())
-    assert critical is not None
-    return MetricAlert(
-        **common,
-        dataset=_get(values, F.DATASET) or "errors",
-        metric=metric,
-        query=_get(values, F.QUERY) or "",
-        window=int(_get(values, F.WINDOW) or 60),
-        direction=_get(values, F.DIRECTION) or "above",
-        critical=critical,
-        warning=warning,
-        resolve=resolve,
-    )
-
-
-def from_rule(rule: IssueAlert | MetricAlert) -> Values:
-    """The form values that describe a rule (the preview's Edit button)."""
-    v: Values = {
-        F.KIND: Choice(rule.kind),
-        F.NAME: Choice(rule.name),
-        F.PROJECT: Choice(f"{rule.project_id}:{rule.project}", rule.project),
-        F.NOTIFY: Choice(rule.target.kind),
-        F.AGE: Choice("any"),
-    }
-    if rule.environment:
-        v[F.ENVIRONMENT] = Choice(rule.environment)
-    t = rule.target
-    if t.kind == "slack" and t.id:
-        v[F.CHANNEL] = Choice(t.id)
-    elif t.kind == "team":
-        v[F.TEAM] = Choice(f"{t.id}:{t.name}", f"#{t.name}")
-    elif t.kind == "member":
-        v[F.MEMBER] = Choice(t.id or "", t.name)
-    pairs: dict[str, object] = {}
-    if isinstance(rule, IssueAlert):
-        pairs = {
-            F.TRIGGER: rule.trigger,
-            F.THRESHOLD: rule.threshold,
-            F.INTERVAL: rule.interval,
-            F.LEVEL: rule.level,
-            F.TAG_KEY: rule.tag_key,
-            F.TAG_VALUE: rule.tag_value,
-            F.AGE: rule.age_comparison or "any",
-            F.AGE_VALUE: rule.age_value,
-            F.AGE_UNIT: rule.age_unit,
-            F.ACTION_INTERVAL: rule.action_interval,
-        }
-    else:
-        scale = 100.0 if rule.metric == Metric.FAILURE_RATE else 1.0
-        pairs = {
-            F.DATASET: rule.dataset,
-            F.METRIC: rule.metric,
-            F.QUERY: rule.query or None,
-            F.WINDOW: rule.window,
-            F.DIRECTION: rule.direction,
-            F.CRITICAL: _plain(rule.critical * scale),
-            F.WARNING: None if rule.warning is None else _plain(rule.warning * scale),
-            F.RESOLVE: None if rule.resolve is None else _plain(rule.resolve * scale),
-        }
-    v.update({k: Choice(str(x)) for k, x in pairs.items() if x is not None})
-    return v
-
-
-def _plain(number: float) -> str:
-    return str(int(number)) if number == int(number) else f"{number:.6g}"

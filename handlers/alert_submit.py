@@ -19,19 +19,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import errors, messages
 from bot import format as fmt
-from bot.alert_form import (
-    ConfirmMeta,
-    FormMeta,
-    Values,
-    block_id,
-    from_rule,
-    normalize,
-    notify_of,
-    read_state,
-    to_rule,
-)
+from bot.alert_form import ConfirmMeta, FormMeta, Values, block_id, normalize, notify_of, read_state
+from bot.alert_parse import from_rule, sentry_field, to_rule
 from bot.alert_preview import Preview
-from bot.alert_rules import IssueAlert, MetricAlert, describe
+from bot.alert_rules import IssueAlert, MetricAlert
+from bot.alert_words import describe
 from bot.deps import Deps
 from bot.ids import Action, Callback
 from bot.ids import AlertField as F
@@ -110,7 +102,8 @@ def form_problems(deps: Deps, values: Values, meta: FormMeta, problems: dict[str
 async def channel_name(client: AsyncWebClient, channel_id: str) -> str | None:
     """The channel's name, or None when Dexter cannot see it."""
     try:
-        resp = await client.conversations_info(channel=channel_id)
+        # POSTed like every other call (conversations.info takes either verb).
+        resp = await client.api_call("conversations.info", data={"channel": channel_id})
     except SlackApiError:
         return None
     name = (resp.get("channel") or {}).get("name")
@@ -176,35 +169,6 @@ async def preview_outcome(
     except errors.DexterError as exc:
         preview = Preview(fires=0, unavailable=explain(exc))
     return Outcome(view=preview_view(deps, rule, preview, confirm))
-
-
-SENTRY_FIELDS = (  # words in Sentry's 400 detail → the field it is about
-    (("channel", "workspace", "integration", "target", "action"), "target"),
-    (("environment",), F.ENVIRONMENT),
-    (("query", "aggregate", "data_source", "datasource", "dataset"), F.QUERY),
-    (("threshold", "condition", "trigger"), "threshold"),
-    (("frequency",), F.ACTION_INTERVAL),
-    (("filter", "tag"), F.TAG_KEY),
-    (("name",), F.NAME),
-)
-
-
-def sentry_field(detail: str, rule: Rule, values: Values, meta: FormMeta) -> str:
-    """The form field a Sentry 400 is most likely about."""
-    low = detail.lower()
-    metric = isinstance(rule, MetricAlert)
-    for words, field in SENTRY_FIELDS:
-        if not any(w in low for w in words):
-            continue
-        if field == "target":
-            notify = notify_of(values, meta.s is not None)
-            return {"slack": F.CHANNEL, "team": F.TEAM, "member": F.MEMBER}.get(notify, F.NOTIFY)
-        if field == "threshold":
-            return F.CRITICAL if metric else F.TRIGGER
-        if field == F.QUERY and not metric:
-            continue
-        return field
-    return F.NAME
 
 
 async def create_outcome(

@@ -4,6 +4,7 @@ simulation of what Slack sends back for a modal (its state, block actions, submi
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import respx
@@ -16,6 +17,8 @@ from tests.fake_slack import FakeSlack
 from tests.harness import Reply, SlackDriver
 
 ORG = "organizations/acme/"
+HOUR = 3600
+LEGACY_PATHS = ("/rules/", "/alert-rules/")
 ADMIN = f.member(5, "ada@acme.io", role="admin", user_id=500, name="Ada")
 DEV = f.member(6, "bob@acme.io", role="member", user_id=600, name="Bob", teams=["web"])
 CORE_DEV = f.member(7, "cy@acme.io", role="member", user_id=700, name="Cy", teams=["core"])
@@ -237,3 +240,29 @@ def timeseries_response(*series: dict[str, Any]) -> Response:
 def bodies(route: respx.Route) -> list[dict[str, Any]]:
     """The JSON bodies a route received."""
     return [json.loads(call.request.content) for call in route.calls]
+
+
+def week_start() -> float:
+    return (time.time() // HOUR) * HOUR - 7 * 86400
+
+
+async def open_form(bot: SlackDriver, slack: FakeSlack, text: str) -> dict[str, Any]:
+    reply = await bot.command(text)
+    assert reply.status == 200
+    await slack.wait_for("views.update", 1)
+    opened = slack.of("views.open")[0].args
+    assert opened["trigger_id"].startswith("trig")
+    return last_view(slack)
+
+
+def paths(sentry: respx.MockRouter, method: str | None = None) -> list[str]:
+    return [
+        c.request.url.path for c in sentry.calls if method is None or c.request.method == method
+    ]
+
+
+async def open_form_again(bot: SlackDriver, slack: FakeSlack, text: str) -> dict[str, Any]:
+    before = len(slack.of("views.update"))
+    await bot.command(text)
+    await slack.wait_for("views.update", before + 1)
+    return last_view(slack)

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.alert_form import Choice, FormMeta, defaults, from_rule, read_state, to_rule, visible
+from bot.alert_form import Choice, FormMeta, defaults, read_state, visible
+from bot.alert_parse import from_rule, to_rule
 from bot.alert_preview import replay_thresholds, throttled_fires
 from bot.alert_rules import (
     ACTION_INTERVALS,
@@ -22,12 +23,12 @@ from bot.alert_rules import (
     MetricAlert,
     Target,
     Trigger,
-    describe,
     problems,
 )
+from bot.alert_words import describe
 from bot.ids import AlertField as F
-from bot.sentry import alerts_current as current
 from bot.sentry import alerts_legacy as legacy
+from bot.sentry import workflow_bodies as current
 from tests import sentry_schema
 
 API = "https://sentry.io/api/0/"

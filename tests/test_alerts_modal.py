@@ -5,21 +5,16 @@ and both Sentry API generations. Every Sentry request is validated against its s
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Any
 
-import httpx
-import pytest
 import respx
 from httpx import Response
 
 from bot import messages
 from bot.deps import Deps
-from handlers import alert_submit
 from tests.alert_helpers import (
     ADMIN,
-    CORE_DEV,
-    DEV,
+    HOUR,
+    LEGACY_PATHS,
     ORG,
     block_ids,
     bodies,
@@ -28,36 +23,16 @@ from tests.alert_helpers import (
     last_view,
     link,
     mock_org,
-    press,
+    open_form,
+    paths,
     submit,
     texts,
     timeseries,
     timeseries_response,
+    week_start,
 )
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-
-HOUR = 3600
-LEGACY_PATHS = ("/rules/", "/alert-rules/")
-
-
-def week_start() -> float:
-    return (time.time() // HOUR) * HOUR - 7 * 86400
-
-
-async def open_form(bot: SlackDriver, slack: FakeSlack, text: str) -> dict[str, Any]:
-    reply = await bot.command(text)
-    assert reply.status == 200
-    await slack.wait_for("views.update", 1)
-    opened = slack.of("views.open")[0].args
-    assert opened["trigger_id"].startswith("trig")
-    return last_view(slack)
-
-
-def paths(sentry: respx.MockRouter, method: str | None = None) -> list[str]:
-    return [
-        c.request.url.path for c in sentry.calls if method is None or c.request.method == method
-    ]
 
 
 async def test_issue_alert_on_current_sentry(
@@ -342,177 +317,6 @@ async def test_metric_alert_on_legacy_sentry_emails_a_team(
         {"type": "email", "targetType": "team", "targetIdentifier": "10"}
     ]
     assert [p for p in paths(sentry, "POST")] == ["/api/0/" + ORG + "alert-rules/"]
-
-
-async def test_invalid_input_is_shown_on_the_field(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
-) -> None:
-    mock_org(sentry)
-    await link(deps, ADMIN)
-    channel_named(slack)
-    form = await open_form(bot, slack, "alert create metric project:backend")
-    answer = await submit(
-        bot, form, {"alert_name": "x", "alert_critical": "100", "alert_warning": "200"}
-    )
-    assert answer == {
-        "response_action": "errors",
-        "errors": {"alert_warning": "The warning threshold must be below the critical one."},
-    }
-    form = await open_form_again(bot, slack, "alert create issue project:backend")
-    await choose(bot, form, "alert_trigger", "user_frequency")
-    await slack.wait_for("views.update", 3)
-    answer = await submit(
-        bot,
-        last_view(slack),
-        {"alert_name": None, "alert_tag_key": "browser", "alert_threshold": None},
-    )
-    assert answer["response_action"] == "errors"
-    assert answer["errors"] == {
-        "alert_name": "Give the rule a name.",
-        "alert_threshold": "Enter a whole number of at least 1.",
-        "alert_tag_value": "Give both the tag and its value, or neither.",
-    }
-    assert not paths(sentry, "POST")
-
-
-async def open_form_again(bot: SlackDriver, slack: FakeSlack, text: str) -> dict[str, Any]:
-    before = len(slack.of("views.update"))
-    await bot.command(text)
-    await slack.wait_for("views.update", before + 1)
-    return last_view(slack)
-
-
-async def test_a_query_sentry_rejects_is_shown_on_the_query_field(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
-) -> None:
-    mock_org(sentry)
-    await link(deps, ADMIN)
-    channel_named(slack)
-    form = await open_form(bot, slack, "alert create metric project:backend")
-    sentry.get(ORG + "events-timeseries/").mock(
-        return_value=Response(400, json={"detail": "Invalid query: unknown field 'trasaction'"})
-    )
-    answer = await submit(
-        bot, form, {"alert_name": "x", "alert_critical": "1", "alert_query": "trasaction:/a"}
-    )
-    assert answer == {
-        "response_action": "errors",
-        "errors": {
-            "alert_query": "Sentry did not accept this: Invalid query: unknown field 'trasaction'"
-        },
-    }
-
-
-async def test_slow_sentry_gets_a_computing_view_then_the_preview(
-    bot: SlackDriver,
-    slack: FakeSlack,
-    sentry: respx.MockRouter,
-    deps: Deps,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(alert_submit, "BUDGET", 0.1)
-    mock_org(sentry)
-    await link(deps, ADMIN)
-    channel_named(slack)
-    form = await open_form(bot, slack, "alert create metric project:backend")
-
-    async def slow(request: httpx.Request) -> Response:
-        await asyncio.sleep(0.5)
-        return timeseries_response(timeseries([900.0] * 168, start=week_start(), step=HOUR))
-
-    sentry.get(ORG + "events-timeseries/").mock(side_effect=slow)
-    answer = await submit(bot, form, {"alert_name": "Always", "alert_critical": "10"})
-    assert answer["response_action"] == "update"
-    assert messages.ALERT_COMPUTING in texts(answer["view"])
-    await slack.wait_for("views.update", 2)
-    preview = last_view(slack)
-    assert preview["callback_id"] == "alert_confirm"
-    assert "would have fired *1* time" in texts(preview)
-
-
-async def test_edit_goes_back_to_the_filled_form(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
-) -> None:
-    mock_org(sentry)
-    await link(deps, ADMIN)
-    channel_named(slack)
-    form = await open_form(bot, slack, "alert create metric project:backend")
-    sentry.get(ORG + "events-timeseries/").mock(
-        return_value=timeseries_response(timeseries([500.0] * 168, start=week_start(), step=HOUR))
-    )
-    preview = (await submit(bot, form, {"alert_name": "Noisy", "alert_critical": "100"}))["view"]
-    assert "would have fired *1* time" in texts(preview)
-    await press(bot, preview, "alert_back")
-    await slack.wait_for("views.update", 2)
-    again = last_view(slack)
-    assert again["callback_id"] == "alert_form"
-    by_id = {b.get("block_id"): b for b in again["blocks"]}
-    assert by_id["alert_name"]["element"]["initial_value"] == "Noisy"
-    assert by_id["alert_critical"]["element"]["initial_value"] == "100"
-    assert by_id["alert_project"]["element"]["initial_option"]["value"] == "2:backend"
-
-
-async def test_a_noisy_rule_is_called_out(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
-) -> None:
-    mock_org(sentry)
-    await link(deps, ADMIN)
-    channel_named(slack)
-    form = await open_form(bot, slack, "alert create metric project:backend")
-    flapping = [float(100 * (i % 2)) for i in range(168 * 12)]
-    sentry.get(ORG + "events-timeseries/").mock(
-        return_value=timeseries_response(timeseries(flapping, start=week_start(), step=300))
-    )
-    answer = await submit(
-        bot, form, {"alert_name": "Flappy", "alert_critical": "50", "alert_window": "5"}
-    )
-    shown = texts(answer["view"])
-    assert "would have fired *1008* times (about 144 a day)" in shown
-    assert "That is a lot of notifications" in shown
-
-
-async def test_unlinked_users_are_told_how_to_link(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
-) -> None:
-    mock_org(sentry)
-    await bot.command("alert create issue project:backend")
-    await slack.wait_for("views.update")
-    shown = texts(last_view(slack))
-    assert "You need a linked Sentry account" in shown and "/dexter link" in shown
-
-
-async def test_members_outside_the_owning_team_are_refused(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
-) -> None:
-    mock_org(sentry)
-    await link(deps, DEV)  # in #web, not #core which owns backend
-    await bot.command("alert create issue project:backend")
-    await slack.wait_for("views.update")
-    assert "not in a team that owns `backend`" in texts(last_view(slack))
-
-    # Without a project on the command line the refusal comes on the project field.
-    await link(deps, CORE_DEV, "U2")
-    await bot.command("alert create issue", user="U2")
-    await slack.wait_for("views.update", 2)
-    answer = await submit(
-        bot,
-        last_view(slack),
-        {"alert_name": "Web errors", "alert_project": "3:web", "alert_notify": "issue_owners"},
-        user="U2",
-    )
-    assert answer["response_action"] == "errors"
-    assert "not in a team that owns `web`" in answer["errors"]["alert_project"]
-    assert not paths(sentry, "POST")
-
-
-async def test_unknown_words_get_the_usage(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
-) -> None:
-    await bot.command("alert create loud")
-    [resp] = await slack.wait_for("response")
-    assert "I don't understand `loud`" in resp["text"]
-    assert "/dexter alert create [issue|metric] [project:<slug>]" in resp["text"]
-    assert not slack.of("views.open")
 
 
 async def test_a_preview_sentry_cannot_compute_still_lets_the_rule_be_created(
