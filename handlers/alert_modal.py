@@ -8,11 +8,12 @@ import re
 import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors
+from bot import errors, messages
 from bot.alert_form import (
     FormMeta,
     Values,
@@ -102,10 +103,14 @@ async def create_command(ctx: CommandContext, args: str) -> None:
     """Open the modal at once (the trigger id lasts 3 s), then fill it in."""
     kind, project_slug = parse_create(args)
     deps = ctx.deps
-    opened = await ctx.client.views_open(
-        trigger_id=ctx.trigger_id,
-        view=status_view(deps, "New alert rule", "Loading your projects and Sentry's setup…"),
-    )
+    try:
+        opened = await ctx.client.views_open(
+            trigger_id=ctx.trigger_id,
+            view=status_view(deps, "New alert rule", "Loading your projects and Sentry's setup…"),
+        )
+    except SlackApiError as exc:  # e.g. expired_trigger_id when Slack was slow to deliver
+        await ctx.reply(text=messages.ALERT_NO_MODAL.format(error=exc.response.get("error")))
+        return
     view_id = str(opened["view"]["id"])
     try:
         ident = await deps.identity.require(ctx.team_id, ctx.user_id)
@@ -135,7 +140,11 @@ async def create_command(ctx: CommandContext, args: str) -> None:
 
 async def redraw(deps: Deps, client: AsyncWebClient, view: dict[str, Any]) -> None:
     """Show and hide fields for the choices just made."""
-    meta = FormMeta.model_validate_json(view["private_metadata"])
+    try:
+        meta = FormMeta.model_validate_json(view["private_metadata"])
+    except ValidationError:
+        log.info("ignoring a choice in an expired alert form")
+        return
     values = read_state(view.get("state") or {})
     try:
         await client.views_update(

@@ -13,13 +13,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import errors, messages
 from bot import format as fmt
-from bot.alert_form import ConfirmMeta, FormMeta, Values, block_id, normalize, notify_of, read_state
+from bot.alert_form import (
+    ConfirmMeta,
+    FormMeta,
+    Values,
+    block_id,
+    normalize,
+    notify_of,
+    read_state,
+    visible,
+)
 from bot.alert_parse import from_rule, sentry_field, to_rule
 from bot.alert_preview import Preview
 from bot.alert_rules import IssueAlert, MetricAlert
@@ -71,8 +81,7 @@ async def answer(
             return Outcome(view=status_view(deps, "Something went wrong", explain(exc)))
 
     task = asyncio.ensure_future(guarded())
-    budget = BUDGET
-    done, _ = await asyncio.wait({task}, timeout=budget)
+    done, _ = await asyncio.wait({task}, timeout=BUDGET)
     if done:
         outcome = task.result()
         if outcome.errors:
@@ -91,11 +100,17 @@ async def answer(
 
 
 def form_problems(deps: Deps, values: Values, meta: FormMeta, problems: dict[str, str]) -> Outcome:
-    """Problems shown on their fields: as `errors`, or under them after a waiting view."""
+    """Problems shown on their fields: as `errors`, or under them after a waiting view.
+    Slack refuses errors for blocks the view does not have, so those go on the name."""
     values = normalize(values, meta.s is not None)
+    shown = set(visible(values, meta.s is not None))
+    placed: dict[str, str] = {}
+    for field, message in sorted(problems.items(), key=lambda p: p[0] not in shown):
+        target = field if field in shown else F.NAME
+        placed[target] = f"{placed[target]} {message}" if target in placed else message
     return Outcome(
-        view=form_view(deps, values, meta, notices=problems),
-        errors={block_id(f, values): m for f, m in problems.items()},
+        view=form_view(deps, values, meta, notices=placed),
+        errors={block_id(f, values): m for f, m in placed.items()},
     )
 
 
@@ -239,11 +254,19 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the form's and the preview's submissions and the Edit button."""
 
+    async def expired(ack: AsyncAck) -> None:
+        view = status_view(deps, "New alert rule", messages.ALERT_EXPIRED)
+        await ack(response_action="update", view=view)
+
     @app.view(Callback.ALERT_FORM.value)
     async def on_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         new_correlation_id()
         view = body["view"]
-        meta = FormMeta.model_validate_json(view["private_metadata"])
+        try:
+            meta = FormMeta.model_validate_json(view["private_metadata"])
+        except ValidationError:
+            await expired(ack)
+            return
         team, user = _who(body)
         job = preview_outcome(deps, client, read_state(view.get("state") or {}), meta, team, user)
         waiting = status_view(
@@ -257,7 +280,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_confirm(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         new_correlation_id()
         view = body["view"]
-        meta = ConfirmMeta.model_validate_json(view["private_metadata"])
+        try:
+            meta = ConfirmMeta.model_validate_json(view["private_metadata"])
+        except ValidationError:
+            await expired(ack)
+            return
         team, user = _who(body)
         key = deps.store.key("alert-create", meta.t)
         try:
@@ -278,9 +305,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_back(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]
-        meta = ConfirmMeta.model_validate_json(view["private_metadata"])
-        form_meta = FormMeta(c=meta.c, t=meta.t, g=meta.g, s=meta.s)
-        form = form_view(deps, from_rule(meta.r), form_meta)
+        try:
+            meta = ConfirmMeta.model_validate_json(view["private_metadata"])
+        except ValidationError:
+            form = status_view(deps, "New alert rule", messages.ALERT_EXPIRED)
+        else:
+            form_meta = FormMeta(c=meta.c, t=meta.t, g=meta.g, s=meta.s)
+            form = form_view(deps, from_rule(meta.r), form_meta)
         try:
             await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
         except SlackApiError as exc:

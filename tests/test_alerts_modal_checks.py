@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -199,3 +200,32 @@ async def test_unknown_words_get_the_usage(
     assert "I don't understand `loud`" in resp["text"]
     assert "/dexter alert create [issue|metric] [project:<slug>]" in resp["text"]
     assert not slack.of("views.open")
+
+
+async def test_problems_on_hidden_fields_go_on_the_name(deps: Deps) -> None:
+    from bot.alert_form import FormMeta, defaults
+
+    values = defaults("issue", project=("2", "backend"), channel_id="C1", has_slack=False)
+    meta = FormMeta(c="C1", t="t", g="current")
+    outcome = alert_submit.form_problems(
+        deps, values, meta, {"alert_dataset": "Odd.", "alert_name": "Name it."}
+    )
+    assert outcome.errors == {"alert_name": "Name it. Odd."}
+
+
+async def test_an_expired_form_says_so(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    reply = await bot.view_submission("alert_form", {}, private_metadata="from-an-old-version")
+    answer = json.loads(reply.body)
+    assert answer["response_action"] == "update"
+    assert messages.ALERT_EXPIRED in texts(answer["view"])
+
+
+async def test_slack_refusing_the_modal_is_explained(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    slack.on("views.open", {"ok": False, "error": "expired_trigger_id"})
+    await bot.command("alert create")
+    [resp] = await slack.wait_for("response")
+    assert resp["text"] == messages.ALERT_NO_MODAL.format(error="expired_trigger_id")
