@@ -6,6 +6,7 @@ project `<id>:<slug>`, team `<id>:<slug>`, member `<Sentry user id>`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +28,8 @@ def _number(values: Values, field: str, errors: dict[str, str], *, whole: bool) 
     try:
         number = float(raw.replace(",", ""))
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
         errors[field] = "Enter a number."
         return None
     if whole and number != int(number):

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 ALERTS_USAGE = "/dexter alerts [project:<slug>]"
 PAGE_SIZE = 15  # two blocks a rule: a message holds 50
+EXPIRED = "That button has expired; run `/dexter alerts` again."
 
 
 class ListState(BaseModel):
@@ -132,7 +133,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             ref = AlertRef.model_validate_json(body["actions"][0]["value"])
         except (ValidationError, KeyError, IndexError):
-            await tell("That button has expired; run `/dexter alerts` again.")
+            await tell(EXPIRED)
             return
         try:
             team_id, user_id = _ids(body)
@@ -168,13 +169,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         new_correlation_id()
+
+        async def tell(message: str) -> None:
+            await respond(text=message, response_type="ephemeral", replace_original=False)
+
         try:
             state = ListState.model_validate_json(body["actions"][0]["value"])
+        except (ValidationError, KeyError, IndexError):
+            await tell(EXPIRED)
+            return
+        try:
             blocks = await render_list(deps, state.f, state.pg)
         except Exception as exc:
-            await report(
-                exc, lambda m: respond(text=m, response_type="ephemeral", replace_original=False)
-            )
+            await report(exc, tell)
             return
         await respond(blocks=blocks, text=fallback_text(blocks), replace_original=True)
 

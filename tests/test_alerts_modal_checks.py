@@ -229,3 +229,17 @@ async def test_slack_refusing_the_modal_is_explained(
     await bot.command("alert create")
     [resp] = await slack.wait_for("response")
     assert resp["text"] == messages.ALERT_NO_MODAL.format(error="expired_trigger_id")
+
+
+async def test_project_team_and_member_searches(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    mock_org(sentry)
+    members = json.loads((await bot.options("alert_member", "ad")).body)["options"]
+    assert members == [
+        {"text": {"type": "plain_text", "text": "Ada (ada@acme.io)"}, "value": "500"}
+    ]
+    teams = json.loads((await bot.options("alert_team", "#co")).body)["options"]
+    assert [(t["text"]["text"], t["value"]) for t in teams] == [("#core", "10:core")]
+    projects = json.loads((await bot.options("alert_project", "")).body)["options"]
+    assert [p["value"] for p in projects] == ["2:backend", "3:web"]
