@@ -287,7 +287,12 @@ async def test_metric_alert_on_legacy_sentry_emails_a_team(
 ) -> None:
     mock_org(sentry, generation="legacy", slack=False)
     await link(deps, ADMIN)
-    form = await open_form(bot, slack, "alert create metric project:backend")
+    form = await open_form(bot, slack, "alert create project:backend")
+    assert "alert_notify.issue" in block_ids(form)  # no Slack integration: issue owners
+    await choose(bot, form, "alert_kind", "metric")
+    await slack.wait_for("views.update", 2)
+    form = last_view(slack)
+    assert "alert_trigger" not in block_ids(form) and "alert_critical" in block_ids(form)
     assert "alert_channel" not in block_ids(form) and "alert_team" in block_ids(form)
     users = [3.0] * (168 * 4)
     users[100] = 80
