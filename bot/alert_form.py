@@ -79,6 +79,7 @@ SELECT_DEFAULTS: dict[str, str] = {
     F.INTERVAL: "1h",
     F.ACTION_INTERVAL: "30",
     F.AGE: "any",
+    F.LEVEL: "any",
     F.AGE_UNIT: "day",
     F.DATASET: "errors",
     F.WINDOW: "60",
@@ -171,7 +172,8 @@ def options(values: Values) -> dict[str, list[tuple[str, str]]]:
         F.KIND: [("issue", "Issue alert"), ("metric", "Metric alert")],
         F.TRIGGER: [(str(k), v) for k, v in TRIGGER_LABELS.items()],
         F.INTERVAL: list(INTERVAL_LABELS.items()),
-        F.LEVEL: [(k, f"At least {k}") for k in LEVELS if k != "debug"],
+        # A chosen option cannot be cleared in Slack, so "any" is an option of its own.
+        F.LEVEL: [("any", "Any level")] + [(k, f"At least {k}") for k in LEVELS if k != "debug"],
         F.AGE: [("any", "Any age"), ("older", "Older than"), ("newer", "Newer than")],
         F.AGE_UNIT: [(u, f"{u}s") for u in AGE_UNITS],
         F.ACTION_INTERVAL: [(str(k), v) for k, v in ACTION_INTERVALS.items()],

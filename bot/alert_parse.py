@@ -104,6 +104,7 @@ def _issue(values: Values, common: dict[str, Any], errors: dict[str, str]) -> Is
     if errors.keys() - {F.PROJECT}:
         return None
     level = value_of(values, F.LEVEL)
+    level = None if level == "any" else level
     return IssueAlert(
         **common,
         trigger=Trigger(trigger),
@@ -168,7 +169,7 @@ def from_rule(rule: IssueAlert | MetricAlert) -> Values:
             F.TRIGGER: rule.trigger,
             F.THRESHOLD: rule.threshold,
             F.INTERVAL: rule.interval,
-            F.LEVEL: rule.level,
+            F.LEVEL: rule.level or "any",
             F.TAG_KEY: rule.tag_key,
             F.TAG_VALUE: rule.tag_value,
             F.AGE: rule.age_comparison or "any",
