@@ -48,8 +48,6 @@ ALERT_COMPUTING = "Computing the preview… Sentry is taking a moment; this view
 ALERT_CHANNEL_UNSEEN = "Dexter cannot see that channel: invite @Dexter to it, or pick another."
 ALERT_DUPLICATE = "This rule was already submitted once; it is created only once."
 ALERT_SENTRY_REFUSED = "Sentry did not accept the rule: {detail}"
-ALERT_EXPIRED = (
-    "This form is from an older Dexter and has expired; run `/dexter alert create` again."
-)
+ALERT_EXPIRED = "This form has expired; run `/dexter alert create` again."
 ALERT_NO_MODAL = "Slack did not let me open the form ({error}); run the command again."
 ALERT_CREATED = "Created *{name}*. I'm announcing it in <#{channel}>."
