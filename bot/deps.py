@@ -13,6 +13,7 @@ from bot.perf import PerfService
 from bot.permissions import Policy
 from bot.render import Renderer
 from bot.saved_queries import SavedQueries
+from bot.sentry.alerts import AlertService
 from bot.sentry.client import SentryClient
 from bot.sentry.discover import DiscoverService
 from bot.sentry.issues import IssueService
@@ -41,6 +42,7 @@ class Deps:
     policy: Policy
     renderer: Renderer = field(default_factory=Renderer)
     directory: SlackDirectory | None = None  # set by create_app (needs the Slack client)
+    alerts: AlertService | None = None  # built on first use, see alert_rules
     extras: dict[str, Any] = field(default_factory=dict)
     triage_service: TriageService | None = None  # set by build_deps
     releases: ReleaseService = field(init=False)
@@ -63,6 +65,13 @@ class Deps:
         if self.directory is None:
             raise RuntimeError("the Slack directory is wired by create_app")
         return self.directory
+
+    @property
+    def alert_rules(self) -> AlertService:
+        """Alert rules (both Sentry API generations)."""
+        if self.alerts is None:
+            self.alerts = AlertService(self.sentry, self.store, self.projects, self.members)
+        return self.alerts
 
     async def aclose(self) -> None:
         """Release connections (Sentry pool, Redis)."""

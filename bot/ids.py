@@ -30,6 +30,13 @@ class Action(StrEnum):
     # Release card. Value: the release version.
     RELEASE_CHART = "release_chart"
     OPEN_RELEASE = "open_release"
+    # Alert rules: list buttons (value: bot/sentry/alerts.py AlertRef) and the modal's Edit button.
+    ALERT_ENABLE = "alert_enable"
+    ALERT_DISABLE = "alert_disable"
+    ALERT_DELETE = "alert_delete"
+    ALERTS_PAGE = "alerts_page"
+    ALERTS_PREV_PAGE = "alerts_prev_page"
+    ALERT_BACK = "alert_back"
 
 
 class Callback(StrEnum):
@@ -37,6 +44,9 @@ class Callback(StrEnum):
 
     DISCOVER_BUILDER = "discover_builder"
     RELEASE_CREATE = "release_create"
+    ALERT_FORM = "alert_form"
+    ALERT_CONFIRM = "alert_confirm"
+    ALERT_STATUS = "alert_status"
 
 
 class BlockId(StrEnum):
@@ -58,3 +68,35 @@ class BlockId(StrEnum):
     RELEASE_PROJECTS = "release_projects"
     RELEASE_REFS = "release_refs"
     RELEASE_URL = "release_url"
+
+
+class AlertField(StrEnum):
+    """Inputs of the alert rule modal: each is the action_id of its element (block ids may
+    carry a suffix so Slack forgets a selection whose options changed)."""
+
+    KIND = "alert_kind"
+    NAME = "alert_name"
+    PROJECT = "alert_project"
+    ENVIRONMENT = "alert_environment"
+    TRIGGER = "alert_trigger"
+    THRESHOLD = "alert_threshold"
+    INTERVAL = "alert_interval"
+    LEVEL = "alert_level"
+    TAG_KEY = "alert_tag_key"
+    TAG_VALUE = "alert_tag_value"
+    AGE = "alert_age"
+    AGE_VALUE = "alert_age_value"
+    AGE_UNIT = "alert_age_unit"
+    ACTION_INTERVAL = "alert_action_interval"
+    DATASET = "alert_dataset"
+    METRIC = "alert_metric"
+    QUERY = "alert_query"
+    WINDOW = "alert_window"
+    DIRECTION = "alert_direction"
+    CRITICAL = "alert_critical"
+    WARNING = "alert_warning"
+    RESOLVE = "alert_resolve"
+    NOTIFY = "alert_notify"
+    CHANNEL = "alert_channel"
+    TEAM = "alert_team"
+    MEMBER = "alert_member"

@@ -113,3 +113,12 @@ SAVED_NONE = "No saved queries yet. Save one with `/dexter discover save <name> 
 PERF_NO_DATA = "No transactions in the `spans` dataset for the last {period}."
 PERF_NO_TRANSACTION = "No transaction named `{name}` in the last {period}."
 REPLAYS_NONE = "{issue} has no session replays in the last 90 days."
+
+# Alert rules
+ALERT_COMPUTING = "Computing the preview… Sentry is taking a moment; this view updates by itself."
+ALERT_CHANNEL_UNSEEN = "Dexter cannot see that channel: invite @Dexter to it, or pick another."
+ALERT_DUPLICATE = "This rule was already submitted once; it is created only once."
+ALERT_SENTRY_REFUSED = "Sentry did not accept the rule: {detail}"
+ALERT_EXPIRED = "This form has expired; run `/dexter alert create` again."
+ALERT_NO_MODAL = "Slack did not let me open the form ({error}); run the command again."
+ALERT_CREATED = "Created *{name}*. I'm announcing it in <#{channel}>."

@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.commands import Dispatcher
 from bot.deps import Deps
 from handlers import (
+    alerts,
     bulk,
     card_actions,
     commands,
@@ -33,6 +34,7 @@ MODULES = [
     perf,
     replays,
     releases,
+    alerts,
 ]
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,18 @@ SENTRY_BASE = "https://sentry.io"
 SENTRY_API = f"{SENTRY_BASE}/api/0/"
 ORG = "acme"
 SECRETS = (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SENTRY_TOKEN)
+
+
+@pytest.fixture(autouse=True)
+def fresh_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Factories' NOW is the time the test starts, so "5m ago" holds however long the run is."""
+    from tests import factories
+
+    stale = factories.NOW
+    now = datetime.now(UTC).replace(microsecond=0)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("tests.") and getattr(module, "NOW", None) is stale:
+            monkeypatch.setattr(module, "NOW", now)
 
 
 @pytest.fixture(scope="session")

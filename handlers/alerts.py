@@ -1,0 +1,191 @@
+"""`/dexter alerts` (list, enable/disable, delete) and `/dexter alert create` (the modal)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import errors
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.identity import Identity
+from bot.ids import Action
+from bot.logs import new_correlation_id
+from bot.parsing import split_args
+from bot.render import fallback_text
+from bot.sentry.alerts import AlertRef
+from handlers import alert_modal, alert_submit
+from handlers.context import CommandContext
+from handlers.errors import report
+
+log = logging.getLogger(__name__)
+
+ALERTS_USAGE = "/dexter alerts [project:<slug>]"
+PAGE_SIZE = 15  # two blocks a rule: a message holds 50
+EXPIRED = "That button has expired; run `/dexter alerts` again."
+
+
+class ListState(BaseModel):
+    """A pager button's value."""
+
+    f: str | None = None
+    pg: int = 1
+
+
+def parse_project(args: str, usage: str) -> str | None:
+    """The `project:<slug>` of a command line; anything else is a mistake."""
+    project = None
+    for token in split_args(args):
+        if token.lower().startswith("project:") and len(token) > len("project:"):
+            project = token.split(":", 1)[1].strip().lower()
+        else:
+            raise errors.UserError(f"I don't understand `{token}`.", usage=usage)
+    return project
+
+
+async def render_list(
+    deps: Deps, project: str | None, page: int = 1, *, notice: str | None = None
+) -> list[dict[str, Any]]:
+    """One page of the organisation's (or a project's) alert rules."""
+    rules = await deps.alert_rules.rules(project)
+    pages = max(1, -(-len(rules) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    shown = rules[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    refs = {
+        r.id: r.ref(filter_project=project, page=page).model_dump_json(exclude_defaults=True)
+        for r in shown
+    }
+    pager: list[tuple[str, str, str]] = []
+    if page > 1:
+        value = ListState(f=project, pg=page - 1).model_dump_json(exclude_defaults=True)
+        pager.append((Action.ALERTS_PREV_PAGE.value, value, "Previous page"))
+    if page < pages:
+        value = ListState(f=project, pg=page + 1).model_dump_json(exclude_defaults=True)
+        pager.append((Action.ALERTS_PAGE.value, value, "Next page"))
+    return deps.renderer.blocks(
+        "alert_list",
+        rules=shown,
+        total=len(rules),
+        page=page,
+        pages=pages,
+        project=project,
+        notice=notice,
+        refs=refs,
+        pager=pager,
+    )
+
+
+async def alerts_command(ctx: CommandContext, args: str) -> None:
+    """List alert rules with their controls."""
+    project = parse_project(args, ALERTS_USAGE)
+    blocks = await render_list(ctx.deps, project)
+    await ctx.reply(blocks, text=fallback_text(blocks))
+
+
+async def require_manager(deps: Deps, team_id: str, user_id: str, projects: list[str]) -> Identity:
+    """The user's identity when they may manage alerts of every one of these projects."""
+    ident = await deps.identity.require(team_id, user_id)
+    known: list[str | None] = [p for p in projects if p and p != "?"]
+    for project in known or [None]:
+        await deps.policy.require(ident, project)
+    return ident
+
+
+COMMANDS = [
+    Subcommand(
+        name="alerts",
+        usage=ALERTS_USAGE,
+        summary="List alert rules (issue and metric) with Enable/Disable and Delete buttons.",
+        example="/dexter alerts project:backend",
+        handler=alerts_command,
+        group="Alerts",
+    ),
+    Subcommand(
+        name="alert create",
+        usage=alert_modal.CREATE_USAGE,
+        summary="Create an issue or metric alert in a form, with a preview of the last 7 days.",
+        example="/dexter alert create metric project:backend",
+        handler=alert_modal.create_command,
+        aliases=("alert new",),
+        group="Alerts",
+    ),
+]
+
+
+def _ids(body: dict[str, Any]) -> tuple[str, str]:
+    user = body.get("user") or {}
+    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    return str(team), str(user.get("id", ""))
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the list's buttons, and wire the modal."""
+
+    async def change(body: dict[str, Any], respond: AsyncRespond, *, enable: bool | None) -> None:
+        new_correlation_id()
+
+        async def tell(message: str) -> None:
+            await respond(text=message, response_type="ephemeral", replace_original=False)
+
+        try:
+            ref = AlertRef.model_validate_json(body["actions"][0]["value"])
+        except (ValidationError, KeyError, IndexError):
+            await tell(EXPIRED)
+            return
+        try:
+            team_id, user_id = _ids(body)
+            await require_manager(deps, team_id, user_id, ref.p)
+            if enable is None:
+                await deps.alert_rules.delete(ref)
+                notice = f"Deleted *{ref.n}*."
+            else:
+                await deps.alert_rules.set_enabled(ref, enable)
+                notice = f"{'Enabled' if enable else 'Disabled'} *{ref.n}*."
+            log.info("alert %s %s by %s", ref.id, notice.split()[0].lower(), user_id)
+            blocks = await render_list(deps, ref.f, ref.pg, notice=notice)
+        except Exception as exc:
+            await report(exc, tell)
+            return
+        await respond(blocks=blocks, text=notice, replace_original=True)
+
+    @app.action(Action.ALERT_ENABLE.value)
+    async def on_enable(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await change(body, respond, enable=True)
+
+    @app.action(Action.ALERT_DISABLE.value)
+    async def on_disable(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await change(body, respond, enable=False)
+
+    @app.action(Action.ALERT_DELETE.value)
+    async def on_delete(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # Slack asked "Delete this alert rule?" before sending this
+        await change(body, respond, enable=None)
+
+    async def on_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        new_correlation_id()
+
+        async def tell(message: str) -> None:
+            await respond(text=message, response_type="ephemeral", replace_original=False)
+
+        try:
+            state = ListState.model_validate_json(body["actions"][0]["value"])
+        except (ValidationError, KeyError, IndexError):
+            await tell(EXPIRED)
+            return
+        try:
+            blocks = await render_list(deps, state.f, state.pg)
+        except Exception as exc:
+            await report(exc, tell)
+            return
+        await respond(blocks=blocks, text=fallback_text(blocks), replace_original=True)
+
+    app.action(Action.ALERTS_PAGE.value)(on_page)
+    app.action(Action.ALERTS_PREV_PAGE.value)(on_page)
+    alert_modal.register(app, deps)
+    alert_submit.register(app, deps)

@@ -1,0 +1,133 @@
+"""The preview's history queries against a mocked Sentry (requests schema-validated)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import respx
+from httpx import Response
+
+from bot.alert_rules import IssueAlert, Metric, MetricAlert, Target, Trigger
+from bot.deps import Deps
+from bot.sentry.alert_history import AlertHistory, issue_query
+from tests import factories as f
+from tests.alert_helpers import ORG, timeseries, timeseries_response
+
+NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
+TEAM = Target(kind="team", id="10", name="core")
+
+
+def history(deps: Deps) -> AlertHistory:
+    return AlertHistory(deps.sentry, clock=lambda: NOW)
+
+
+def test_issue_query_carries_every_filter() -> None:
+    rule = IssueAlert(
+        name="x",
+        project_id="2",
+        project="backend",
+        trigger=Trigger.NEW_ISSUE,
+        level="warning",
+        tag_key="url",
+        tag_value="https://acme.io/a b",
+        age_comparison="older",
+        age_value=3,
+        age_unit="hour",
+        target=TEAM,
+    )
+    assert issue_query(rule) == (
+        'firstSeen:-7d level:[warning,error,fatal] url:"https://acme.io/a b" firstSeen:+3h'
+    )
+
+
+async def test_one_minute_windows_are_split_into_requests_sentry_accepts(
+    deps: Deps, sentry: respx.MockRouter
+) -> None:
+    rule = MetricAlert(
+        name="x", project_id="2", project="backend", window=1, critical=5, target=TEAM
+    )
+
+    def chunk(request: httpx.Request) -> Response:
+        start = datetime.fromisoformat(request.url.params["start"]).timestamp()
+        return timeseries_response(timeseries([1.0, 9.0, 1.0], start=start, step=60))
+
+    route = sentry.get(ORG + "events-timeseries/").mock(side_effect=chunk)
+    preview = await history(deps).preview(rule)
+    assert route.call_count == 3  # 10080 one-minute buckets, at most 5000 per request
+    spans = [(c.request.url.params["start"], c.request.url.params["end"]) for c in route.calls]
+    assert spans[0][0] == "2026-02-23T12:30:00+00:00"
+    assert spans[-1][1] == "2026-03-02T12:30:00+00:00"
+    assert all(spans[i][1] == spans[i + 1][0] for i in range(2))
+    assert preview.fires == 3  # one rise per chunk, merged in time order
+    assert preview.series == [1.0, 9.0, 1.0] * 3
+
+
+async def test_bursts_count_per_issue_and_skip_the_other_series(
+    deps: Deps, sentry: respx.MockRouter
+) -> None:
+    rule = IssueAlert(
+        name="x",
+        project_id="2",
+        project="backend",
+        trigger=Trigger.USER_FREQUENCY,
+        threshold=10,
+        interval="5m",
+        action_interval=10,
+        environment="production",
+        target=TEAM,
+    )
+    t0 = NOW.timestamp() - 7 * 86400
+    other = timeseries([99.0] * 4, start=t0, step=300)
+    other["meta"]["isOther"] = True
+    route = sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(
+            # five windows over the threshold → notified at 0, 10 and 20 minutes
+            timeseries([11.0, 12.0, 13.0, 14.0, 15.0], start=t0, step=300, group="A-1"),
+            timeseries([0.0, 50.0, 0.0], start=t0, step=300, group="A-2"),
+            other,
+        )
+    )
+    preview = await history(deps).preview(rule)
+    assert preview.fires == 3 + 1
+    params = route.calls[0].request.url.params
+    assert params["yAxis"] == "count_unique(user)" and params["sort"] == "-count_unique(user)"
+    assert params["environment"] == "production" and params["topEvents"] == "10"
+    assert "2 of the 2 busiest issues had more than 10 users in 5 minutes" in preview.lines[0]
+
+
+async def test_issue_counts_without_a_hit_count_are_a_lower_bound(
+    deps: Deps, sentry: respx.MockRouter
+) -> None:
+    rule = IssueAlert(
+        name="x", project_id="2", project="backend", trigger=Trigger.REAPPEARED, target=TEAM
+    )
+    sentry.get(ORG + "issues/").mock(
+        return_value=Response(
+            200,
+            json=[{"id": str(i)} for i in range(100)],
+            headers=f.link_header("organizations/acme/issues/", "0:100:0"),
+        )
+    )
+    preview = await history(deps).preview(rule)
+    assert (preview.fires, preview.at_least) == (100, True)
+    assert "is:escalating" in preview.lines[0]
+
+
+async def test_failure_rate_series_are_fractions(deps: Deps, sentry: respx.MockRouter) -> None:
+    rule = MetricAlert(
+        name="x",
+        project_id="2",
+        project="backend",
+        dataset="spans",
+        metric=Metric.FAILURE_RATE,
+        critical=0.05,
+        window=60,
+        target=TEAM,
+    )
+    route = sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(timeseries([0.01, 0.2, 0.03], start=0, step=3600))
+    )
+    preview = await history(deps).preview(rule)
+    assert preview.fires == 1 and "Highest value: 20%." in preview.lines
+    assert route.calls[0].request.url.params["yAxis"] == "failure_rate()"
