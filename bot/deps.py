@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.logs import register_secret
+from bot.metrics import Metrics
 from bot.render import Renderer
 from bot.sentry.client import SentryClient
 from bot.sentry.issues import IssueService
 from bot.sentry.projects import ProjectService
 from bot.settings import Settings
 from bot.store import Store
+from bot.workspaces import WorkspaceService
 
 
 @dataclass
@@ -25,9 +27,17 @@ class Deps:
     issues: IssueService
     renderer: Renderer = field(default_factory=Renderer)
     extras: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    workspaces: WorkspaceService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.metrics.watch_store(self.store)
+        self.metrics.watch_sentry(self.sentry)
+        self.workspaces = WorkspaceService(self.settings, self.store, self.sentry, self.metrics)
 
     async def aclose(self) -> None:
-        """Release connections (Sentry pool, Redis)."""
+        """Release connections (Sentry pools, Redis)."""
+        await self.workspaces.aclose()
         await self.sentry.aclose()
         await self.store.close()
 
@@ -49,6 +59,9 @@ async def build_deps(
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_app_token,
+        settings.slack_client_secret,
+        settings.secret_key,
+        settings.self_dsn,
     ):
         if secret is not None:
             register_secret(secret.get_secret_value())

@@ -15,8 +15,13 @@ class Action(StrEnum):
 class Callback(StrEnum):
     """Modal callback ids."""
 
+    SENTRY_SETUP = "sentry_setup"
+
 
 class BlockId(StrEnum):
     """Block ids of blocks handlers look up."""
 
     ISSUE_ACTIONS = "issue_actions"
+    SETUP_URL = "setup_url"
+    SETUP_ORG = "setup_org"
+    SETUP_TOKEN = "setup_token"

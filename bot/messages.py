@@ -27,3 +27,13 @@ NOT_IN_CHANNEL = (
 )
 NO_ISSUES = "No issues match `{query}`."
 WORKING = "Working on it…"
+SETUP_ADMIN_ONLY = (
+    "Only a workspace admin (or someone in `DEXTER_ADMINS`) can change Dexter's Sentry settings."
+)
+SETUP_NEEDS_KEY = (
+    "Per-workspace Sentry settings need `DEXTER_SECRET_KEY` (tokens are stored encrypted). "
+    "Ask whoever runs Dexter to set it."
+)
+SETUP_BAD_URL = "Enter an http(s) URL such as https://sentry.io."
+SETUP_BAD_ORG = "Enter the organization slug: lower-case letters, digits, - and _."
+SETUP_BAD_TOKEN = "Paste the auth token (no spaces)."

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import errors, messages
 from bot.logs import correlation_id
+from bot.metrics import record_outcome
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def describe(exc: BaseException, *, search: bool = False) -> str:
 
 async def report(exc: BaseException, say: Say, *, search: bool = False) -> None:
     """Log the failure with the correlation id and tell the user what happened."""
+    record_outcome(exc)
     if isinstance(exc, errors.SentryUnavailable | errors.StateUnavailable):
         log.warning("%s: %s", type(exc).__name__, exc)
     elif not isinstance(exc, errors.DexterError):

@@ -1,0 +1,222 @@
+"""Request-level plumbing every listener gets for free: correlation id, metrics, replay and
+retry protection, and a Slack client that counts its errors.
+
+It hooks Bolt at three points: `DexterApp.async_dispatch` (time to ack), one global
+middleware (runs after Bolt verified the signature, before any listener), and the listener
+completion handler (time to finish, outcome).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.listener.async_listener_completion_handler import AsyncListenerCompletionHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.errors import StateUnavailable
+from bot.logs import bind_correlation_id
+from bot.metrics import Metrics, outcome
+
+if TYPE_CHECKING:
+    from bot.commands import Dispatcher
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+EVENT_DEDUPE_TTL = 3600.0
+REPLAY_TTL = 6 * 60.0  # Slack refuses timestamps older than 5 minutes; keep a margin
+PRE_ACK_REDIS_TIMEOUT = 0.25  # Redis is asked before the ack: never let it eat Slack's 3 s
+BREAKER_SECONDS = 5.0
+_DIGITS = re.compile(r"\d+")
+
+ErrorHook = Callable[[str, str], None]
+
+
+class InstrumentedWebClient(AsyncWebClient):
+    """The Slack Web API client, counting failed calls by method and error."""
+
+    on_error: ErrorHook | None = None
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        """Call the API; failures are counted, then raised as usual."""
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            if self.on_error:
+                self.on_error(
+                    api_method, str(exc.response.get("error") or exc.response.status_code)
+                )
+            raise
+        except (TimeoutError, OSError) as exc:
+            if self.on_error:
+                self.on_error(api_method, type(exc).__name__)
+            raise
+
+
+def instrumented_copy(client: AsyncWebClient, on_error: ErrorHook) -> InstrumentedWebClient:
+    """The same client (token, session, retry handlers) with error counting."""
+    copy = InstrumentedWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        session=client.session,
+        trust_env_in_session=client.trust_env_in_session,
+        headers=dict(client.headers),
+        logger=client.logger,
+        retry_handlers=client.retry_handlers,
+    )
+    copy.default_params = dict(client.default_params)
+    copy.on_error = on_error
+    return copy
+
+
+class _Breaker:
+    """After Redis failed before an ack, skip pre-ack Redis checks for a few seconds."""
+
+    def __init__(self) -> None:
+        self.open_until = 0.0
+
+    async def first_time(self, deps: Deps, key: str, ttl: float) -> bool:
+        if time.monotonic() < self.open_until:
+            return True
+        try:
+            return await asyncio.wait_for(
+                deps.store.first_time(key, ttl=ttl), PRE_ACK_REDIS_TIMEOUT
+            )
+        except (StateUnavailable, TimeoutError):
+            # fail open: Slack's signature still holds; a rare duplicate beats a lost request
+            self.open_until = time.monotonic() + BREAKER_SECONDS
+            log.warning("redis unavailable before ack; dedupe skipped for %ss", BREAKER_SECONDS)
+            return True
+
+
+def classify(body: dict[str, Any], dispatcher: Dispatcher | None) -> tuple[str, str]:
+    """(kind, name) of a request, with low cardinality for metric labels."""
+    if "command" in body:
+        text = str(body.get("text") or "").strip()
+        match = dispatcher.match(text) if dispatcher else None
+        return "command", match.command.name if match else ("help" if not text else "unknown")
+    kind = str(body.get("type") or "other")
+    name = ""
+    if kind in ("block_actions", "interactive_message"):
+        actions = body.get("actions") or [{}]
+        name = str(actions[0].get("action_id") or actions[0].get("name") or "")
+        kind = "action"
+    elif kind == "block_suggestion":
+        name, kind = str(body.get("action_id") or ""), "options"
+    elif kind in ("view_submission", "view_closed"):
+        name = str((body.get("view") or {}).get("callback_id") or "")
+        kind = "view" if kind == "view_submission" else "view_closed"
+    elif kind in ("shortcut", "message_action"):
+        name, kind = str(body.get("callback_id") or ""), "shortcut"
+    elif kind == "event_callback":
+        name, kind = str((body.get("event") or {}).get("type") or ""), "event"
+    return kind[:32], _DIGITS.sub("#", name)[:64] or "-"
+
+
+class _Completion(AsyncListenerCompletionHandler):
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
+        ctx = request.context
+        kind, name = ctx.get("dexter_kind", "other"), ctx.get("dexter_name", "-")
+        started = ctx.get("dexter_started")
+        if started is not None:
+            self.metrics.total_latency.labels(kind).observe(time.monotonic() - started)
+        result = outcome.get() or "ok"  # report() and the app's error handler set failures
+        if kind == "command":
+            self.metrics.commands.labels(name, result).inc()
+        else:
+            self.metrics.interactions.labels(kind, name, result).inc()
+
+
+class DexterApp(AsyncApp):
+    """AsyncApp that times every request up to its ack (the moment Slack gets an answer)."""
+
+    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics = metrics
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        """Dispatch as Bolt does, recording ack latency and refusals."""
+        started = time.monotonic()
+        req.context["dexter_started"] = started
+        resp = await super().async_dispatch(req)
+        kind = req.context.get("dexter_kind")
+        if kind is not None:
+            self.metrics.ack_latency.labels(kind).observe(time.monotonic() - started)
+        elif resp.status == 401:
+            self.metrics.rejected.labels("signature").inc()
+        return resp
+
+
+def install(app: DexterApp, deps: Deps) -> None:
+    """Add the request middleware and the completion hook to the app."""
+    metrics = app.metrics
+    breaker = _Breaker()
+    # Bolt has no public setter for this hook; it is called when each listener finishes.
+    app._async_listener_runner.listener_completion_handler = _Completion(metrics)
+
+    @app.middleware
+    async def observe(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        cid = bind_correlation_id()
+        outcome.set(None)
+        body = req.body if isinstance(req.body, dict) else {}
+        kind, name = classify(body, deps.extras.get("dispatcher"))
+        req.context["dexter_kind"], req.context["dexter_name"] = kind, name
+        rejected = await _duplicate(deps, breaker, req, body)
+        if rejected is not None:
+            metrics.rejected.labels(rejected).inc()
+            if rejected == "retry":
+                metrics.duplicates.inc()
+                return BoltResponse(status=200, body="")
+            return BoltResponse(status=401, body="replayed request")
+        log.debug("slack %s %s [%s]", kind, name, cid)
+        if isinstance(req.context.client, AsyncWebClient):
+            req.context["client"] = instrumented_copy(req.context.client, metrics.slack_error)
+        await next()
+        return None
+
+
+async def _duplicate(
+    deps: Deps, breaker: _Breaker, req: AsyncBoltRequest, body: dict[str, Any]
+) -> str | None:
+    """`replay` for a re-sent signed request, `retry` for an event already handled."""
+    event_id = body.get("event_id")
+    signature = _header(req, "x-slack-signature")
+    is_retry = _header(req, "x-slack-retry-num") is not None
+    # A signature is only unique per (timestamp, body); Slack's own event retries carry a
+    # new one, and those are deduplicated by event_id below instead.
+    if signature and not (is_retry and event_id):
+        digest = hashlib.sha256(signature.encode()).hexdigest()[:40]
+        if not await breaker.first_time(deps, deps.store.key("seen", digest), REPLAY_TTL):
+            log.warning("refusing a replayed Slack request")
+            return "replay"
+    if event_id:
+        # Bolt does not deduplicate Events API retries (X-Slack-Retry-Num): Redis does.
+        key = deps.store.key("event", str(event_id))
+        if not await breaker.first_time(deps, key, EVENT_DEDUPE_TTL):
+            log.info("dropping duplicate delivery of event %s", event_id)
+            return "retry"
+    return None
+
+
+def _header(req: AsyncBoltRequest, name: str) -> str | None:
+    values = req.headers.get(name) or []
+    return str(values[0]) if values else None
