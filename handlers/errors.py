@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot import errors, messages
-from bot.logs import correlation_id
+from bot.logs import correlation_id, redact
 from bot.metrics import record_outcome
 
 log = logging.getLogger(__name__)
@@ -16,6 +16,10 @@ Say = Callable[[str], Awaitable[object]]
 
 def describe(exc: BaseException, *, search: bool = False) -> str:
     """The message a user sees for an exception (unknown ones get a correlation id)."""
+    return redact(_describe(exc, search=search))  # Sentry's own detail may echo a token
+
+
+def _describe(exc: BaseException, *, search: bool = False) -> str:
     cid = correlation_id.get()
     if isinstance(exc, errors.UserError):
         usage = f"\n{messages.USAGE.format(usage=exc.usage)}" if exc.usage else ""
