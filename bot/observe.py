@@ -155,7 +155,13 @@ class DexterApp(AsyncApp):
         """Dispatch as Bolt does, recording ack latency and refusals."""
         started = time.monotonic()
         req.context["dexter_started"] = started
-        resp = await super().async_dispatch(req)
+        try:
+            resp = await super().async_dispatch(req)
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            # Bolt itself trips over some malformed payloads (e.g. a view without a type)
+            log.warning("refusing a payload Bolt cannot handle: %s", type(exc).__name__)
+            self.metrics.rejected.labels("malformed").inc()
+            return BoltResponse(status=400, body="malformed payload")
         kind = req.context.get("dexter_kind")
         if kind is not None:
             self.metrics.ack_latency.labels(kind).observe(time.monotonic() - started)

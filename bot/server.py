@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE
@@ -22,13 +23,28 @@ web_hooks: list[Hook] = []  # later features add routes (metrics, OAuth) here
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; bigger bodies get 413
 
 
+def bolt_request(body: str, headers: Mapping[str, Any], query: str = "") -> AsyncBoltRequest | None:
+    """Bolt's request object, or None for a payload Bolt cannot even parse."""
+    try:
+        return AsyncBoltRequest(body=body, query=query, headers=headers)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
+
+
 def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Application:
     """The aiohttp application for HTTP mode."""
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
     async def events(request: web.Request) -> web.Response:
-        bolt_resp = await app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_resp)
+        bolt_req = bolt_request(
+            await request.text(),
+            request.headers,
+            request.query_string,  # type: ignore[arg-type]
+        )
+        if bolt_req is None:
+            deps.metrics.rejected.labels("malformed").inc()
+            return web.Response(status=400, text="malformed payload")
+        return await to_aiohttp_response(await app.async_dispatch(bolt_req))
 
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post("/slack/events", events)

@@ -33,7 +33,7 @@ async def is_workspace_admin(deps: Deps, client: AsyncWebClient, user_id: str) -
     try:
         resp = await client.users_info(user=user_id)
     except SlackApiError as exc:
-        log.info("users.info failed for %s: %s", user_id, exc.response.get("error"))
+        log.info("users.info failed for %s: %s", user_id, exc.response.status_code)
         return False
     user = resp.get("user") or {}
     return bool(user.get("is_admin") or user.get("is_owner"))
@@ -125,8 +125,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             name = await deps.workspaces.verify(cfg)
             cfg.updated_by, cfg.updated_at = user_id, now_iso()
             await deps.workspaces.save(team_id, cfg)
-        except errors.DexterError as exc:
-            log.info("setup for %s refused: %s", team_id, type(exc).__name__)
+        except Exception as exc:  # the modal must never stay at "Checking…"
             await report(exc, _ignore)
             done = setup_view(deps, "form", error=describe(exc), **form)
             await client.views_update(view_id=view_id, view=done)
