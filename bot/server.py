@@ -23,7 +23,9 @@ web_hooks: list[Hook] = []  # later features add routes (metrics, OAuth) here
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; bigger bodies get 413
 
 
-def bolt_request(body: str, headers: Mapping[str, Any], query: str = "") -> AsyncBoltRequest | None:
+def bolt_request(
+    body: str, headers: dict[str, str | Sequence[str]], query: str = ""
+) -> AsyncBoltRequest | None:
     """Bolt's request object, or None for a payload Bolt cannot even parse."""
     try:
         return AsyncBoltRequest(body=body, query=query, headers=headers)
@@ -36,11 +38,8 @@ def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Applicat
     from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
     async def events(request: web.Request) -> web.Response:
-        bolt_req = bolt_request(
-            await request.text(),
-            request.headers,
-            request.query_string,  # type: ignore[arg-type]
-        )
+        headers: dict[str, str | Sequence[str]] = dict(request.headers)
+        bolt_req = bolt_request(await request.text(), headers, request.query_string)
         if bolt_req is None:
             deps.metrics.rejected.labels("malformed").inc()
             return web.Response(status=400, text="malformed payload")
