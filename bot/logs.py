@@ -98,3 +98,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO; Dexter logs Sentry calls itself (bot.sentry.calls)
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

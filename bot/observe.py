@@ -9,6 +9,7 @@ completion handler (time to finish, outcome).
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import logging
 import re
@@ -16,15 +17,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.listener.async_listener_completion_handler import AsyncListenerCompletionHandler
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.errors import StateUnavailable
+from bot.dedupe import OnceChecker
 from bot.logs import bind_correlation_id
 from bot.metrics import Metrics, outcome
 
@@ -36,8 +38,6 @@ log = logging.getLogger(__name__)
 
 EVENT_DEDUPE_TTL = 3600.0
 REPLAY_TTL = 6 * 60.0  # Slack refuses timestamps older than 5 minutes; keep a margin
-PRE_ACK_REDIS_TIMEOUT = 0.25  # Redis is asked before the ack: never let it eat Slack's 3 s
-BREAKER_SECONDS = 5.0
 _DIGITS = re.compile(r"\d+")
 
 ErrorHook = Callable[[str, str], None]
@@ -62,45 +62,6 @@ class InstrumentedWebClient(AsyncWebClient):
             if self.on_error:
                 self.on_error(api_method, type(exc).__name__)
             raise
-
-
-def instrumented_copy(client: AsyncWebClient, on_error: ErrorHook) -> InstrumentedWebClient:
-    """The same client (token, session, retry handlers) with error counting."""
-    copy = InstrumentedWebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        session=client.session,
-        trust_env_in_session=client.trust_env_in_session,
-        headers=dict(client.headers),
-        logger=client.logger,
-        retry_handlers=client.retry_handlers,
-    )
-    copy.default_params = dict(client.default_params)
-    copy.on_error = on_error
-    return copy
-
-
-class _Breaker:
-    """After Redis failed before an ack, skip pre-ack Redis checks for a few seconds."""
-
-    def __init__(self) -> None:
-        self.open_until = 0.0
-
-    async def first_time(self, deps: Deps, key: str, ttl: float) -> bool:
-        if time.monotonic() < self.open_until:
-            return True
-        try:
-            return await asyncio.wait_for(
-                deps.store.first_time(key, ttl=ttl), PRE_ACK_REDIS_TIMEOUT
-            )
-        except (StateUnavailable, TimeoutError):
-            # fail open: Slack's signature still holds; a rare duplicate beats a lost request
-            self.open_until = time.monotonic() + BREAKER_SECONDS
-            log.warning("redis unavailable before ack; dedupe skipped for %ss", BREAKER_SECONDS)
-            return True
 
 
 def classify(body: dict[str, Any], dispatcher: Dispatcher | None) -> tuple[str, str]:
@@ -144,17 +105,80 @@ class _Completion(AsyncListenerCompletionHandler):
             self.metrics.interactions.labels(kind, name, result).inc()
 
 
+class AckFirst:
+    """Acks before work: after acking, a listener waits while other requests are still
+    waiting for their ack, at most MAX_WAIT. Under a burst the CPU goes to answering Slack
+    within its 3 s; the work has the response_url's 30 minutes. Waiters are released all at
+    once when no ack is pending, else oldest first as they reach MAX_WAIT (no big bursts).
+    """
+
+    MAX_WAIT = 0.5
+    TICK = 0.01
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self._waiters: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
+        self._ticker: asyncio.TimerHandle | None = None
+
+    def enter(self) -> None:
+        self.pending += 1
+
+    def leave(self) -> None:
+        self.pending -= 1
+        if self.pending <= 0:
+            self._release(until=float("inf"))
+
+    async def wait(self) -> None:
+        """Return once no request awaits its ack, or within about MAX_WAIT."""
+        if self.pending <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._waiters.append((loop.time() + self.MAX_WAIT, future))
+        if self._ticker is None:
+            self._ticker = loop.call_later(self.TICK, self._tick)
+        await future
+
+    def _tick(self) -> None:
+        self._ticker = None
+        loop = asyncio.get_running_loop()
+        self._release(until=loop.time())
+        if self._waiters:
+            self._ticker = loop.call_later(self.TICK, self._tick)
+
+    def _release(self, *, until: float) -> None:
+        while self._waiters and self._waiters[0][0] <= until:
+            _, future = self._waiters.popleft()
+            if not future.done():
+                future.set_result(None)
+
+
+class _Ack(AsyncAck):
+    """Bolt's ack; the listener resumes once pending acks have gone out."""
+
+    def __init__(self, first: AckFirst) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.first = first
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = await super().__call__(*args, **kwargs)
+        await self.first.wait()
+        return response
+
+
 class DexterApp(AsyncApp):
     """AsyncApp that times every request up to its ack (the moment Slack gets an answer)."""
 
     def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.metrics = metrics
+        self.ack_first = AckFirst()
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         """Dispatch as Bolt does, recording ack latency and refusals."""
         started = time.monotonic()
         req.context["dexter_started"] = started
+        self.ack_first.enter()
         try:
             resp = await super().async_dispatch(req)
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -162,6 +186,8 @@ class DexterApp(AsyncApp):
             log.warning("refusing a payload Bolt cannot handle: %s", type(exc).__name__)
             self.metrics.rejected.labels("malformed").inc()
             return BoltResponse(status=400, body="malformed payload")
+        finally:
+            self.ack_first.leave()
         kind = req.context.get("dexter_kind")
         if kind is not None:
             self.metrics.ack_latency.labels(kind).observe(time.monotonic() - started)
@@ -170,38 +196,57 @@ class DexterApp(AsyncApp):
         return resp
 
 
-def install(app: DexterApp, deps: Deps) -> None:
-    """Add the request middleware and the completion hook to the app."""
-    metrics = app.metrics
-    breaker = _Breaker()
-    # Bolt has no public setter for this hook; it is called when each listener finishes.
-    app._async_listener_runner.listener_completion_handler = _Completion(metrics)
+class _Observe(AsyncMiddleware):
+    """Correlation id, request labels, replay/retry refusal and an error-counting client.
 
-    @app.middleware
-    async def observe(
-        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
+    A class, not a function: Bolt builds every listener argument for function middleware,
+    which costs more per request than all of this.
+    """
+
+    def __init__(self, deps: Deps, metrics: Metrics, first: AckFirst) -> None:
+        self.deps = deps
+        self.metrics = metrics
+        self.first = first
+        self.once = OnceChecker(deps.store)
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
         cid = bind_correlation_id()
         outcome.set(None)
         body = req.body if isinstance(req.body, dict) else {}
-        kind, name = classify(body, deps.extras.get("dispatcher"))
+        kind, name = classify(body, self.deps.extras.get("dispatcher"))
         req.context["dexter_kind"], req.context["dexter_name"] = kind, name
-        rejected = await _duplicate(deps, breaker, req, body)
+        rejected = await _duplicate(self.deps, self.once, req, body)
         if rejected is not None:
-            metrics.rejected.labels(rejected).inc()
+            self.metrics.rejected.labels(rejected).inc()
             if rejected == "retry":
-                metrics.duplicates.inc()
+                self.metrics.duplicates.inc()
                 return BoltResponse(status=200, body="")
             return BoltResponse(status=401, body="replayed request")
         log.debug("slack %s %s [%s]", kind, name, cid)
-        if isinstance(req.context.client, AsyncWebClient):
-            req.context["client"] = instrumented_copy(req.context.client, metrics.slack_error)
-        await next()
-        return None
+        req.context["ack"] = _Ack(self.first)
+        client = req.context.client
+        if type(client) is AsyncWebClient:
+            # Bolt made this client for this request alone; count its errors in place
+            client.__class__ = InstrumentedWebClient
+            client.on_error = self.metrics.slack_error  # type: ignore[attr-defined]
+        return await next()
+
+
+def install(app: DexterApp, deps: Deps) -> None:
+    """Add the request middleware and the completion hook to the app."""
+    # Bolt has no public setter for this hook; it is called when each listener finishes.
+    app._async_listener_runner.listener_completion_handler = _Completion(app.metrics)
+    app.use(_Observe(deps, app.metrics, app.ack_first))
 
 
 async def _duplicate(
-    deps: Deps, breaker: _Breaker, req: AsyncBoltRequest, body: dict[str, Any]
+    deps: Deps, once: OnceChecker, req: AsyncBoltRequest, body: dict[str, Any]
 ) -> str | None:
     """`replay` for a re-sent signed request, `retry` for an event already handled."""
     event_id = body.get("event_id")
@@ -211,13 +256,13 @@ async def _duplicate(
     # new one, and those are deduplicated by event_id below instead.
     if signature and not (is_retry and event_id):
         digest = hashlib.sha256(signature.encode()).hexdigest()[:40]
-        if not await breaker.first_time(deps, deps.store.key("seen", digest), REPLAY_TTL):
+        if not await once.first_time(deps.store.key("seen", digest), REPLAY_TTL):
             log.warning("refusing a replayed Slack request")
             return "replay"
     if event_id:
         # Bolt does not deduplicate Events API retries (X-Slack-Retry-Num): Redis does.
         key = deps.store.key("event", str(event_id))
-        if not await breaker.first_time(deps, key, EVENT_DEDUPE_TTL):
+        if not await once.first_time(key, EVENT_DEDUPE_TTL):
             log.info("dropping duplicate delivery of event %s", event_id)
             return "retry"
     return None
