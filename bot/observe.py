@@ -229,7 +229,8 @@ class _Observe(AsyncMiddleware):
                 return BoltResponse(status=200, body="")
             return BoltResponse(status=401, body="replayed request")
         log.debug("slack %s %s [%s]", kind, name, cid)
-        req.context["ack"] = _Ack(self.first)
+        if kind != "event":  # Bolt acks events itself, inside the dispatch: never delay that
+            req.context["ack"] = _Ack(self.first)
         client = req.context.client
         if type(client) is AsyncWebClient:
             # Bolt made this client for this request alone; count its errors in place

@@ -197,3 +197,32 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def test_events_are_acked_at_once(bot: SlackDriver) -> None:
+    reply = await bot.event({"type": "app_uninstalled"})
+    assert reply.status == 200
+    assert reply.elapsed < 0.3  # not held back by the ack-first scheduling
+
+
+async def test_listener_work_waits_for_pending_acks() -> None:
+    from bot.observe import AckFirst
+
+    first = AckFirst()
+    first.enter()
+    done: list[str] = []
+
+    async def work() -> None:
+        await first.wait()
+        done.append("work")
+
+    task = asyncio.create_task(work())
+    await asyncio.sleep(0.05)
+    assert done == []  # an ack is still pending
+    first.leave()
+    await asyncio.wait_for(task, 1)
+    assert done == ["work"]
+    first.enter()
+    started = asyncio.get_running_loop().time()
+    await first.wait()  # never longer than MAX_WAIT
+    assert asyncio.get_running_loop().time() - started < AckFirst.MAX_WAIT + 0.2
