@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -42,7 +43,7 @@ class Op:
     done: str  # "response" (response_url) or a Web API method
 
 
-SETUP_VALUES = {
+SETUP_VALUES: dict[str, Any] = {
     BlockId.SETUP_URL: {"value": {"type": "url_text_input", "value": "https://sentry.io"}},
     BlockId.SETUP_ORG: {"value": {"type": "plain_text_input", "value": "acme"}},
     BlockId.SETUP_TOKEN: {"value": {"type": "plain_text_input", "value": "sntrys_bench"}},
