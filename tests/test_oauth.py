@@ -203,3 +203,19 @@ def test_single_workspace_settings_still_need_the_bot_token() -> None:
         SENTRY_ORG="a",
     )
     assert not ok.multi_workspace and time.time() > 0
+
+
+def test_manifest_for_many_workspaces() -> None:
+    from bot.manifest import build_manifest
+
+    m = build_manifest(
+        socket_mode=False,
+        public_url="https://dexter.acme.com",
+        sentry_url="https://sentry.io",
+        oauth=True,
+    )
+    assert m["oauth_config"]["redirect_urls"] == ["https://dexter.acme.com/slack/oauth_redirect"]
+    assert m["settings"]["token_rotation_enabled"] is True
+    single = build_manifest(socket_mode=False, public_url=None, sentry_url="https://sentry.io")
+    assert "redirect_urls" not in single["oauth_config"]
+    assert single["settings"]["token_rotation_enabled"] is False
