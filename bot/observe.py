@@ -54,9 +54,9 @@ class InstrumentedWebClient(AsyncWebClient):
             return await super().api_call(api_method, **kwargs)
         except SlackApiError as exc:
             if self.on_error:
-                self.on_error(
-                    api_method, str(exc.response.get("error") or exc.response.status_code)
-                )
+                data = exc.response.data
+                error = data.get("error") if isinstance(data, dict) else None
+                self.on_error(api_method, str(error or exc.response.status_code))
             raise
         except (TimeoutError, OSError) as exc:
             if self.on_error:
@@ -73,18 +73,23 @@ def classify(body: dict[str, Any], dispatcher: Dispatcher | None) -> tuple[str, 
     kind = str(body.get("type") or "other")
     name = ""
     if kind in ("block_actions", "interactive_message"):
-        actions = body.get("actions") or [{}]
-        name = str(actions[0].get("action_id") or actions[0].get("name") or "")
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else {}
+        first = first if isinstance(first, dict) else {}
+        name = str(first.get("action_id") or first.get("name") or "")
         kind = "action"
     elif kind == "block_suggestion":
         name, kind = str(body.get("action_id") or ""), "options"
     elif kind in ("view_submission", "view_closed"):
-        name = str((body.get("view") or {}).get("callback_id") or "")
+        view = body.get("view")
+        name = str(view.get("callback_id") or "") if isinstance(view, dict) else ""
         kind = "view" if kind == "view_submission" else "view_closed"
     elif kind in ("shortcut", "message_action"):
         name, kind = str(body.get("callback_id") or ""), "shortcut"
     elif kind == "event_callback":
-        name, kind = str((body.get("event") or {}).get("type") or ""), "event"
+        event = body.get("event")
+        name = str(event.get("type") or "") if isinstance(event, dict) else ""
+        kind = "event"
     return kind[:32], _DIGITS.sub("#", name)[:64] or "-"
 
 

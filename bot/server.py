@@ -116,7 +116,10 @@ async def serve(
     if settings.metrics_port:
         # /metrics (and health, and OAuth in Socket Mode) on their own port
         side = web.Application()
-        add_ops_routes(side, app, deps) if settings.socket_mode else _metrics_only(side, deps)
+        if settings.socket_mode:
+            add_ops_routes(side, app, deps)
+        else:
+            _metrics_only(side, deps)
         runners.append(await _start(side, settings.host, settings.metrics_port))
         log.info("metrics on http://%s:%s/metrics", settings.host, settings.metrics_port)
     try:

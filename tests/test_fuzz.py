@@ -70,9 +70,16 @@ def test_dispatcher_matches_or_suggests(text: str) -> None:
         assert text.strip().lower().startswith(match.command.name.split()[0])
 
 
+body_keys = st.sampled_from(["command", "text", "type", "actions", "view", "event"]) | words
+
+
 @FUZZ
-@given(st.dictionaries(words, json_values, max_size=6))
-def test_classify_any_body(body: dict[str, Any]) -> None:
+@given(
+    st.dictionaries(body_keys, json_values, max_size=6),
+    st.sampled_from(["block_actions", "view_submission", "event_callback", "shortcut"]),
+)
+def test_classify_any_body(body: dict[str, Any], kind: str) -> None:
+    body.setdefault("type", kind)
     kind, name = classify(body, None)
     assert kind and name and len(name) <= 64
 
