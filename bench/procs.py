@@ -1,4 +1,4 @@
-"""Start and stop the benchmark's helper processes."""
+"""Start and stop the benchmark's child processes."""
 
 from __future__ import annotations
 

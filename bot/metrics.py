@@ -1,6 +1,6 @@
 """Prometheus metrics, one registry per app so tests and several apps never collide.
 
-Features record through `Deps.metrics` (or the helpers at the bottom, e.g. `digest_run`);
+Features record through `Deps.metrics` (or the functions at the bottom, e.g. `digest_run`);
 commands, interactions, Sentry calls and Slack API errors are recorded for them.
 """
 

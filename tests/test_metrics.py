@@ -18,7 +18,7 @@ from tests import factories as f
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.ops_helpers import eventually, sample, scrape
+from tests.ops_support import eventually, sample, scrape
 
 
 async def _count(bot: SlackDriver, metric: str, **labels: str) -> float:
@@ -144,7 +144,7 @@ async def test_signature_failures_are_counted(bot: SlackDriver) -> None:
     assert await _count(bot, "dexter_rejected_requests_total", reason="signature") == 1
 
 
-async def test_digest_helpers_record_runs_and_lag(deps: Deps) -> None:
+async def test_digest_functions_record_runs_and_lag(deps: Deps) -> None:
     digest_run(deps, outcome="ok", lag_seconds=3.5)
     digest_run(deps, outcome="failed")
     text = deps.metrics.render().decode()

@@ -185,7 +185,7 @@ async def test_bot_token_revoked_removes_the_settings(bot: SlackDriver, deps: De
 
 
 async def _until_gone(deps: Deps) -> None:
-    from tests.ops_helpers import eventually
+    from tests.ops_support import eventually
 
     async def gone() -> bool:
         return await deps.store.redis.get(deps.workspaces.key("T1")) is None

@@ -1,4 +1,4 @@
-"""Helpers for the operational tests: scrape /metrics, wait for a condition, serve an app."""
+"""Shared pieces of the operational tests: scrape /metrics, wait for a condition."""
 
 from __future__ import annotations
 
