@@ -3,76 +3,102 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.response import BoltResponse
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.crypto import SecretBox
 from bot.deps import Deps
-from bot.errors import StateUnavailable
 from bot.logs import new_correlation_id
+from bot.manifest import BOT_SCOPES
+from bot.metrics import Metrics, outcome
+from bot.oauth_store import RedisInstallationStore, RedisOAuthStateStore
+from bot.observe import DexterApp, InstrumentedWebClient, install
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 
 log = logging.getLogger(__name__)
 
-EVENT_DEDUPE_TTL = 3600.0
 
-
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(settings: Settings, metrics: Metrics | None = None) -> AsyncWebClient:
     """The bot's Web API client, retrying Slack 429s and dropped connections."""
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+    client = InstrumentedWebClient(
+        # with OAuth, each request's token comes from the installation store
+        token=None if settings.multi_workspace else settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
         ],
     )
+    client.on_error = metrics.slack_error if metrics else None
+    return client
+
+
+def oauth_settings(settings: Settings, deps: Deps, client: AsyncWebClient) -> AsyncOAuthSettings:
+    """Multi-workspace install: Redis stores, token rotation, authorize results cached."""
+    assert settings.slack_client_id and settings.slack_client_secret and settings.secret_key
+    box = SecretBox(settings.secret_key.get_secret_value())
+    installations = RedisInstallationStore(deps.store, box)
+    redirect = (
+        f"{settings.public_url.rstrip('/')}/slack/oauth_redirect" if settings.public_url else None
+    )
+    oauth = AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=BOT_SCOPES,
+        user_scopes=[],
+        redirect_uri=redirect,
+        installation_store=installations,
+        installation_store_bot_only=True,
+        state_store=RedisOAuthStateStore(deps.store),
+    )
+    # Bolt's default authorize calls auth.test on every request, before the ack; cache it.
+    # Expiring tokens are refreshed here and saved back to the store (token rotation).
+    oauth.authorize = AsyncInstallationStoreAuthorize(
+        logger=log,
+        installation_store=installations,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        bot_only=True,
+        cache_enabled=True,
+        client=client,
+    )
+    return oauth
 
 
 def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
     """The AsyncApp with every handler registered (HTTP or Socket Mode alike)."""
     from handlers import register_all
 
-    client = client or slack_client(settings)
-    deps.directory = SlackDirectory(client, deps.store, settings)
+    web = client or slack_client(settings, deps.metrics)
+    deps.directory = SlackDirectory(web, deps.store, settings)
     deps.identity.email_lookup = deps.directory.verified_email
-    app = AsyncApp(
-        client=client,
+    kwargs: dict[str, Any] = {}
+    if settings.multi_workspace:
+        kwargs["oauth_settings"] = oauth_settings(settings, deps, web)
+        kwargs["installation_store_bot_only"] = True
+    app = DexterApp(
+        metrics=deps.metrics,
+        client=web,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=False,
         request_verification_enabled=True,
+        **kwargs,
     )
-
-    @app.middleware
-    async def dedupe_events(
-        body: dict[str, Any], next: Callable[[], Awaitable[None]]
-    ) -> BoltResponse | None:
-        # Bolt does not deduplicate Events API retries (X-Slack-Retry-Num): Redis does.
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if event_id:
-            try:
-                first = await deps.store.first_time(
-                    deps.store.key("event", str(event_id)), ttl=EVENT_DEDUPE_TTL
-                )
-            except StateUnavailable:
-                first = True  # better a rare duplicate than a lost event
-            if not first:
-                log.info("dropping duplicate delivery of event %s", event_id)
-                return BoltResponse(status=200, body="")
-        await next()
-        return None
+    install(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         cid = new_correlation_id()
+        outcome.set("error")
         log.error("unhandled error in listener (ref %s)", cid, exc_info=error)
 
     register_all(app, deps)

@@ -24,7 +24,9 @@ class CheckResult:
 
 
 async def check_slack(settings: Settings) -> CheckResult:
-    """Slack `auth.test` with the bot token."""
+    """Slack `auth.test` with the bot token (`api.test` when tokens come from installs)."""
+    if settings.multi_workspace:
+        return await _check_slack_reachable(settings)
     client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
@@ -44,6 +46,21 @@ async def check_slack(settings: Settings) -> CheckResult:
         )
     return CheckResult(
         "slack", True, f"Slack: connected as @{resp.get('user')} in {resp.get('team')}"
+    )
+
+
+async def _check_slack_reachable(settings: Settings) -> CheckResult:
+    client = AsyncWebClient(base_url=settings.slack_api_url, timeout=int(CHECK_TIMEOUT))
+    try:
+        await asyncio.wait_for(client.api_test(), CHECK_TIMEOUT)
+    except Exception as exc:
+        return CheckResult(
+            "slack",
+            False,
+            f"Slack is unreachable at {settings.slack_api_url} ({type(exc).__name__})",
+        )
+    return CheckResult(
+        "slack", True, "Slack: reachable; bot tokens come from each workspace's install"
     )
 
 

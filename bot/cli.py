@@ -48,8 +48,11 @@ async def run_hooks(deps: Deps, name: str) -> None:
 
 def cmd_run(_: argparse.Namespace) -> int:
     """Serve the bot."""
+    from bot.selfmon import init_self_monitoring
+
     settings = _settings_or_exit()
-    setup_logging(settings.log_level, os.environ.get("LOG_FORMAT", "text"))
+    setup_logging(settings.log_level, settings.log_format)
+    init_self_monitoring(settings)
     asyncio.run(_run(settings))
     return 0
 
@@ -76,6 +79,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
         socket_mode=socket,
         public_url=args.url or os.environ.get("DEXTER_PUBLIC_URL"),
         sentry_url=os.environ.get("SENTRY_URL", "https://sentry.io"),
+        oauth=args.oauth or bool(os.environ.get("SLACK_CLIENT_ID")),
     )
     print(json.dumps(manifest, indent=2))
     return 0
@@ -94,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     mode = m.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="manifest for Socket Mode")
     mode.add_argument("--http", action="store_true", help="manifest for HTTP mode")
+    m.add_argument(
+        "--oauth",
+        action="store_true",
+        help="multi-workspace install: redirect URL and token rotation (default when "
+        "SLACK_CLIENT_ID is set)",
+    )
     m.set_defaults(func=cmd_manifest)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

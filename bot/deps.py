@@ -9,6 +9,7 @@ from typing import Any
 from bot.cards import CardStore
 from bot.identity import EmailLookup, IdentityService
 from bot.logs import register_secret
+from bot.metrics import Metrics
 from bot.perf import PerfService
 from bot.permissions import Policy
 from bot.render import Renderer
@@ -26,6 +27,7 @@ from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.store import Store
 from bot.triage_service import TriageService
+from bot.workspaces import WorkspaceService
 
 
 @dataclass
@@ -47,10 +49,15 @@ class Deps:
     triage_service: TriageService | None = None  # set by build_deps
     releases: ReleaseService = field(init=False)
     sessions: SessionService = field(init=False)
+    metrics: Metrics = field(default_factory=Metrics)
+    workspaces: WorkspaceService = field(init=False)
 
     def __post_init__(self) -> None:
         self.releases = ReleaseService(self.sentry, self.projects, self.store)
         self.sessions = SessionService(self.sentry)
+        self.metrics.watch_store(self.store)
+        self.metrics.watch_sentry(self.sentry)
+        self.workspaces = WorkspaceService(self.settings, self.store, self.sentry, self.metrics)
 
     @property
     def triage(self) -> TriageService:
@@ -74,7 +81,8 @@ class Deps:
         return self.alerts
 
     async def aclose(self) -> None:
-        """Release connections (Sentry pool, Redis)."""
+        """Release connections (Sentry pools, Redis)."""
+        await self.workspaces.aclose()
         await self.sentry.aclose()
         await self.store.close()
 
@@ -125,6 +133,9 @@ async def build_deps(
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_app_token,
+        settings.slack_client_secret,
+        settings.secret_key,
+        settings.self_dsn,
     ):
         if secret is not None:
             register_secret(secret.get_secret_value())

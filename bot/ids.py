@@ -47,6 +47,7 @@ class Callback(StrEnum):
     ALERT_FORM = "alert_form"
     ALERT_CONFIRM = "alert_confirm"
     ALERT_STATUS = "alert_status"
+    SENTRY_SETUP = "sentry_setup"
 
 
 class BlockId(StrEnum):
@@ -68,6 +69,10 @@ class BlockId(StrEnum):
     RELEASE_PROJECTS = "release_projects"
     RELEASE_REFS = "release_refs"
     RELEASE_URL = "release_url"
+    # The /dexter setup modal's inputs.
+    SETUP_URL = "setup_url"
+    SETUP_ORG = "setup_org"
+    SETUP_TOKEN = "setup_token"
 
 
 class AlertField(StrEnum):

@@ -10,6 +10,8 @@ import secrets
 from typing import Any
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
+# Set by the request middleware: listeners calling new_correlation_id() keep the request's id.
+_bound: contextvars.ContextVar[bool] = contextvars.ContextVar("correlation_bound", default=False)
 
 # Token shapes that must never reach a log line, whatever code logged them.
 _SECRET_RE = re.compile(
@@ -19,9 +21,19 @@ _registered: set[str] = set()
 
 
 def new_correlation_id() -> str:
-    """Start a new correlation id for the current task and return it."""
+    """Start a new correlation id for the current task (or keep the request's) and return it."""
+    if _bound.get():
+        return correlation_id.get()
     cid = secrets.token_hex(6)
     correlation_id.set(cid)
+    return cid
+
+
+def bind_correlation_id(cid: str | None = None) -> str:
+    """Give the current request one id that every listener and Sentry call below it keeps."""
+    cid = cid or secrets.token_hex(6)
+    correlation_id.set(cid)
+    _bound.set(True)
     return cid
 
 
@@ -86,3 +98,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO; Dexter logs Sentry calls itself (bot.sentry.calls)
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -22,7 +22,12 @@ BOT_EVENTS = ["link_shared", "app_home_opened", "app_uninstalled", "tokens_revok
 
 
 def build_manifest(
-    *, socket_mode: bool, public_url: str | None, sentry_url: str, name: str = "Dexter"
+    *,
+    socket_mode: bool,
+    public_url: str | None,
+    sentry_url: str,
+    name: str = "Dexter",
+    oauth: bool = False,
 ) -> dict[str, Any]:
     """A manifest Slack accepts as-is ("Create an app → From a manifest")."""
     base = (public_url or "https://dexter.example.com").rstrip("/")
@@ -41,6 +46,9 @@ def build_manifest(
         command["url"] = events_url
         interactivity |= {"request_url": events_url, "message_menu_options_url": events_url}
         events["request_url"] = events_url
+    oauth_config: dict[str, Any] = {"scopes": {"bot": BOT_SCOPES}}
+    if oauth:
+        oauth_config["redirect_urls"] = [f"{base}/slack/oauth_redirect"]
     return {
         "display_information": {
             "name": name,
@@ -57,12 +65,12 @@ def build_manifest(
             "slash_commands": [command],
             "unfurl_domains": domains,
         },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "oauth_config": oauth_config,
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,
-            "token_rotation_enabled": False,
+            "token_rotation_enabled": oauth,
         },
     }

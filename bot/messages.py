@@ -122,3 +122,13 @@ ALERT_SENTRY_REFUSED = "Sentry did not accept the rule: {detail}"
 ALERT_EXPIRED = "This form has expired; run `/dexter alert create` again."
 ALERT_NO_MODAL = "Slack did not let me open the form ({error}); run the command again."
 ALERT_CREATED = "Created *{name}*. I'm announcing it in <#{channel}>."
+SETUP_ADMIN_ONLY = (
+    "Only a workspace admin (or someone in `DEXTER_ADMINS`) can change Dexter's Sentry settings."
+)
+SETUP_NEEDS_KEY = (
+    "Per-workspace Sentry settings need `DEXTER_SECRET_KEY` (tokens are stored encrypted). "
+    "Ask whoever runs Dexter to set it."
+)
+SETUP_BAD_URL = "Enter an http(s) URL such as https://sentry.io."
+SETUP_BAD_ORG = "Enter the organization slug: lower-case letters, digits, - and _."
+SETUP_BAD_TOKEN = "Paste the auth token (no spaces)."

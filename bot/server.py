@@ -1,4 +1,4 @@
-"""Serve the app: HTTP (`POST /slack/events`, `GET /healthz`) or Socket Mode."""
+"""Serve the app: HTTP (`POST /slack/events`, OAuth, `/metrics`, health) or Socket Mode."""
 
 from __future__ import annotations
 
@@ -6,37 +6,98 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
+from bot.metrics import CONTENT_TYPE
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[[web.Application], None]
 web_hooks: list[Hook] = []  # later features add routes (metrics, OAuth) here
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; bigger bodies get 413
 
 
-def http_app(app: AsyncApp, deps: Deps) -> web.Application:
+def bolt_request(
+    body: str, headers: dict[str, str | Sequence[str]], query: str = ""
+) -> AsyncBoltRequest | None:
+    """Bolt's request object, or None for a payload Bolt cannot even parse."""
+    try:
+        return AsyncBoltRequest(body=body, query=query, headers=headers)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
+
+
+def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Application:
     """The aiohttp application for HTTP mode."""
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
     async def events(request: web.Request) -> web.Response:
-        bolt_resp = await app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_resp)
+        headers: dict[str, str | Sequence[str]] = dict(request.headers)
+        bolt_req = bolt_request(await request.text(), headers, request.query_string)
+        if bolt_req is None:
+            deps.metrics.rejected.labels("malformed").inc()
+            return web.Response(status=400, text="malformed payload")
+        return await to_aiohttp_response(await app.async_dispatch(bolt_req))
+
+    web_app = web.Application(client_max_size=MAX_BODY)
+    web_app.router.add_post("/slack/events", events)
+    add_ops_routes(web_app, app, deps, metrics=metrics)
+    for hook in web_hooks:
+        hook(web_app)
+    return web_app
+
+
+def add_ops_routes(
+    web_app: web.Application, app: AsyncApp, deps: Deps, *, metrics: bool = True
+) -> None:
+    """`/healthz`, `/readyz`, `/metrics` and, with OAuth, `/slack/install` + redirect."""
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
-    web_app = web.Application(client_max_size=1024 * 1024)
-    web_app.router.add_post("/slack/events", events)
+    async def readyz(_: web.Request) -> web.Response:
+        try:
+            ok = await asyncio.wait_for(deps.store.ping(), 2.0)
+        except Exception:
+            ok = False
+        return web.json_response({"ok": ok, "redis": ok}, status=200 if ok else 503)
+
+    async def scrape(_: web.Request) -> web.Response:
+        return web.Response(body=deps.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
     web_app.router.add_get("/healthz", healthz)
-    for hook in web_hooks:
-        hook(web_app)
-    return web_app
+    web_app.router.add_get("/readyz", readyz)
+    if metrics:
+        web_app.router.add_get("/metrics", scrape)
+    flow = app.oauth_flow
+    if flow is not None:
+
+        async def install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await flow.handle_installation(await to_bolt_request(request))
+            )
+
+        async def redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await flow.handle_callback(await to_bolt_request(request))
+            )
+
+        web_app.router.add_get(flow.install_path, install)
+        web_app.router.add_get(flow.redirect_uri_path, redirect)
+
+
+async def _start(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
 
 
 async def serve(
@@ -51,24 +112,42 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    runners: list[web.AppRunner] = []
+    if settings.metrics_port:
+        # /metrics (and health, and OAuth in Socket Mode) on their own port
+        side = web.Application()
+        if settings.socket_mode:
+            add_ops_routes(side, app, deps)
+        else:
+            _metrics_only(side, deps)
+        runners.append(await _start(side, settings.host, settings.metrics_port))
+        log.info("metrics on http://%s:%s/metrics", settings.host, settings.metrics_port)
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        assert settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info("Dexter is running in Socket Mode")
+            assert settings.slack_app_token is not None
+            handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Dexter is running in Socket Mode")
+            if on_ready:
+                await on_ready()
+            await stop.wait()
+            await handler.close_async()  # type: ignore[no-untyped-call]
+            return
+        main = http_app(app, deps, metrics=not settings.metrics_port)
+        runners.append(await _start(main, settings.host, settings.port))
+        log.info("Dexter is listening on http://%s:%s/slack/events", settings.host, settings.port)
         if on_ready:
             await on_ready()
         await stop.wait()
-        await handler.close_async()  # type: ignore[no-untyped-call]
-        return
-    runner = web.AppRunner(http_app(app, deps), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    log.info("Dexter is listening on http://%s:%s/slack/events", settings.host, settings.port)
-    if on_ready:
-        await on_ready()
-    await stop.wait()
-    await runner.cleanup()
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+def _metrics_only(web_app: web.Application, deps: Deps) -> None:
+    async def scrape(_: web.Request) -> web.Response:
+        return web.Response(body=deps.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+    web_app.router.add_get("/metrics", scrape)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PermissionMode = Literal["team", "org-member", "open"]
@@ -29,6 +29,16 @@ HINTS: dict[str, str] = {
     "DEXTER_PERMISSION_MODE": "one of team, org-member, open",
     "DEXTER_RELEASE_POLL_SECONDS": "seconds between polls for new releases and deploys "
     "(e.g. 60; 0 turns release notifications off)",
+    "SLACK_CLIENT_ID": "the Client ID from your Slack app's Basic Information page "
+    "(multi-workspace install; leave unset for one workspace)",
+    "SLACK_CLIENT_SECRET": "the Client Secret from your Slack app's Basic Information page",
+    "DEXTER_SECRET_KEY": "a long random value, e.g. the output of `openssl rand -hex 32` "
+    "(encrypts tokens at rest; required with SLACK_CLIENT_ID)",
+    "DEXTER_PUBLIC_URL": "the public base URL of the bot, e.g. https://dexter.acme.com",
+    "METRICS_PORT": "a TCP port for /metrics, e.g. 9100 (leave unset to serve it on PORT in "
+    "HTTP mode)",
+    "LOG_FORMAT": "text or json",
+    "DEXTER_SENTRY_DSN": "a Sentry DSN for Dexter's own errors (leave unset to turn it off)",
 }
 
 
@@ -45,7 +55,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    slack_bot_token: SecretStr = Field(alias="SLACK_BOT_TOKEN")
+    # Empty only with SLACK_CLIENT_ID/SECRET: then each workspace's token comes from its install.
+    slack_bot_token: SecretStr = Field(default=SecretStr(""), alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr = Field(alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
@@ -62,13 +73,56 @@ class Settings(BaseSettings):
     admins: str = Field(default="", alias="DEXTER_ADMINS")
     permission_mode: PermissionMode = Field(default="team", alias="DEXTER_PERMISSION_MODE")
     release_poll_seconds: float = Field(default=60.0, alias="DEXTER_RELEASE_POLL_SECONDS", ge=0)
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    secret_key: SecretStr | None = Field(default=None, alias="DEXTER_SECRET_KEY")
+    public_url: str | None = Field(default=None, alias="DEXTER_PUBLIC_URL")
+    metrics_port: int | None = Field(default=None, alias="METRICS_PORT", ge=1, le=65535)
+    log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
+    self_dsn: SecretStr | None = Field(default=None, alias="DEXTER_SENTRY_DSN")
 
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, v: SecretStr) -> SecretStr:
-        if not v.get_secret_value().startswith("xoxb-"):
+        if v.get_secret_value() and not v.get_secret_value().startswith("xoxb-"):
             raise ValueError("must start with xoxb-")
         return v
+
+    @field_validator("slack_client_id", "public_url", "metrics_port", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        return None if v == "" else v
+
+    @field_validator("slack_client_secret", "secret_key", "self_dsn", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, v: object) -> object:
+        if isinstance(v, SecretStr):
+            v = v.get_secret_value()
+        return None if v == "" else v
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return v
+
+    @model_validator(mode="after")
+    def _workspace_mode(self) -> Settings:
+        # One workspace: SLACK_BOT_TOKEN. Many: client id + secret (+ a key for tokens at rest).
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
+            raise ValueError(f"{missing} is not set: set it to {HINTS[missing]}.")
+        if self.multi_workspace and self.secret_key is None:
+            raise ValueError(
+                f"DEXTER_SECRET_KEY is not set: set it to {HINTS['DEXTER_SECRET_KEY']}."
+            )
+        if not self.multi_workspace and not self.slack_bot_token.get_secret_value():
+            raise ValueError(
+                f"SLACK_BOT_TOKEN is not set: set it to {HINTS['SLACK_BOT_TOKEN']} "
+                "(or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install in many workspaces)."
+            )
+        return self
 
     @field_validator("slack_app_token")
     @classmethod
@@ -79,10 +133,10 @@ class Settings(BaseSettings):
             raise ValueError("must start with xapp-")
         return v
 
-    @field_validator("sentry_url", "slack_api_url")
+    @field_validator("sentry_url", "slack_api_url", "public_url")
     @classmethod
-    def _url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return v
 
@@ -100,10 +154,20 @@ class Settings(BaseSettings):
     def _upper(cls, v: object) -> object:
         return v.upper() if isinstance(v, str) else v
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, v: object) -> object:
+        return v.lower() if isinstance(v, str) else v
+
     @property
     def socket_mode(self) -> bool:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
         return self.slack_app_token is not None
+
+    @property
+    def multi_workspace(self) -> bool:
+        """Install through Slack OAuth in many workspaces (client id and secret are set)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def sentry_base(self) -> str:
@@ -123,12 +187,36 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems: list[str] = []
         for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else "?"
+            if not err["loc"]:  # a whole-settings rule: its message already names the variable
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            name = str(err["loc"][0])
             env = _env_name(name)
             hint = HINTS.get(env, "")
             what = "is not set" if err["type"] == "missing" else f"is malformed ({err['msg']})"
             problems.append(f"{env} {what}: set it to {hint}." if hint else f"{env} {what}.")
+        if not any("SLACK_BOT_TOKEN" in p for p in problems) and _no_slack_credentials(overrides):
+            # The whole-settings rule only runs once every field is valid; say it now too.
+            problems.insert(0, f"SLACK_BOT_TOKEN is not set: set it to {HINTS['SLACK_BOT_TOKEN']}.")
         raise ConfigError(problems) from None
+
+
+class _SlackCredentials(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
+    client_id: str = Field(default="", alias="SLACK_CLIENT_ID")
+
+
+def _no_slack_credentials(overrides: dict[str, object]) -> bool:
+    creds = _SlackCredentials(
+        **{
+            k: v
+            for k, v in overrides.items()
+            if k in ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "_env_file")
+        }  # type: ignore[arg-type]
+    )
+    return not creds.bot_token and not creds.client_id
 
 
 def _env_name(field_or_alias: str) -> str:

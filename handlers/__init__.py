@@ -20,6 +20,7 @@ from handlers import (
     replays,
     triage,
     unfurl,
+    workspaces,
 )
 
 MODULES = [
@@ -35,6 +36,7 @@ MODULES = [
     replays,
     releases,
     alerts,
+    workspaces,
 ]
 
 

@@ -304,9 +304,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(Action.ALERT_BACK.value)
     async def on_back(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        view = body["view"]
+        view = body.get("view") or {}
+        if not view.get("id"):
+            return  # not pressed in a modal: nothing to go back to
         try:
-            meta = ConfirmMeta.model_validate_json(view["private_metadata"])
+            meta = ConfirmMeta.model_validate_json(view.get("private_metadata") or "")
         except ValidationError:
             form = status_view(deps, "New alert rule", messages.ALERT_EXPIRED)
         else:

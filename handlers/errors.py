@@ -6,7 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot import errors, messages
-from bot.logs import correlation_id
+from bot.logs import correlation_id, redact
+from bot.metrics import record_outcome
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +16,10 @@ Say = Callable[[str], Awaitable[object]]
 
 def describe(exc: BaseException, *, search: bool = False) -> str:
     """The message a user sees for an exception (unknown ones get a correlation id)."""
+    return redact(_describe(exc, search=search))  # Sentry's own detail may echo a token
+
+
+def _describe(exc: BaseException, *, search: bool = False) -> str:
     cid = correlation_id.get()
     if isinstance(exc, errors.UserError):
         usage = f"\n{messages.USAGE.format(usage=exc.usage)}" if exc.usage else ""
@@ -43,6 +48,7 @@ def describe(exc: BaseException, *, search: bool = False) -> str:
 
 async def report(exc: BaseException, say: Say, *, search: bool = False) -> None:
     """Log the failure with the correlation id and tell the user what happened."""
+    record_outcome(exc)
     if isinstance(exc, errors.SentryUnavailable | errors.StateUnavailable):
         log.warning("%s: %s", type(exc).__name__, exc)
     elif not isinstance(exc, errors.DexterError):

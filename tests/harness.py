@@ -31,6 +31,7 @@ class SlackDriver:
     slack: FakeSlack
     session: aiohttp.ClientSession
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _skew: Any = field(default_factory=lambda: itertools.count(0))
 
     def signed_headers(
         self,
@@ -39,7 +40,9 @@ class SlackDriver:
         timestamp: int | None = None,
         content_type: str = "application/x-www-form-urlencoded",
     ) -> dict[str, str]:
-        ts = str(timestamp if timestamp is not None else int(time.time()))
+        # Each request gets its own timestamp (within Slack's 5 minutes), as two real
+        # deliveries would; re-sending the same signed request is a replay, refused.
+        ts = str(timestamp if timestamp is not None else int(time.time()) - next(self._skew) % 240)
         sig = SignatureVerifier(self.signing_secret).generate_signature(timestamp=ts, body=body)
         return {
             "X-Slack-Request-Timestamp": ts,

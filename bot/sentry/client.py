@@ -71,13 +71,18 @@ class _Gate:
 
     async def __aenter__(self) -> None:
         async with self._cond:
-            await self._cond.wait_for(lambda: self.in_flight < self.limit)
+            try:
+                await self._cond.wait_for(lambda: self.in_flight < self.limit)
+            except asyncio.CancelledError:
+                self._cond.notify(1)  # pass on a wake-up this waiter may have taken
+                raise
             self.in_flight += 1
 
     async def __aexit__(self, *exc: object) -> None:
         async with self._cond:
             self.in_flight -= 1
-            self._cond.notify_all()
+            # wake one waiter: waking all of them costs O(waiters) per request under load
+            self._cond.notify(1)
 
     async def resize(self, limit: int) -> None:
         async with self._cond:

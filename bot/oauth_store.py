@@ -1,0 +1,191 @@
+"""Slack OAuth on Redis: installations (tokens encrypted at rest) and one-time OAuth states.
+
+slack-sdk ships neither store for Redis. Layout, one hash per workspace (or org install):
+`install:<enterprise>-<team>` with fields `bot`, `installer-latest` and `installer-<user>`.
+Every replica reads the same hash, so any of them can serve any workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+
+from bot.crypto import SecretBox
+from bot.errors import StateUnavailable
+from bot.logs import register_secret
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = 600
+LATEST = "installer-latest"
+
+
+@asynccontextmanager
+async def _guard() -> AsyncIterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StateUnavailable("Dexter's state store (Redis) is unavailable") from exc
+
+
+def _team_key(enterprise_id: str | None, team_id: str | None, is_org: bool | None) -> str:
+    return f"{enterprise_id or 'none'}-{'none' if is_org else team_id or 'none'}"
+
+
+class RedisInstallationStore(AsyncInstallationStore):
+    """Bolt's installation store on Dexter's Redis."""
+
+    def __init__(self, store: Store, box: SecretBox) -> None:
+        self.store = store
+        self.box = box
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    def _key(self, enterprise_id: str | None, team_id: str | None, is_org: bool | None) -> str:
+        return self.store.key("install", _team_key(enterprise_id, team_id, is_org))
+
+    def _pack(self, value: Installation | Bot) -> str:
+        return self.box.encrypt(json.dumps(value.__dict__))
+
+    def _unpack(self, raw: bytes | str | None) -> dict[str, Any] | None:
+        if raw is None:
+            return None
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        try:
+            data: dict[str, Any] = json.loads(self.box.decrypt(text))
+        except ValueError:
+            log.error("cannot decrypt an installation: was DEXTER_SECRET_KEY changed?")
+            return None
+        for name in ("bot_token", "user_token", "bot_refresh_token", "user_refresh_token"):
+            register_secret(data.get(name))
+        return data
+
+    async def async_save(self, installation: Installation) -> None:
+        """Save the installer (latest and per user) and its bot."""
+        key = self._key(
+            installation.enterprise_id, installation.team_id, installation.is_enterprise_install
+        )
+        packed = self._pack(installation)
+        user_field = f"installer-{installation.user_id or 'none'}"
+        async with _guard():
+            await self.store.redis.hset(key, mapping={LATEST: packed, user_field: packed})
+        await self.async_save_bot(installation.to_bot())
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        """Save the latest bot token of a workspace (also after a token rotation)."""
+        if bot.bot_token is None:
+            return
+        key = self._key(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
+        async with _guard():
+            await self.store.redis.hset(key, "bot", self._pack(bot))
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        """The workspace's bot, or None when it is not installed."""
+        key = self._key(enterprise_id, team_id, is_enterprise_install)
+        async with _guard():
+            raw = await self.store.redis.hget(key, "bot")
+        data = self._unpack(raw)
+        return Bot(**data) if data else None
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        """The latest installation (or one user's), carrying the current bot token."""
+        key = self._key(enterprise_id, team_id, is_enterprise_install)
+        field = LATEST if user_id is None else f"installer-{user_id}"
+        async with _guard():
+            raw_inst, raw_bot = await self.store.redis.hmget(key, [field, "bot"])
+        data = self._unpack(raw_inst)
+        if data is None:
+            return None
+        installation = Installation(**data)
+        bot = self._unpack(raw_bot)
+        if bot and bot.get("bot_token") != installation.bot_token:
+            # the bot token was rotated (or reinstalled) after this installer's record
+            for name in (
+                "bot_id",
+                "bot_user_id",
+                "bot_token",
+                "bot_scopes",
+                "bot_refresh_token",
+                "bot_token_expires_at",
+            ):
+                setattr(installation, name, bot.get(name))
+        return installation
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Forget the workspace's bot token."""
+        async with _guard():
+            await self.store.redis.hdel(self._key(enterprise_id, team_id, False), "bot")
+
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        """Forget one user's installation, or every installer record of the workspace."""
+        key = self._key(enterprise_id, team_id, False)
+        async with _guard():
+            if user_id is not None:
+                await self.store.redis.hdel(key, f"installer-{user_id}")
+                return
+            fields = [
+                f.decode() if isinstance(f, bytes) else f for f in await self.store.redis.hkeys(key)
+            ]
+            installers = [f for f in fields if f.startswith("installer-")]
+            if installers:
+                await self.store.redis.hdel(key, *installers)
+
+    async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Forget everything about the workspace (uninstall)."""
+        async with _guard():
+            await self.store.redis.delete(self._key(enterprise_id, team_id, False))
+
+
+class RedisOAuthStateStore(AsyncOAuthStateStore):
+    """OAuth `state` values that work once, on any replica, for `expiration_seconds`."""
+
+    def __init__(self, store: Store, *, expiration_seconds: int = STATE_TTL) -> None:
+        self.store = store
+        self.expiration_seconds = expiration_seconds
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        """A fresh random state, remembered for the expiration time."""
+        state = secrets.token_urlsafe(24)
+        async with _guard():
+            await self.store.redis.set(
+                self.store.key("oauth-state", state), "1", ex=self.expiration_seconds
+            )
+        return state
+
+    async def async_consume(self, state: str) -> bool:
+        """True once for a state this store issued and that has not expired."""
+        async with _guard():
+            found = await self.store.redis.getdel(self.store.key("oauth-state", state))
+        return found is not None

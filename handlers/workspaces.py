@@ -1,0 +1,169 @@
+"""`/dexter setup` (per-workspace Sentry settings) and the uninstall events."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from pydantic import SecretStr
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import errors, messages
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.ids import BlockId, Callback
+from bot.logs import register_secret
+from bot.workspaces import WorkspaceSentry, now_iso
+from handlers.context import CommandContext
+from handlers.errors import describe, report
+
+log = logging.getLogger(__name__)
+
+SETUP_USAGE = "/dexter setup"
+_ORG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+async def is_workspace_admin(deps: Deps, client: AsyncWebClient, user_id: str) -> bool:
+    """A Slack workspace admin or owner, or a user listed in DEXTER_ADMINS."""
+    if user_id in deps.settings.admin_ids:
+        return True
+    try:
+        resp = await client.users_info(user=user_id)
+    except SlackApiError as exc:
+        log.info("users.info failed for %s: %s", user_id, exc.response.status_code)
+        return False
+    user = resp.get("user") or {}
+    return bool(user.get("is_admin") or user.get("is_owner"))
+
+
+def setup_view(deps: Deps, state: str, **ctx: Any) -> dict[str, Any]:
+    """The setup modal in one of its states: form, checking, done."""
+    base: dict[str, Any] = {
+        "url": deps.settings.sentry_base,
+        "org": "",
+        "error": None,
+        "org_name": "",
+        "env_org": deps.settings.sentry_org,
+    }
+    return deps.renderer.view("sentry_setup", state=state, **(base | ctx))
+
+
+async def setup_command(ctx: CommandContext, args: str) -> None:
+    """Open the modal that connects this workspace to its own Sentry organisation."""
+    deps = ctx.deps
+    if deps.workspaces.box is None:
+        raise errors.UserError(messages.SETUP_NEEDS_KEY)
+    if not await is_workspace_admin(deps, ctx.client, ctx.user_id):
+        raise errors.PermissionDenied(messages.SETUP_ADMIN_ONLY)
+    current = await deps.workspaces.get(ctx.team_id)
+    view = setup_view(
+        deps,
+        "form",
+        url=current.base if current else deps.settings.sentry_base,
+        org=current.org if current else "",
+    )
+    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+
+
+COMMANDS = [
+    Subcommand(
+        name="setup",
+        usage=SETUP_USAGE,
+        summary="Connect this workspace to its Sentry organization (workspace admins).",
+        example="/dexter setup",
+        handler=setup_command,
+        group="Admin",
+    )
+]
+
+
+def _value(values: dict[str, Any], block: str) -> str:
+    element = (values.get(block) or {}).get("value") or {}
+    return str(element.get("value") or "").strip()
+
+
+def parse_submission(view: dict[str, Any]) -> tuple[WorkspaceSentry | None, dict[str, str]]:
+    """The settings from the modal, or the per-field errors to show."""
+    values = (view.get("state") or {}).get("values") or {}
+    url = _value(values, BlockId.SETUP_URL).rstrip("/")
+    org = _value(values, BlockId.SETUP_ORG).lower()
+    token = _value(values, BlockId.SETUP_TOKEN)
+    register_secret(token)
+    problems: dict[str, str] = {}
+    if not url.startswith(("http://", "https://")) or len(url) > 300:
+        problems[BlockId.SETUP_URL] = messages.SETUP_BAD_URL
+    if not _ORG.match(org) or len(org) > 100:
+        problems[BlockId.SETUP_ORG] = messages.SETUP_BAD_ORG
+    if not token or any(c.isspace() for c in token) or len(token) > 500:
+        problems[BlockId.SETUP_TOKEN] = messages.SETUP_BAD_TOKEN
+    if problems:
+        return None, problems
+    return WorkspaceSentry(url=url, org=org, token=SecretStr(token)), {}
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the setup modal and for uninstall events."""
+
+    @app.view(Callback.SENTRY_SETUP.value)
+    async def on_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body.get("view") or {}
+        cfg, problems = parse_submission(view)
+        if cfg is None:
+            await ack(response_action="errors", errors=problems)
+            return
+        await ack(response_action="update", view=setup_view(deps, "checking"))
+        team_id = str((body.get("team") or {}).get("id") or "")
+        user_id = str((body.get("user") or {}).get("id") or "")
+        view_id = str(view.get("id") or "")
+        form = {"url": cfg.base, "org": cfg.org}
+        try:
+            if not await is_workspace_admin(deps, client, user_id):
+                raise errors.PermissionDenied(messages.SETUP_ADMIN_ONLY)
+            name = await deps.workspaces.verify(cfg)
+            cfg.updated_by, cfg.updated_at = user_id, now_iso()
+            await deps.workspaces.save(team_id, cfg)
+        except Exception as exc:  # the modal must never stay at "Checking…"
+            await report(exc, _ignore)
+            done = setup_view(deps, "form", error=describe(exc), **form)
+            await client.views_update(view_id=view_id, view=done)
+            return
+        log.info("workspace %s connected to sentry org %s", team_id, cfg.org)
+        await client.views_update(
+            view_id=view_id, view=setup_view(deps, "done", org_name=name, **form)
+        )
+
+    @app.event("app_uninstalled")
+    async def on_uninstalled(body: dict[str, Any]) -> None:
+        await forget_workspace(app, deps, body)
+
+    @app.event("tokens_revoked")
+    async def on_tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+        tokens = event.get("tokens") or {}
+        if tokens.get("bot"):
+            await forget_workspace(app, deps, body)
+            return
+        store = app.installation_store
+        for user_id in tokens.get("oauth") or []:
+            if store is not None:
+                await store.async_delete_installation(
+                    enterprise_id=body.get("enterprise_id"),
+                    team_id=body.get("team_id"),
+                    user_id=str(user_id),
+                )
+
+
+async def forget_workspace(app: AsyncApp, deps: Deps, body: dict[str, Any]) -> None:
+    """Remove a workspace's Slack tokens and Sentry settings."""
+    team_id = str(body.get("team_id") or "")
+    store = app.installation_store
+    if store is not None:
+        await store.async_delete_all(enterprise_id=body.get("enterprise_id"), team_id=team_id)
+    await deps.workspaces.delete(team_id)
+    log.info("workspace %s uninstalled: tokens and settings removed", team_id)
+
+
+async def _ignore(_: str) -> None:
+    return None

@@ -1,0 +1,114 @@
+"""Structured logs: one correlation id per Slack request, into Sentry calls; never a secret."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from httpx import Response
+
+from bot.ids import BlockId, Callback
+from bot.logs import setup_logging
+from bot.settings import Settings
+from tests import factories as f
+from tests.conftest import SECRETS, make_settings
+from tests.fake_slack import FakeSlack
+from tests.harness import SlackDriver
+
+TEAM_TOKEN = "sntrys_team_secret_token_91ab"
+PLAIN_TEAM_TOKEN = "0f3c9a7be1d24c55a8e6b2d9c4f1a7e3"  # self-hosted tokens need not look like one
+
+
+@pytest.fixture
+def settings(slack: FakeSlack) -> Settings:
+    return make_settings(slack, DEXTER_SECRET_KEY="s3cr3t-key-" + "x" * 24, DEXTER_ADMINS="U1")
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """Everything logged at DEBUG, formatted exactly as `LOG_FORMAT=json` does in production."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("DEBUG", "json")
+    buf = io.StringIO()
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(buf)
+    yield buf
+    root.handlers[:], root.level = saved[0], saved[1]
+
+
+def _setup(token: str) -> dict[str, Any]:
+    return {
+        BlockId.SETUP_URL: {"value": {"type": "url_text_input", "value": "https://sentry.io"}},
+        BlockId.SETUP_ORG: {"value": {"type": "plain_text_input", "value": "acme"}},
+        BlockId.SETUP_TOKEN: {"value": {"type": "plain_text_input", "value": token}},
+    }
+
+
+async def test_no_secret_reaches_the_logs(
+    json_logs: io.StringIO, bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    issues = sentry.get("organizations/acme/issues/")
+    issues.side_effect = [
+        Response(200, json=[f.issue(1)]),
+        *[Response(500)] * 4,
+        Response(400, json={"detail": f"token {SECRETS[2]} may not search"}),
+    ]
+    sentry.get("organizations/acme/issues/9/").mock(
+        side_effect=httpx.ConnectError(f"refused for Bearer {SECRETS[2]}")
+    )
+    sentry.get("organizations/acme/issues/9/events/latest/").mock(return_value=Response(404))
+    sentry.get("organizations/acme/issues/1/").mock(return_value=Response(200, json=f.issue(1)))
+    sentry.get("organizations/acme/issues/1/events/latest/").mock(
+        return_value=Response(200, json=f.event(1))
+    )
+    sentry.get("organizations/acme/").mock(
+        side_effect=[Response(401, json={"detail": "Invalid token"}), Response(200, json={})]
+    )
+    slack.on("chat.postMessage", {"ok": False, "error": "invalid_auth"})
+
+    await bot.command("issues")  # works
+    await bot.command("issues")  # Sentry 500s
+    await bot.command("issues")  # Sentry echoes the token in its error
+    await bot.command("issue 9")  # connection refused
+    await bot.command("issue 1")  # Slack refuses the bot token when posting the card
+    await bot.view_submission(Callback.SENTRY_SETUP, _setup(TEAM_TOKEN), view_id="V1")
+    await bot.view_submission(Callback.SENTRY_SETUP, _setup(PLAIN_TEAM_TOKEN), view_id="V2")
+    await bot.post("command=/dexter&text=issues", headers={"X-Slack-Signature": "v0=bad"})
+    await slack.wait_for("response", 5)
+    await slack.wait_for("views.update", 2)
+
+    out = json_logs.getvalue()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) > 20  # debug logging really ran, including the failures
+    assert any(line["level"] == "ERROR" for line in lines)
+    for secret in (*SECRETS, TEAM_TOKEN, PLAIN_TEAM_TOKEN):
+        assert secret not in out
+    for response in slack.responses:
+        assert SECRETS[2] not in json.dumps(response)
+
+
+async def test_correlation_id_follows_the_request_into_sentry_calls(
+    json_logs: io.StringIO, bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get("organizations/acme/issues/").mock(return_value=Response(503))
+    await bot.command("issues")
+    [resp] = await slack.wait_for("response")
+    cid = re.search(r"ref `([0-9a-f]+)`", resp["text"])
+    assert cid is not None
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    mine = [line for line in lines if line["correlation_id"] == cid.group(1)]
+    loggers = {line["logger"] for line in mine}
+    assert {"bot.sentry.calls", "bot.sentry.client", "handlers.commands"} <= loggers
+    assert sum(1 for line in mine if line["logger"] == "bot.sentry.calls") == 4
+    assert all(
+        line["correlation_id"] != "-" for line in lines if line["logger"] == "bot.sentry.calls"
+    )

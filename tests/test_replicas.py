@@ -1,0 +1,103 @@
+"""Three bot processes on one Redis: Slack's retries of one event are handled exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+import respx
+from aiohttp import web
+
+from bot.app import create_app
+from bot.deps import build_deps
+from bot.server import http_app
+from bot.settings import Settings
+from bot.store import Store
+from tests.conftest import SLACK_SIGNING_SECRET
+from tests.fake_slack import FakeSlack
+from tests.harness import SlackDriver
+
+Replicas = tuple[list[SlackDriver], list[str]]
+
+
+@pytest.fixture
+async def replicas(
+    settings: Settings,
+    store: Store,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    embedded_redis: Any,
+) -> AsyncIterator[Replicas]:
+    stores: list[Store] = []
+    handled: list[str] = []
+    drivers: list[SlackDriver] = []
+    runners: list[web.AppRunner] = []
+    session = aiohttp.ClientSession()
+    for _ in range(3):
+        # each replica has its own connection pool, services and app; only Redis is shared
+        url = os.environ.get("REDIS_URL")
+        client = (
+            aioredis.Redis.from_url(url)
+            if url
+            else aioredis.Redis(unix_socket_path=embedded_redis.socket_file)
+        )
+        own = Store(client, prefix=store.prefix)
+        stores.append(own)
+        deps = await build_deps(settings, store=own)
+        app = create_app(settings, deps)
+
+        @app.event("app_mention")
+        async def on_mention(event: dict[str, Any]) -> None:
+            handled.append(str(event.get("text")))
+
+        runner = web.AppRunner(http_app(app, deps), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runners.append(runner)
+        drivers.append(
+            SlackDriver(f"http://127.0.0.1:{port}", SLACK_SIGNING_SECRET, slack, session)
+        )
+    yield drivers, handled
+    await session.close()
+    for runner in runners:
+        await runner.cleanup()
+    for st in stores:
+        await st.redis.aclose()
+
+
+MENTION = {"type": "app_mention", "user": "U1", "channel": "C1", "ts": "1.1", "text": "hi"}
+
+
+async def test_retries_across_replicas_are_handled_once(replicas: Replicas) -> None:
+    (one, two, three), handled = replicas
+    first = await one.event(MENTION, event_id="EvRetry1")
+    retry1 = await two.event(MENTION, event_id="EvRetry1", retry=1)
+    retry2 = await three.event(MENTION, event_id="EvRetry1", retry=2)
+    assert [r.status for r in (first, retry1, retry2)] == [200, 200, 200]
+    await asyncio.sleep(0.3)
+    assert handled == ["hi"]
+
+
+async def test_simultaneous_deliveries_are_handled_once(replicas: Replicas) -> None:
+    drivers, handled = replicas
+    replies = await asyncio.gather(
+        *(d.event(MENTION, event_id="EvRace", retry=n or None) for n, d in enumerate(drivers))
+    )
+    assert all(r.status == 200 for r in replies)
+    await asyncio.sleep(0.3)
+    assert handled == ["hi"]
+
+
+async def test_different_events_are_all_handled(replicas: Replicas) -> None:
+    drivers, handled = replicas
+    for n, d in enumerate(drivers):
+        await d.event(MENTION | {"text": f"m{n}"}, event_id=f"EvDistinct{n}")
+    await asyncio.sleep(0.3)
+    assert sorted(handled) == ["m0", "m1", "m2"]
