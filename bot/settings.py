@@ -27,6 +27,7 @@ HINTS: dict[str, str] = {
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "DEXTER_ADMINS": "comma-separated Slack user ids, e.g. U123,U456",
     "DEXTER_PERMISSION_MODE": "one of team, org-member, open",
+    "DEXTER_DIGEST_GRACE": "how late a missed digest may still go out, e.g. 1h, 30m or 3600",
 }
 
 
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     )
     admins: str = Field(default="", alias="DEXTER_ADMINS")
     permission_mode: PermissionMode = Field(default="team", alias="DEXTER_PERMISSION_MODE")
+    digest_grace: float = Field(default=3600.0, alias="DEXTER_DIGEST_GRACE", ge=0)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -90,6 +92,16 @@ class Settings(BaseSettings):
             return None
         if not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return v
+
+    @field_validator("digest_grace", mode="before")
+    @classmethod
+    def _duration(cls, v: object) -> object:
+        if isinstance(v, str):
+            text = v.strip().lower()
+            units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+            if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
+                return float(text[:-1]) * units[text[-1]]
         return v
 
     @field_validator("log_level", mode="before")
