@@ -92,7 +92,14 @@ class DigestStore:
             await self.redis.incr(self.version_key)
 
     async def create(
-        self, *, team_id: str, channel_id: str, owner_id: str, target: Target, schedule: Schedule
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        owner_id: str,
+        target: Target,
+        schedule: Schedule,
+        created_at: datetime | None = None,
     ) -> Subscription:
         """Store a new subscription; refuses an exact duplicate or a crowded channel."""
         here = await self.for_channel(team_id, channel_id)
@@ -111,7 +118,7 @@ class DigestStore:
                 owner_id=owner_id,
                 target=target,
                 schedule=schedule,
-                created_at=datetime.now(UTC),
+                created_at=created_at or datetime.now(UTC),
             )
             async with _guard():
                 if await self.redis.hsetnx(self.subs_key, sub.id, sub.model_dump_json()):

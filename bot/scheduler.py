@@ -245,6 +245,7 @@ class DigestScheduler:
                 if not mine:
                     self.stats["claimed_elsewhere"] += 1
                     return
+                self.stats["claimed"] += 1
                 # Another replica may have finished between our check and our claim.
                 if await self.store.is_done(sub.id, scheduled):
                     return
@@ -345,6 +346,12 @@ class DigestScheduler:
         await self.store.record(sub.id, scheduled=None, status="sent", period_end=now)
         await self.sender.upload_chart(sub.channel_id, ts, dash)
         return ts
+
+    def scheduled_ids(self) -> set[str]:
+        """Subscription ids with a job on this replica."""
+        if self._scheduler is None:
+            return set()
+        return {j.id.removeprefix("digest:") for j in self._scheduler.get_jobs() if j.id != "digest-tick"}
 
     def describe_state(self) -> dict[str, Any]:
         """Counters and sizes for logs and the ops features."""
