@@ -29,9 +29,17 @@ async def _run(settings: Settings) -> None:
 
     deps = await build_deps(settings)
     app = create_app(settings, deps)
+
+    async def started() -> None:
+        # Features hook background work (the digest scheduler) into start-up and shutdown.
+        for hook in deps.extras.get("on_start", []):
+            await hook()
+
     try:
-        await serve(settings, deps, app)
+        await serve(settings, deps, app, on_ready=started)
     finally:
+        for hook in deps.extras.get("on_stop", []):
+            await hook()
         await deps.aclose()
 
 

@@ -15,7 +15,7 @@ WIDTH_IN, HEIGHT_IN, DPI = 8.0, 3.2, 90
 def render(series: Series, deploys: Sequence[tuple[datetime, str]], title: str) -> bytes:
     """A PNG line chart; matplotlib (Agg) is imported here so start-up stays light."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
@@ -27,10 +27,11 @@ def render(series: Series, deploys: Sequence[tuple[datetime, str]], title: str) 
             xs, ys = zip(*points, strict=True)
             ax.plot(xs, ys, label=label, linewidth=1.6)
     for when, version in deploys[:10]:
-        ax.axvline(when, color="#8a8a8a", linestyle="--", linewidth=0.9)
+        x = float(date2num(when))  # type: ignore[no-untyped-call]
+        ax.axvline(x, color="#8a8a8a", linestyle="--", linewidth=0.9)
         ax.annotate(
             version[-18:],
-            (when, 1),
+            (x, 1),
             xycoords=("data", "axes fraction"),
             rotation=90,
             fontsize=7,
@@ -38,9 +39,9 @@ def render(series: Series, deploys: Sequence[tuple[datetime, str]], title: str) 
             ha="right",
             color="#555555",
         )
-    locator = AutoDateLocator()
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.set_title(title[:80], fontsize=10, loc="left")
     ax.set_ylabel("events")
     ax.set_ylim(bottom=0)

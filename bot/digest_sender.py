@@ -105,7 +105,10 @@ class DigestSender:
     ) -> str:
         """Post the digest (paced); returns its ts. Raises ChannelGone for a dead channel."""
         blocks = self.blocks(dash, schedule=schedule, sub_id=sub_id)
-        payload = {"subscription": sub_id or "", "scheduled": int((scheduled or dash.end).timestamp())}
+        payload = {
+            "subscription": sub_id or "",
+            "scheduled": int((scheduled or dash.end).timestamp()),
+        }
         try:
             resp = await self.pacer.call(
                 channel,

@@ -237,9 +237,7 @@ class DigestStore:
             await self.redis.set(self._done_key(sub_id, scheduled), "1", ex=int(DONE_TTL))
 
     @contextlib.asynccontextmanager
-    async def claim(
-        self, sub_id: str, scheduled: datetime, *, lease: float
-    ) -> AsyncIterator[bool]:
+    async def claim(self, sub_id: str, scheduled: datetime, *, lease: float) -> AsyncIterator[bool]:
         """Hold the lease for one fire while sending it; yields False if another replica has it.
 
         The lease is renewed while held, so a slow digest keeps it; a replica that dies stops

@@ -16,7 +16,6 @@ from bot.digest_args import Target
 from bot.errors import SentryError, UserError
 from bot.sentry.digest_data import (
     DigestData,
-    IssueSlice,
     ReleaseActivity,
     Series,
     SlowTransaction,
@@ -196,54 +195,58 @@ class DigestService:
         before = start - (end - start)
         d = self.data
         new_q = f"firstSeen:>={iso(start)} firstSeen:<{iso(end)}"
-        (
-            new,
-            regressed,
-            unresolved,
-            unassigned,
-            top,
-            now_totals,
-            before_totals,
-            crash_free,
-            activity,
-            slow,
-            series,
-        ) = await asyncio.gather(
-            d.issues(new_q, ids, start=start, end=end, sort="new", limit=NEW_ISSUES),
-            d.issues("is:regressed", ids, start=start, end=end, limit=1),
-            d.issues("is:unresolved", ids, limit=1),
-            d.issues("is:unresolved is:unassigned", ids, limit=1),
-            d.issues("is:unresolved", ids, start=start, end=end, sort="freq", limit=TOP_ISSUES),
-            self._optional(dash, "event totals", d.event_totals(ids, start, end)),
-            self._optional(dash, "previous event totals", d.event_totals(ids, before, start)),
-            self._optional(dash, "sessions", d.crash_free_sessions(ids, start, end)),
-            self._optional(dash, "releases", d.release_activity(ids, start, end)),
-            self._optional(dash, "transactions", d.slow_transactions(ids, start, end)),
-            self._optional(
-                dash,
-                "event series",
-                d.event_series(ids, start, end, interval=series_interval(end - start)),
-            )
-            if chart
-            else _none(),
+        # Start every read at once; the shared client bounds concurrency and rate.
+        now_totals = asyncio.create_task(
+            self._optional(dash, "event totals", d.event_totals(ids, start, end))
         )
-        assert isinstance(new, IssueSlice)
+        before_totals = asyncio.create_task(
+            self._optional(dash, "previous event totals", d.event_totals(ids, before, start))
+        )
+        crash_free = asyncio.create_task(
+            self._optional(dash, "sessions", d.crash_free_sessions(ids, start, end))
+        )
+        activity_task = asyncio.create_task(
+            self._optional(dash, "releases", d.release_activity(ids, start, end))
+        )
+        slow = asyncio.create_task(
+            self._optional(dash, "transactions", d.slow_transactions(ids, start, end))
+        )
+        interval = series_interval(end - start)
+        series = asyncio.create_task(
+            self._optional(dash, "event series", d.event_series(ids, start, end, interval=interval))
+            if chart
+            else _none()
+        )
+        try:
+            new, regressed, unresolved, unassigned, top = await asyncio.gather(
+                d.issues(new_q, ids, start=start, end=end, sort="new", limit=NEW_ISSUES),
+                d.issues("is:regressed", ids, start=start, end=end, limit=1),
+                d.issues("is:unresolved", ids, limit=1),
+                d.issues("is:unresolved is:unassigned", ids, limit=1),
+                d.issues("is:unresolved", ids, start=start, end=end, sort="freq", limit=TOP_ISSUES),
+            )
+        except BaseException:
+            for task in (now_totals, before_totals, crash_free, activity_task, slow, series):
+                task.cancel()
+            raise
+        totals, previous = await now_totals, await before_totals
+        activity = await activity_task
         dash.headline = Headline(
             new_issues=new.total,
             regressions=regressed.total,
             unresolved=unresolved.total,
             unassigned=unassigned.total,
-            events=now_totals[0] if now_totals else None,
-            users=now_totals[1] if now_totals else None,
-            events_before=before_totals[0] if before_totals else None,
-            users_before=before_totals[1] if before_totals else None,
-            crash_free=crash_free,
+            events=totals[0] if totals else None,
+            users=totals[1] if totals else None,
+            events_before=previous[0] if previous else None,
+            users_before=previous[1] if previous else None,
+            crash_free=await crash_free,
         )
         dash.top = top.issues
         dash.new = new.issues
         dash.activity = activity
-        dash.slow = slow or []
-        dash.series = series or {}
+        dash.slow = await slow or []
+        dash.series = await series or {}
         dash.links = self._links(ids, start, end)
         if chart and dash.series and any(v for pts in dash.series.values() for _, v in pts):
             marks = [(dep.finished, dep.version) for dep in (activity.deploys if activity else [])]
@@ -290,5 +293,5 @@ class DigestService:
         }
 
 
-async def _none() -> None:
+async def _none() -> Series | None:
     return None

@@ -17,6 +17,10 @@ class Action(StrEnum):
     ISSUE_ASSIGN = "issue_assign"
     ISSUE_ASSIGN_ME = "issue_assign_me"
     ISSUE_REFRESH = "issue_refresh"
+    # Digests, teams and App Home. Values: the subscription id / the team slug.
+    DIGEST_SEND = "digest_send"
+    DIGEST_UNSUBSCRIBE = "digest_unsubscribe"
+    DIGEST_SUBSCRIBE_TEAM = "digest_subscribe_team"
 
 
 class Callback(StrEnum):

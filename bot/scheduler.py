@@ -43,7 +43,7 @@ PERMANENT = (
 )
 
 
-class DigestTrigger(BaseTrigger):
+class DigestTrigger(BaseTrigger):  # type: ignore[misc]
     """APScheduler trigger following a Schedule (DST-aware), optionally on a shifted clock."""
 
     __slots__ = ("schedule", "shift")
@@ -67,9 +67,10 @@ def period_start(sub: Subscription, state: DeliveryState, end: datetime) -> date
     """Since the last digest, or the schedule's own period before `end` (at most 14 days)."""
     if state.period_end is not None and state.period_end < end:
         start = state.period_end
+    elif _on_schedule(sub, end):
+        start = previous_fire(sub.schedule, end)
     else:
-        start = previous_fire(sub.schedule, end) if _on_schedule(sub, end) else None
-        start = start or end - sub.schedule.nominal_period()
+        start = end - sub.schedule.nominal_period()
     return max(start, end - MAX_PERIOD)
 
 
@@ -173,9 +174,9 @@ class DigestScheduler:
         if scheduler is not None:
             for sub_id, old in list(self._subs.items()):
                 new = wanted.get(sub_id)
-                if new is None or new.schedule != old.schedule:
-                    if scheduler.get_job(f"digest:{sub_id}"):
-                        scheduler.remove_job(f"digest:{sub_id}")
+                changed = new is None or new.schedule != old.schedule
+                if changed and scheduler.get_job(f"digest:{sub_id}"):
+                    scheduler.remove_job(f"digest:{sub_id}")
             for sub_id, sub in wanted.items():
                 if scheduler.get_job(f"digest:{sub_id}") is None:
                     scheduler.add_job(
@@ -278,7 +279,9 @@ class DigestScheduler:
                 )
             except ChannelGone as exc:
                 await self.store.mark_done(sub.id, scheduled)
-                await self.store.record(sub.id, scheduled=scheduled, status="failed", error=exc.error)
+                await self.store.record(
+                    sub.id, scheduled=scheduled, status="failed", error=exc.error
+                )
                 await self.channel_gone(sub.team_id, sub.channel_id, exc.error)
                 return
             except Exception as exc:
@@ -288,11 +291,19 @@ class DigestScheduler:
                     break
                 delay = self.retry_delays[attempts - 1]
                 self.stats["retried"] += 1
-                log.info("digest %s attempt %d failed (%s), retrying in %.0fs", sub.id, attempts, why, delay)
+                log.info(
+                    "digest %s attempt %d failed (%s), retrying in %.0fs",
+                    sub.id,
+                    attempts,
+                    why,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 continue
             await self.store.mark_done(sub.id, scheduled)
-            await self.store.record(sub.id, scheduled=scheduled, status="sent", period_end=scheduled)
+            await self.store.record(
+                sub.id, scheduled=scheduled, status="sent", period_end=scheduled
+            )
             self.stats["sent"] += 1
             log.info("digest %s sent to %s for %s", sub.id, sub.channel_id, scheduled.isoformat())
             await self.sender.upload_chart(sub.channel_id, ts, dash)
@@ -319,7 +330,9 @@ class DigestScheduler:
         why = msg.GONE_REASONS.get(error, error)
         disabled = await self.store.disable_channel(team_id, channel_id, why)
         self.stats["disabled"] += len(disabled)
-        log.warning("channel %s is gone (%s): disabled %d digests", channel_id, error, len(disabled))
+        log.warning(
+            "channel %s is gone (%s): disabled %d digests", channel_id, error, len(disabled)
+        )
         for sub in disabled:
             await self.sender.dm(
                 sub.owner_id,
@@ -335,7 +348,9 @@ class DigestScheduler:
         now = self.now()
         state = await self.store.state(sub.id)
         start = period_start(sub, state, now)
-        dash = await self.service.build(sub.target, start, now, team_id=sub.team_id, chart=self.chart)
+        dash = await self.service.build(
+            sub.target, start, now, team_id=sub.team_id, chart=self.chart
+        )
         try:
             ts = await self.sender.post(
                 sub.channel_id, dash, schedule=sub.schedule.describe(), sub_id=sub.id
@@ -351,7 +366,11 @@ class DigestScheduler:
         """Subscription ids with a job on this replica."""
         if self._scheduler is None:
             return set()
-        return {j.id.removeprefix("digest:") for j in self._scheduler.get_jobs() if j.id != "digest-tick"}
+        return {
+            j.id.removeprefix("digest:")
+            for j in self._scheduler.get_jobs()
+            if j.id != "digest-tick"
+        }
 
     def describe_state(self) -> dict[str, Any]:
         """Counters and sizes for logs and the ops features."""

@@ -6,9 +6,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.commands import Dispatcher
 from bot.deps import Deps
-from handlers import commands, issues
+from handlers import commands, digests, home, issues, teams
 
-MODULES = [issues]
+MODULES = [issues, digests, teams, home]
 
 
 def register_all(app: AsyncApp, deps: Deps) -> Dispatcher:

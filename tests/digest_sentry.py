@@ -61,7 +61,9 @@ class DashboardSentry:
         router.get(url__regex=r".*/releases/[^/]+/deploys/$").mock(side_effect=self._deploys)
         return self
 
-    async def _answer(self, name: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def _answer(
+        self, name: str, body: Any, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         self.calls[name] += 1
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -135,7 +137,13 @@ class DashboardSentry:
     async def _sessions(self, request: httpx.Request) -> httpx.Response:
         groups = []
         if self.sessions and not self.quiet:
-            groups = [{"by": {}, "totals": {"crash_free_rate(session)": 0.9982, "sum(session)": 5000}, "series": {}}]
+            groups = [
+                {
+                    "by": {},
+                    "totals": {"crash_free_rate(session)": 0.9982, "sum(session)": 5000},
+                    "series": {},
+                }
+            ]
         body = {"start": f.iso(), "end": f.iso(), "intervals": [], "groups": groups, "query": ""}
         return await self._answer("sessions", body)
 
@@ -170,7 +178,21 @@ class DashboardSentry:
 
     async def _deploys(self, request: httpx.Request) -> httpx.Response:
         rows = [
-            {"id": "6", "environment": "staging", "dateStarted": None, "dateFinished": f.iso(timedelta(hours=5)), "name": None, "url": None},
-            {"id": "7", "environment": "production", "dateStarted": None, "dateFinished": f.iso(timedelta(hours=4)), "name": None, "url": None},
+            {
+                "id": "6",
+                "environment": "staging",
+                "dateStarted": None,
+                "dateFinished": f.iso(timedelta(hours=5)),
+                "name": None,
+                "url": None,
+            },
+            {
+                "id": "7",
+                "environment": "production",
+                "dateStarted": None,
+                "dateFinished": f.iso(timedelta(hours=4)),
+                "name": None,
+                "url": None,
+            },
         ]
         return await self._answer("deploys", rows)

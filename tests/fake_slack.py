@@ -40,6 +40,7 @@ class FakeSlack:
     async def start(self) -> FakeSlack:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs users.info and co.
         app.router.add_post("/response/{rid}", self._response)
         app.router.add_post("/upload/{fid}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
@@ -107,6 +108,7 @@ class FakeSlack:
         raw = await request.read()
         ctype = request.headers.get("Content-Type", "")
         args = json.loads(raw or b"{}") if "json" in ctype else dict(parse_qsl(raw.decode()))
+        args.update(request.query)
         for key in ("blocks", "attachments", "view", "unfurls", "files"):
             if isinstance(args.get(key), str):
                 with contextlib.suppress(ValueError):

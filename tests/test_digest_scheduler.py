@@ -88,7 +88,9 @@ async def test_exactly_once_with_three_replicas_one_stopped_mid_run(
     shift = shift_for(FIRE, lead=1.0)
     a, b, c = (replica(deps, slack, shift, name=n) for n in "abc")
     subs = []
-    targets = itertools.cycle([Target(team="core"), Target(team="mobile"), Target(projects=("web",))])
+    targets = itertools.cycle(
+        [Target(team="core"), Target(team="mobile"), Target(projects=("web",))]
+    )
     for i in range(12):
         subs.append(
             await subscribe(a, f"C{i % 4}", next(targets), created=FIRE - timedelta(hours=1))
@@ -143,8 +145,12 @@ async def test_missed_digest_within_grace_is_sent_once_on_start_up(
     shift = shift_for(FIRE + timedelta(minutes=30), lead=0)  # all replicas were down at 09:00
     first = replica(deps, slack, shift)
     sub = await subscribe(first, "C1", Target(team="core"), created=FIRE - timedelta(days=3))
-    await first.store.record(sub.id, scheduled=FIRE - timedelta(days=1), status="sent",
-                             period_end=FIRE - timedelta(days=1))
+    await first.store.record(
+        sub.id,
+        scheduled=FIRE - timedelta(days=1),
+        status="sent",
+        period_end=FIRE - timedelta(days=1),
+    )
     await first.scheduler.start()
     await wait_until(lambda: digests_posted(slack)[sub.id] == 1)
     await first.scheduler.drain()
@@ -186,8 +192,12 @@ async def test_failures_retry_with_backoff_then_tell_the_owner_without_blocking_
 ) -> None:
     DashboardSentry().install(sentry)
     feat = replica(deps, slack, shift_for(FIRE, lead=0.5), retry_delays=(0.05, 0.1))
-    flaky = await subscribe(feat, "C1", Target(team="mobile"), owner="U7", created=FIRE - timedelta(days=1))
-    broken = await subscribe(feat, "C2", Target(team="core"), owner="U8", created=FIRE - timedelta(days=1))
+    flaky = await subscribe(
+        feat, "C1", Target(team="mobile"), owner="U7", created=FIRE - timedelta(days=1)
+    )
+    broken = await subscribe(
+        feat, "C2", Target(team="core"), owner="U8", created=FIRE - timedelta(days=1)
+    )
     healthy = await subscribe(feat, "C3", Target(team="core"), created=FIRE - timedelta(days=1))
     calls: Counter[str] = Counter()
     real_build = feat.service.build
@@ -210,7 +220,9 @@ async def test_failures_retry_with_backoff_then_tell_the_owner_without_blocking_
     feat.sender.post = post  # type: ignore[method-assign]
     await feat.scheduler.start()
     try:
-        await wait_until(lambda: feat.scheduler.stats["failed"] == 1 and feat.scheduler.stats["sent"] == 2)
+        await wait_until(
+            lambda: feat.scheduler.stats["failed"] == 1 and feat.scheduler.stats["sent"] == 2
+        )
         await feat.scheduler.drain()
     finally:
         await feat.scheduler.stop()
@@ -243,7 +255,9 @@ async def test_archived_channel_disables_its_digests_and_tells_the_owners(
     fine = await subscribe(feat, "C1", Target(team="core"), created=made)
     await feat.scheduler.start()
     try:
-        await wait_until(lambda: feat.scheduler.stats["sent"] == 1 and feat.scheduler.stats["disabled"] == 2)
+        await wait_until(
+            lambda: feat.scheduler.stats["sent"] == 1 and feat.scheduler.stats["disabled"] == 2
+        )
         await feat.scheduler.drain()
         assert feat.scheduler.scheduled_ids() == {fine.id}
     finally:

@@ -129,7 +129,9 @@ schedules = st.builds(
     kind=st.sampled_from(["daily", "weekdays", "weekly", "every"]),
     weekday=st.integers(0, 6),
     hours=st.sampled_from(EVERY_HOURS),
-    at=st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from([0, 15, 30, 59])),
+    at=st.builds(
+        lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from([0, 15, 30, 59])
+    ),
     tz=st.sampled_from(ZONES),
 )
 instants = st.datetimes(
@@ -163,9 +165,10 @@ def test_fires_land_on_the_local_schedule(s: Schedule, t: datetime) -> None:
     assert gap_shift in (0, 30, 60, 120)
     if gap_shift:
         naive = local.replace(tzinfo=None) - timedelta(minutes=gap_shift)
-        assert naive.replace(tzinfo=s.zone).astimezone(UTC).astimezone(s.zone).replace(
-            tzinfo=None
-        ) != naive
+        assert (
+            naive.replace(tzinfo=s.zone).astimezone(UTC).astimezone(s.zone).replace(tzinfo=None)
+            != naive
+        )
     if s.kind == "weekdays":
         assert local.weekday() < 5
     if s.kind == "weekly":

@@ -176,7 +176,9 @@ class DigestData:
             if name:
                 out.append(
                     SlowTransaction(
-                        str(name), _number(row.get("p95(span.duration)")), int(_number(row.get("count()")))
+                        str(name),
+                        _number(row.get("p95(span.duration)")),
+                        int(_number(row.get("count()"))),
                     )
                 )
         return out
