@@ -10,13 +10,12 @@ go out exactly once across replicas. All in Redis:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -236,33 +235,33 @@ class DigestStore:
         async with _guard():
             await self.redis.set(self._done_key(sub_id, scheduled), "1", ex=int(DONE_TTL))
 
-    @contextlib.asynccontextmanager
-    async def claim(self, sub_id: str, scheduled: datetime, *, lease: float) -> AsyncIterator[bool]:
-        """Hold the lease for one fire while sending it; yields False if another replica has it.
+    async def try_claim(self, sub_id: str, scheduled: datetime, *, lease: float) -> Claim | None:
+        """Take the lease for one fire, or None when another replica holds it.
 
-        The lease is renewed while held, so a slow digest keeps it; a replica that dies stops
-        renewing and the lease runs out, letting another replica's catch-up take over."""
+        The holder renews the lease while sending (Claim.renew); a replica that dies stops
+        renewing, the lease runs out, and another replica's catch-up takes the fire over."""
         name = self.store.key("lock", "digest", sub_id, epoch(scheduled))
         lock = self.redis.lock(name, timeout=lease)
         async with _guard():
             got = await lock.acquire(blocking=False)
-        if not got:
-            yield False
-            return
-        renewer = asyncio.create_task(_renew(lock, lease))
-        try:
-            yield True
-        finally:
-            renewer.cancel()
-            with contextlib.suppress(RedisError, OSError, asyncio.CancelledError):
-                await lock.release()
+        return Claim(lock) if got else None
 
 
-async def _renew(lock: object, lease: float) -> None:
-    while True:
-        await asyncio.sleep(lease / 3)
+class Claim:
+    """A held fire lease."""
+
+    def __init__(self, lock: Any) -> None:
+        self._lock = lock
+
+    async def renew(self) -> bool:
+        """Reset the lease to its full length; False when it was lost."""
         try:
-            await lock.reacquire()  # type: ignore[attr-defined]
+            await self._lock.reacquire()
         except (RedisError, OSError):
-            log.warning("could not renew a digest lease")
-            return
+            return False
+        return True
+
+    async def release(self) -> None:
+        """Give the lease back (ignoring one that already ran out)."""
+        with contextlib.suppress(RedisError, OSError):
+            await self._lock.release()

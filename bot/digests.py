@@ -33,6 +33,7 @@ SavedQueryRunner = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
 TOP_ISSUES = 5
 NEW_ISSUES = 5
 MEMO_TTL = 120.0
+DIRECTORY_REUSE = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,26 +130,46 @@ class DigestService:
         self.memo_ttl = memo_ttl
         self.builds = 0
         self._memo: dict[tuple[Any, ...], tuple[float, asyncio.Task[Dashboard]]] = {}
+        self._directory: dict[str, tuple[float, asyncio.Task[Any]]] = {}
 
     @property
     def org(self) -> str:
         return self.data.client.org
 
+    async def _shared(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
+        # The directory caches live in Redis without single-flight: when hundreds of digests
+        # start together they would all miss at once. One load per process, briefly reused.
+        now = time.monotonic()
+        hit = self._directory.get(name)
+        if hit is None or hit[0] < now or (hit[1].done() and hit[1].exception() is not None):
+            hit = (now + DIRECTORY_REUSE, asyncio.ensure_future(load()))
+            self._directory[name] = hit
+        result: T = await asyncio.shield(hit[1])
+        return result
+
     async def scope(self, target: Target) -> tuple[str, list[ProjectRef]]:
         """The dashboard title and the projects a target covers (UserError if unknown)."""
+        projects = await self._shared("projects", self.projects.all)
         if target.team:
-            team = await self.members.team_by_slug(target.team)
+            teams = await self._shared("teams", self.members.teams)
+            slug = target.team.lstrip("#").lower()
+            team = next((t for t in teams if t.slug == slug), None)
             if team is None:
                 raise UserError(f"There is no team `{target.team}` in this organization.")
             owned = [
                 ProjectRef(id=p.id, slug=p.slug, name=p.name)
-                for p in await self.projects.all()
+                for p in projects
                 if any(t.slug == team.slug for t in p.teams)
             ]
             return f"#{team.slug}", owned or list(team.projects)
         if target.projects:
-            found = [await self.projects.by_slug(s) for s in target.projects]
-            refs = [ProjectRef(id=p.id, slug=p.slug, name=p.name) for p in found]
+            by_slug = {p.slug: p for p in projects}
+            missing = [s for s in target.projects if s not in by_slug]
+            if missing:
+                await self.projects.by_slug(missing[0])  # raises with close matches
+            refs = [
+                ProjectRef(id=by_slug[s].id, slug=s, name=by_slug[s].name) for s in target.projects
+            ]
             return ", ".join(p.slug for p in refs), refs
         return f"saved query {target.query}", []
 

@@ -2,8 +2,10 @@
 
 Slack allows about one `chat.postMessage` per second per channel, with short bursts. When
 many digests are due in the same minute, posts to one channel queue here instead of
-tripping 429s; a 429 that still happens (another replica posted) pushes that channel back
-by its Retry-After and the post is retried.
+tripping 429s: one post at a time per channel, the next no sooner than `interval` after the
+previous one *finished* (so event-loop or network jitter cannot squeeze two arrivals into
+one second). A 429 that still happens (another replica posted) pushes that channel back by
+its Retry-After and the post is retried.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class ChannelPacer:
         self._clock = clock
         self._sleep = sleep
         self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
         self.waited = 0.0
         self.throttled = 0  # 429s seen
 
@@ -59,19 +62,27 @@ class ChannelPacer:
         if len(self._next) > 4096:
             for key in [k for k, v in self._next.items() if v < now - 60]:
                 del self._next[key]
+                lock = self._locks.get(key)
+                if lock is not None and not lock.locked():
+                    del self._locks[key]
 
     async def call(self, key: str, send: Callable[[], Awaitable[Any]]) -> Any:
         """Run `send` in this key's next slot, retrying on Slack 429 after Retry-After."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
         for attempt in range(MAX_429_RETRIES + 1):
-            await self.wait(key)
-            try:
-                return await send()
-            except SlackApiError as exc:
-                if exc.response.status_code != 429 or attempt == MAX_429_RETRIES:
-                    raise
-                delay = retry_after(exc)
-                log.info("slack rate limited %s, retrying in %.1fs", key, delay)
-                self.push_back(key, delay)
+            async with lock:
+                await self.wait(key)
+                try:
+                    return await send()
+                except SlackApiError as exc:
+                    if exc.response.status_code != 429 or attempt == MAX_429_RETRIES:
+                        raise
+                    delay = retry_after(exc)
+                    log.info("slack rate limited %s, retrying in %.1fs", key, delay)
+                    self.push_back(key, delay)
+                finally:
+                    finished = self._clock() + self.interval
+                    self._next[key] = max(self._next.get(key, 0.0), finished)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -24,7 +24,7 @@ from apscheduler.triggers.base import BaseTrigger
 from bot import digest_messages as msg
 from bot import errors
 from bot.digest_sender import ChannelGone, DigestSender, slack_date
-from bot.digest_store import DeliveryState, DigestStore, Subscription, epoch
+from bot.digest_store import Claim, DeliveryState, DigestStore, Subscription, epoch
 from bot.digests import DigestService
 from bot.render import BlockKitError
 from bot.schedule import Schedule, latest_fire, next_fire, previous_fire
@@ -91,7 +91,8 @@ class DigestScheduler:
         resync_every: float = 20.0,
         lease: float = 120.0,
         retry_delays: Sequence[float] = (30.0, 120.0, 600.0),
-        build_slots: int = 32,
+        build_slots: int = 6,
+        redis_slots: int = 16,
         chart: bool = True,
         time_shift: timedelta = timedelta(0),
         name: str = "",
@@ -108,6 +109,13 @@ class DigestScheduler:
         self.name = name
         self.stats: Counter[str] = Counter()  # sent, failed, skipped, retried, … (ops hooks)
         self._slots = asyncio.Semaphore(build_slots)
+        # Redis' client pool is shared with the handlers and refuses to grow past its
+        # limit: hundreds of digests firing together go through this gate.
+        self._redis = asyncio.Semaphore(redis_slots)
+        self._held: set[Claim] = set()
+        self._posting: set[tuple[str, str]] = set()
+        self.stop_timeout = 15.0
+        self._renewer: asyncio.Task[None] | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._subs: dict[str, Subscription] = {}
         self._version = -1
@@ -127,6 +135,7 @@ class DigestScheduler:
             return
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.start()
+        self._renewer = asyncio.create_task(self._renew_claims())
         await self.resync(force=True)
         self._scheduler.add_job(
             self.tick,
@@ -144,10 +153,21 @@ class DigestScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
+        # Cancelling a digest that is already posting could lose its `done` marker and let
+        # another replica post it again: let those finish (bounded), cancel the rest.
+        posting = [t for k, t in self._tasks.items() if k in self._posting]
+        for key, task in self._tasks.items():
+            if key not in self._posting:
+                task.cancel()
+        if posting:
+            _done, pending = await asyncio.wait(posting, timeout=self.stop_timeout)
+            for task in pending:
+                log.warning("digest %s still posting at shutdown; cancelled", task.get_name())
+                task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
 
     async def drain(self) -> None:
@@ -221,7 +241,11 @@ class DigestScheduler:
             return
         task = asyncio.create_task(self._run(sub, scheduled), name=f"digest {sub.id}@{key[1]}")
         self._tasks[key] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(key, None))
+        task.add_done_callback(lambda _t: self._forget(key))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        self._tasks.pop(key, None)
+        self._posting.discard(key)
 
     async def _skip(self, sub: Subscription, due: datetime, now: datetime) -> None:
         await self.store.record(sub.id, scheduled=due, status="skipped")
@@ -239,28 +263,46 @@ class DigestScheduler:
             )
 
     async def _run(self, sub: Subscription, scheduled: datetime) -> None:
+        claim: Claim | None = None
         try:
-            if await self.store.is_done(sub.id, scheduled):
-                return
-            async with self.store.claim(sub.id, scheduled, lease=self.lease) as mine:
-                if not mine:
+            async with self._redis:
+                if await self.store.is_done(sub.id, scheduled):
+                    return
+                claim = await self.store.try_claim(sub.id, scheduled, lease=self.lease)
+                if claim is None:
                     self.stats["claimed_elsewhere"] += 1
                     return
                 self.stats["claimed"] += 1
                 # Another replica may have finished between our check and our claim.
-                if await self.store.is_done(sub.id, scheduled):
-                    return
                 state = await self.store.state(sub.id)
-                if state.last_fire is not None and state.last_fire >= scheduled:
+                if await self.store.is_done(sub.id, scheduled) or (
+                    state.last_fire is not None and state.last_fire >= scheduled
+                ):
                     return
-                await self._deliver(sub, scheduled, state)
+            self._held.add(claim)
+            await self._deliver(sub, scheduled, state)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # Redis down and the like: catch-up retries later
-            log.warning("digest %s run failed before delivery: %s", sub.id, exc)
+            log.warning("digest %s run failed: %s", sub.id, exc)
+        finally:
+            if claim is not None:
+                self._held.discard(claim)
+                async with self._redis:
+                    await claim.release()
+
+    async def _renew_claims(self) -> None:
+        # One loop renews every lease this replica holds (one Redis call at a time).
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            for claim in list(self._held):
+                async with self._redis:
+                    if claim in self._held and not await claim.renew():
+                        log.warning("a digest lease could not be renewed")
 
     async def _deliver(self, sub: Subscription, scheduled: datetime, state: DeliveryState) -> None:
         start = period_start(sub, state, scheduled)
+        key = (sub.id, epoch(scheduled))
         attempts = 0
         why = ""
         while True:
@@ -270,6 +312,7 @@ class DigestScheduler:
                     dash = await self.service.build(
                         sub.target, start, scheduled, team_id=sub.team_id, chart=self.chart
                     )
+                self._posting.add(key)  # from here on, stop() lets this digest finish
                 ts = await self.sender.post(
                     sub.channel_id,
                     dash,
@@ -278,13 +321,15 @@ class DigestScheduler:
                     scheduled=scheduled,
                 )
             except ChannelGone as exc:
-                await self.store.mark_done(sub.id, scheduled)
-                await self.store.record(
-                    sub.id, scheduled=scheduled, status="failed", error=exc.error
-                )
+                async with self._redis:
+                    await self.store.mark_done(sub.id, scheduled)
+                    await self.store.record(
+                        sub.id, scheduled=scheduled, status="failed", error=exc.error
+                    )
                 await self.channel_gone(sub.team_id, sub.channel_id, exc.error)
                 return
             except Exception as exc:
+                self._posting.discard(key)
                 why = _describe(exc)
                 permanent = isinstance(exc, PERMANENT)
                 if permanent or attempts > len(self.retry_delays):
@@ -300,17 +345,19 @@ class DigestScheduler:
                 )
                 await asyncio.sleep(delay)
                 continue
-            await self.store.mark_done(sub.id, scheduled)
-            await self.store.record(
-                sub.id, scheduled=scheduled, status="sent", period_end=scheduled
-            )
+            async with self._redis:
+                await self.store.mark_done(sub.id, scheduled)
+                await self.store.record(
+                    sub.id, scheduled=scheduled, status="sent", period_end=scheduled
+                )
             self.stats["sent"] += 1
             log.info("digest %s sent to %s for %s", sub.id, sub.channel_id, scheduled.isoformat())
             await self.sender.upload_chart(sub.channel_id, ts, dash)
             return
         self.stats["failed"] += 1
-        await self.store.mark_done(sub.id, scheduled)
-        await self.store.record(sub.id, scheduled=scheduled, status="failed", error=why)
+        async with self._redis:
+            await self.store.mark_done(sub.id, scheduled)
+            await self.store.record(sub.id, scheduled=scheduled, status="failed", error=why)
         log.warning("digest %s failed after %d attempts: %s", sub.id, attempts, why)
         await self.sender.dm(
             sub.owner_id,

@@ -1,0 +1,1 @@
+"""Benchmarks (documented commands that print numbers; not part of the test suite)."""
