@@ -170,10 +170,12 @@ async def run(args: argparse.Namespace) -> int:
         f"{sentry_floor:.1f} s ({calls} calls × {args.latency * 1000:.0f} ms / {concurrency} "
         "concurrent)"
     )
-    if slack["uploads"]:
+    if args.charts:
+        skipped = sum(r.sender.charts_skipped for r in replicas)
+        last = f", the last {slack['last_upload'] - fire_wall:.1f} s after the fire"
         print(
-            f"charts: {slack['uploads']} uploaded into threads, the last "
-            f"{slack['last_upload'] - fire_wall:.1f} s after the fire"
+            f"charts: {slack['uploads']} uploaded into threads at Slack's files pace"
+            f"{last if slack['uploads'] else ''}; {skipped} digests went without one (burst)"
         )
     print(
         f"sentry calls: {calls / expected:.1f} per digest, {calls / max(builds, 1):.1f} per "

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 GONE_ERRORS = frozenset({"is_archived", "channel_not_found", "not_in_channel"})
 # Slack's files.* methods are Tier 4 (~100 per minute per workspace).
 FILES_INTERVAL = 0.6
+# Charts waiting for an upload slot; beyond this a burst's digests go out without one.
+MAX_QUEUED_CHARTS = 100
 METADATA_EVENT = "dexter_digest"
 
 
@@ -72,6 +74,21 @@ class DigestSender:
         self.files_pacer = files_pacer or ChannelPacer(FILES_INTERVAL)
         self.posted = 0
         self.charts = 0
+        self.charts_skipped = 0
+        self.max_queued_charts = MAX_QUEUED_CHARTS
+        self._charts_queued = 0
+
+    def reserve_chart(self) -> bool:
+        """Take a place in the chart upload queue; False when a burst has filled it."""
+        if self._charts_queued >= self.max_queued_charts:
+            self.charts_skipped += 1
+            return False
+        self._charts_queued += 1
+        return True
+
+    def release_chart(self) -> None:
+        """Give back a place taken by reserve_chart (after the upload or without a chart)."""
+        self._charts_queued = max(0, self._charts_queued - 1)
 
     def blocks(
         self,

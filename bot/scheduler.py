@@ -153,9 +153,6 @@ class DigestScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        if self._renewer is not None:
-            self._renewer.cancel()
-            self._renewer = None
         # Cancelling a digest that is already posting could lose its `done` marker and let
         # another replica post it again: let those finish (bounded), cancel the rest.
         posting = [t for k, t in self._tasks.items() if k in self._posting]
@@ -169,6 +166,10 @@ class DigestScheduler:
                 task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
+        # Only now: the digests that were posting kept their leases renewed until done.
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
 
     async def drain(self) -> None:
         """Wait for the digests in flight on this replica (tests, benchmark)."""
@@ -303,6 +304,18 @@ class DigestScheduler:
     async def _deliver(self, sub: Subscription, scheduled: datetime, state: DeliveryState) -> None:
         start = period_start(sub, state, scheduled)
         key = (sub.id, epoch(scheduled))
+        # Charts are best effort: Slack takes ~100 uploads a minute, so in a burst only the
+        # first digests queue one and the rest go out (on time) without it.
+        chart = self.chart and self.sender.reserve_chart()
+        try:
+            await self._attempts(sub, scheduled, start, key, chart)
+        finally:
+            if chart:
+                self.sender.release_chart()
+
+    async def _attempts(
+        self, sub: Subscription, scheduled: datetime, start: datetime, key: Any, chart: bool
+    ) -> None:
         attempts = 0
         why = ""
         while True:
@@ -310,7 +323,7 @@ class DigestScheduler:
             try:
                 async with self._slots:
                     dash = await self.service.build(
-                        sub.target, start, scheduled, team_id=sub.team_id, chart=self.chart
+                        sub.target, start, scheduled, team_id=sub.team_id, chart=chart
                     )
                 self._posting.add(key)  # from here on, stop() lets this digest finish
                 ts = await self.sender.post(

@@ -161,3 +161,13 @@ async def test_identical_builds_share_one_set_of_requests(
     )
     assert svc.builds == 1 and all(d is dashes[0] for d in dashes)
     assert fake.calls["series"] == 0
+
+
+def test_chart_queue_is_bounded_in_a_burst(deps: Deps) -> None:
+    sender = DigestSender(None, deps.renderer)  # type: ignore[arg-type]
+    sender.max_queued_charts = 1
+    assert sender.reserve_chart()
+    assert not sender.reserve_chart()
+    sender.release_chart()
+    assert sender.reserve_chart()
+    assert sender.charts_skipped == 1
