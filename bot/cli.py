@@ -33,6 +33,7 @@ async def _run(settings: Settings) -> None:
 
     deps = await build_deps(settings)
     app = create_app(settings, deps)
+
     try:
         await serve(settings, deps, app, on_ready=lambda: run_hooks(deps, "on_start"))
     finally:

@@ -37,6 +37,10 @@ class Action(StrEnum):
     ALERTS_PAGE = "alerts_page"
     ALERTS_PREV_PAGE = "alerts_prev_page"
     ALERT_BACK = "alert_back"
+    # Digests, teams and App Home. Values: the subscription id / the team slug.
+    DIGEST_SEND = "digest_send"
+    DIGEST_UNSUBSCRIBE = "digest_unsubscribe"
+    DIGEST_SUBSCRIBE_TEAM = "digest_subscribe_team"
 
 
 class Callback(StrEnum):

@@ -39,6 +39,7 @@ HINTS: dict[str, str] = {
     "HTTP mode)",
     "LOG_FORMAT": "text or json",
     "DEXTER_SENTRY_DSN": "a Sentry DSN for Dexter's own errors (leave unset to turn it off)",
+    "DEXTER_DIGEST_GRACE": "how late a missed digest may still go out, e.g. 1h, 30m or 3600",
 }
 
 
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, alias="METRICS_PORT", ge=1, le=65535)
     log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
     self_dsn: SecretStr | None = Field(default=None, alias="DEXTER_SENTRY_DSN")
+    digest_grace: float = Field(default=3600.0, alias="DEXTER_DIGEST_GRACE", ge=0)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -147,6 +149,16 @@ class Settings(BaseSettings):
             return None
         if not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return v
+
+    @field_validator("digest_grace", mode="before")
+    @classmethod
+    def _duration(cls, v: object) -> object:
+        if isinstance(v, str):
+            text = v.strip().lower()
+            units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+            if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
+                return float(text[:-1]) * units[text[-1]]
         return v
 
     @field_validator("log_level", mode="before")

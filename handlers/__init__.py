@@ -11,13 +11,16 @@ from handlers import (
     bulk,
     card_actions,
     commands,
+    digests,
     discover,
+    home,
     identity,
     issues,
     options,
     perf,
     releases,
     replays,
+    teams,
     triage,
     unfurl,
     workspaces,
@@ -37,6 +40,9 @@ MODULES = [
     releases,
     alerts,
     workspaces,
+    digests,
+    teams,
+    home,
 ]
 
 

@@ -1,0 +1,51 @@
+"""Wire the digest services together (store, dashboards, sender, scheduler)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.digest_sender import DigestSender, digest_client
+from bot.digest_store import DigestStore
+from bot.digests import DigestService
+from bot.scheduler import DigestScheduler
+from bot.sentry.digest_data import DigestData
+
+EXTRAS_KEY = "digests"
+
+
+@dataclass
+class DigestFeature:
+    """The digest services one process shares."""
+
+    store: DigestStore
+    service: DigestService
+    sender: DigestSender
+    scheduler: DigestScheduler
+
+
+def build_digests(deps: Deps, client: AsyncWebClient, **scheduler_kwargs: Any) -> DigestFeature:
+    """Build the digest services on the shared Sentry client and Redis store."""
+    store = DigestStore(deps.store)
+    service = DigestService(
+        data=DigestData(deps.sentry),
+        projects=deps.projects,
+        members=deps.members,
+        sentry_base=deps.settings.sentry_base,
+        extras=deps.extras,
+    )
+    sender = DigestSender(digest_client(client), deps.renderer)
+    scheduler_kwargs.setdefault("grace", deps.settings.digest_grace)
+    scheduler = DigestScheduler(store=store, service=service, sender=sender, **scheduler_kwargs)
+    return DigestFeature(store=store, service=service, sender=sender, scheduler=scheduler)
+
+
+def feature(deps: Deps) -> DigestFeature:
+    """The digest services registered on deps (by handlers/digests.py)."""
+    found = deps.extras.get(EXTRAS_KEY)
+    if not isinstance(found, DigestFeature):
+        raise RuntimeError("digests are wired by handlers.digests.register")
+    return found

@@ -1,0 +1,189 @@
+"""Render a dashboard and deliver it to Slack: paced post, chart in the thread."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import format as fmt
+from bot.digests import Dashboard, change
+from bot.errors import DexterError
+from bot.issue_actions import row_actions
+from bot.pacer import ChannelPacer
+from bot.render import Renderer
+
+log = logging.getLogger(__name__)
+
+GONE_ERRORS = frozenset({"is_archived", "channel_not_found", "not_in_channel"})
+# Slack's files.* methods are Tier 4 (~100 per minute per workspace).
+FILES_INTERVAL = 0.6
+# Charts waiting for an upload slot; beyond this a burst's digests go out without one.
+MAX_QUEUED_CHARTS = 100
+METADATA_EVENT = "dexter_digest"
+
+
+class ChannelGone(DexterError):
+    """Slack refuses posts to the channel for good (archived, deleted, bot removed)."""
+
+    def __init__(self, channel_id: str, error: str) -> None:
+        super().__init__(f"{channel_id}: {error}")
+        self.channel_id = channel_id
+        self.error = error
+
+
+def digest_client(client: AsyncWebClient) -> AsyncWebClient:
+    """A client for digests: same token and URL, but 429s come back to the pacer."""
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def slack_date(when: datetime) -> str:
+    """A date Slack shows in each reader's own time zone (with a UTC fallback)."""
+    stamp = int(when.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fmt.date(when)}>"
+
+
+def duration(ms: float) -> str:
+    """`850 ms`, `1.2 s`."""
+    return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{round(ms)} ms"
+
+
+class DigestSender:
+    """Turns dashboards into Slack messages, pacing posts per channel."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        renderer: Renderer,
+        *,
+        pacer: ChannelPacer | None = None,
+        files_pacer: ChannelPacer | None = None,
+    ) -> None:
+        self.client = client
+        self.renderer = renderer
+        self.pacer = pacer or ChannelPacer(1.0)
+        self.files_pacer = files_pacer or ChannelPacer(FILES_INTERVAL)
+        self.posted = 0
+        self.charts = 0
+        self.charts_skipped = 0
+        self.max_queued_charts = MAX_QUEUED_CHARTS
+        self._charts_queued = 0
+
+    def reserve_chart(self) -> bool:
+        """Take a place in the chart upload queue; False when a burst has filled it."""
+        if self._charts_queued >= self.max_queued_charts:
+            self.charts_skipped += 1
+            return False
+        self._charts_queued += 1
+        return True
+
+    def release_chart(self) -> None:
+        """Give back a place taken by reserve_chart (after the upload or without a chart)."""
+        self._charts_queued = max(0, self._charts_queued - 1)
+
+    def blocks(
+        self,
+        dash: Dashboard,
+        *,
+        schedule: str | None = None,
+        sub_id: str | None = None,
+        preview: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The digest's validated blocks (at most 50)."""
+        return self.renderer.blocks(
+            "digest",
+            d=dash,
+            schedule=schedule,
+            sub_id=sub_id,
+            preview=preview,
+            when=slack_date,
+            change=change,
+            row_actions=row_actions,
+            ms=duration,
+        )
+
+    async def post(
+        self,
+        channel: str,
+        dash: Dashboard,
+        *,
+        schedule: str | None = None,
+        sub_id: str | None = None,
+        scheduled: datetime | None = None,
+    ) -> str:
+        """Post the digest (paced); returns its ts. Raises ChannelGone for a dead channel."""
+        blocks = self.blocks(dash, schedule=schedule, sub_id=sub_id)
+        payload = {
+            "subscription": sub_id or "",
+            "scheduled": int((scheduled or dash.end).timestamp()),
+        }
+        try:
+            resp = await self.pacer.call(
+                channel,
+                lambda: self.client.chat_postMessage(
+                    channel=channel,
+                    blocks=blocks,
+                    text=_summary(dash),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata={"event_type": METADATA_EVENT, "event_payload": payload},
+                ),
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error in GONE_ERRORS:
+                raise ChannelGone(channel, error) from None
+            raise
+        self.posted += 1
+        return str(resp["ts"])
+
+    async def upload_chart(self, channel: str, thread_ts: str, dash: Dashboard) -> None:
+        """Upload the chart into the digest's thread; a failure is logged, not raised."""
+        if not dash.chart:
+            return
+        chart = dash.chart
+        try:
+            await self.files_pacer.call(
+                "files",
+                lambda: self.client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    content=chart,
+                    filename=f"digest-{dash.end.astimezone(UTC):%Y%m%d-%H%M}.png",
+                    title=f"Errors per project · {dash.title}",
+                ),
+            )
+            self.charts += 1
+        except Exception as exc:
+            log.warning("digest chart upload to %s failed: %s", channel, exc)
+
+    async def dm(self, user_id: str, text: str) -> None:
+        """Tell a user something directly (chat.postMessage to their user id)."""
+        try:
+            await self.pacer.call(
+                user_id, lambda: self.client.chat_postMessage(channel=user_id, text=text)
+            )
+        except Exception as exc:
+            log.warning("could not message %s: %s", user_id, exc)
+
+
+def _summary(dash: Dashboard) -> str:
+    """The notification text (and the fallback for clients without blocks)."""
+    h = dash.headline
+    if dash.quiet:
+        return f"Digest for {dash.title}: all quiet"
+    if h is None:
+        return f"Digest for {dash.title}"
+    return (
+        f"Digest for {dash.title}: {h.new_issues} new issues, {h.regressions} regressions, "
+        f"{h.unresolved} unresolved"
+    )

@@ -1,0 +1,353 @@
+"""`/dexter digest …` and the digest buttons (Send now, Unsubscribe)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import digest_messages as msg
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.digest_args import PREVIEW_USAGE, SUBSCRIBE_USAGE, Target, parse_preview, parse_subscribe
+from bot.digest_feature import EXTRAS_KEY, DigestFeature, build_digests, feature
+from bot.digest_sender import ChannelGone, slack_date
+from bot.digest_store import DeliveryState, Subscription
+from bot.errors import PermissionDenied, UserError
+from bot.ids import Action
+from bot.logs import new_correlation_id
+from bot.schedule import Schedule, next_fire, zone_of
+from handlers import home
+from handlers.context import CommandContext
+from handlers.errors import describe, report
+
+log = logging.getLogger(__name__)
+
+ID_USAGE = "/dexter digest {verb} <id>"
+
+
+async def user_tz(deps: Deps, team_id: str, user_id: str) -> str:
+    """The user's Slack time zone (`users.info` tz), UTC when unknown."""
+    try:
+        user = await deps.slack_users.user(team_id, user_id)
+    except Exception:
+        user = None
+    tz = user.tz if user and user.tz else "UTC"
+    try:
+        zone_of(tz)
+    except UserError:
+        return "UTC"
+    return tz
+
+
+async def can_manage(
+    deps: Deps, client: AsyncWebClient, sub: Subscription, team_id: str, user_id: str
+) -> bool:
+    """The owner, the channel's manager (its creator) or a workspace admin."""
+    if user_id == sub.owner_id or await deps.slack_users.is_admin(team_id, user_id):
+        return True
+    try:
+        info = await client.conversations_info(channel=sub.channel_id)
+    except SlackApiError:
+        return False
+    return bool((info.get("channel") or {}).get("creator") == user_id)
+
+
+async def require_manage(
+    deps: Deps, client: AsyncWebClient, sub: Subscription, team_id: str, user_id: str
+) -> None:
+    """PermissionDenied unless the user may change this subscription."""
+    if not await can_manage(deps, client, sub, team_id, user_id):
+        raise PermissionDenied(msg.NOT_ALLOWED.format(owner=sub.owner_id, id=sub.id))
+
+
+async def _check_channel(client: AsyncWebClient, channel_id: str) -> None:
+    try:
+        info = await client.conversations_info(channel=channel_id)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error in ("channel_not_found", "not_in_channel"):
+            raise UserError(
+                msg.CHANNEL_GONE_ON_SUBSCRIBE.format(channel=channel_id, error=error)
+            ) from None
+        return  # e.g. a DM without im:read: let the first post tell
+    if (info.get("channel") or {}).get("is_archived"):
+        raise UserError(msg.CHANNEL_ARCHIVED.format(channel=channel_id))
+
+
+async def _find_channel(client: AsyncWebClient, name: str) -> str:
+    cursor = None
+    for _ in range(10):
+        resp = await client.conversations_list(
+            types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
+        )
+        for ch in resp.get("channels") or []:
+            if ch.get("name") == name:
+                return str(ch["id"])
+        cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    raise UserError(msg.UNKNOWN_CHANNEL.format(name=name), usage=SUBSCRIBE_USAGE)
+
+
+async def subscribe(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    target: Target,
+    schedule: Schedule,
+) -> str:
+    """Create a subscription (after checking target and channel); returns the confirmation."""
+    feat = feature(deps)
+    if target.query and "saved_query_runner" not in deps.extras:
+        raise UserError(msg.NO_SAVED_QUERIES.format(name=target.query))
+    await feat.service.scope(target)
+    await _check_channel(client, channel_id)
+    sub = await feat.store.create(
+        team_id=team_id, channel_id=channel_id, owner_id=user_id, target=target, schedule=schedule
+    )
+    if feat.scheduler.running:
+        await feat.scheduler.resync()
+    upcoming = next_fire(schedule, datetime.now(UTC))
+    return msg.SUBSCRIBED.format(
+        channel=channel_id,
+        target=target.describe(),
+        schedule=schedule.describe(),
+        next=slack_date(upcoming),
+        id=sub.id,
+    )
+
+
+async def _by_id(ctx: CommandContext, args: str, verb: str) -> Subscription:
+    words = args.split()
+    if len(words) != 1:
+        raise UserError("Which digest?", usage=ID_USAGE.format(verb=verb))
+    sub = await feature(ctx.deps).store.get(words[0])
+    if sub is None or sub.team_id != ctx.team_id:
+        raise UserError(msg.NO_SUCH_DIGEST.format(id=words[0][:20]))
+    return sub
+
+
+async def overview(ctx: CommandContext, args: str) -> None:
+    """`/dexter digest` on its own: the digest commands."""
+    lines = [f"`{c.usage}`\n{c.summary}" for c in COMMANDS if c.name != "digest"]
+    await ctx.reply(text="*Digests*\n" + "\n".join(lines))
+
+
+async def subscribe_command(ctx: CommandContext, args: str) -> None:
+    """Subscribe a channel to a scheduled digest."""
+    tz = await user_tz(ctx.deps, ctx.team_id, ctx.user_id)
+    req = parse_subscribe(args, default_tz=tz)
+    channel = req.channel_id or ctx.channel_id
+    if req.channel_name:
+        channel = await _find_channel(ctx.client, req.channel_name)
+    text = await subscribe(
+        ctx.deps,
+        ctx.client,
+        team_id=ctx.team_id,
+        user_id=ctx.user_id,
+        channel_id=channel,
+        target=req.target,
+        schedule=req.schedule,
+    )
+    await ctx.reply(text=text)
+
+
+async def sub_rows(deps: Deps, subs: list[Subscription]) -> list[dict[str, Any]]:
+    """Rows for the subscription list template: subscription, state, next fire."""
+    feat = feature(deps)
+    states = await feat.store.states()
+    now = datetime.now(UTC)
+    return [
+        {"sub": s, "state": states.get(s.id) or DeliveryState(), "next": next_fire(s.schedule, now)}
+        for s in subs
+    ]
+
+
+async def list_command(ctx: CommandContext, args: str) -> None:
+    """List this channel's digests and the user's own elsewhere."""
+    feat = feature(ctx.deps)
+    subs = await feat.store.all()
+    here = [s for s in subs if (s.team_id, s.channel_id) == (ctx.team_id, ctx.channel_id)]
+    mine = [
+        s for s in subs if (s.team_id, s.owner_id) == (ctx.team_id, ctx.user_id) and s not in here
+    ]
+    blocks = ctx.deps.renderer.blocks(
+        "digest_list",
+        here=await sub_rows(ctx.deps, here),
+        mine=await sub_rows(ctx.deps, mine),
+        when=slack_date,
+    )
+    await ctx.reply(blocks, text=f"{len(here)} digests in this channel")
+
+
+async def unsubscribe(
+    deps: Deps, client: AsyncWebClient, sub: Subscription, team_id: str, user_id: str
+) -> str:
+    """Delete a subscription after the permission check; returns the confirmation."""
+    await require_manage(deps, client, sub, team_id, user_id)
+    feat = feature(deps)
+    await feat.store.delete(sub.id)
+    if feat.scheduler.running:
+        await feat.scheduler.resync()
+    log.info("digest %s removed by %s", sub.id, user_id)
+    return msg.UNSUBSCRIBED.format(id=sub.id, target=sub.target.describe(), channel=sub.channel_id)
+
+
+async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
+    """Stop a digest."""
+    sub = await _by_id(ctx, args, "unsubscribe")
+    await ctx.reply(text=await unsubscribe(ctx.deps, ctx.client, sub, ctx.team_id, ctx.user_id))
+
+
+async def send(
+    deps: Deps, client: AsyncWebClient, sub: Subscription, team_id: str, user_id: str
+) -> str:
+    """Post a digest now after the permission check; returns the confirmation."""
+    if not sub.enabled:
+        raise UserError(f"Digest `{sub.id}` is disabled: {sub.disabled_reason}.")
+    await require_manage(deps, client, sub, team_id, user_id)
+    try:
+        await feature(deps).scheduler.send_now(sub)
+    except ChannelGone as exc:
+        why = msg.GONE_REASONS.get(exc.error, exc.error)
+        raise UserError(
+            msg.DISABLED_CHANNEL_GONE.format(
+                id=sub.id, target=sub.target.describe(), channel=sub.channel_id, why=why
+            )
+        ) from None
+    return msg.SENT.format(id=sub.id, channel=sub.channel_id)
+
+
+async def send_command(ctx: CommandContext, args: str) -> None:
+    """Post a digest now."""
+    sub = await _by_id(ctx, args, "send")
+    await ctx.reply(text=await send(ctx.deps, ctx.client, sub, ctx.team_id, ctx.user_id))
+
+
+async def preview_command(ctx: CommandContext, args: str) -> None:
+    """Show a digest just to the user, right now."""
+    target, schedule = parse_preview(args)
+    deps = ctx.deps
+    if target.query and "saved_query_runner" not in deps.extras:
+        raise UserError(msg.NO_SAVED_QUERIES.format(name=target.query))
+    feat = feature(deps)
+    end = datetime.now(UTC).replace(microsecond=0)
+    start = end - schedule.nominal_period()
+    dash = await feat.service.build(target, start, end, team_id=ctx.team_id, chart=False)
+    blocks = feat.sender.blocks(dash, preview=True)
+    await ctx.reply(blocks, text=f"Digest preview for {dash.title}")
+
+
+COMMANDS = [
+    Subcommand(
+        name="digest",
+        usage="/dexter digest",
+        summary="The digest commands.",
+        example="/dexter digest",
+        handler=overview,
+        group="Digests",
+    ),
+    Subcommand(
+        name="digest subscribe",
+        usage=SUBSCRIBE_USAGE,
+        summary="Post a team dashboard on a schedule (default: this channel, daily at 09:00 "
+        "in your time zone).",
+        example="/dexter digest subscribe team:backend weekdays at 09:30",
+        handler=subscribe_command,
+        group="Digests",
+    ),
+    Subcommand(
+        name="digest list",
+        usage="/dexter digest list",
+        summary="This channel's digests and yours, with Send now and Unsubscribe buttons.",
+        example="/dexter digest list",
+        handler=list_command,
+        group="Digests",
+    ),
+    Subcommand(
+        name="digest unsubscribe",
+        usage=ID_USAGE.format(verb="unsubscribe"),
+        summary="Stop a digest (its owner, the channel's manager or an admin).",
+        example="/dexter digest unsubscribe 3fa2c1",
+        handler=unsubscribe_command,
+        group="Digests",
+    ),
+    Subcommand(
+        name="digest preview",
+        usage=PREVIEW_USAGE,
+        summary="See a digest right now, only for you.",
+        example="/dexter digest preview team:backend",
+        handler=preview_command,
+        group="Digests",
+    ),
+    Subcommand(
+        name="digest send",
+        usage=ID_USAGE.format(verb="send"),
+        summary="Post a digest in its channel now.",
+        example="/dexter digest send 3fa2c1",
+        handler=send_command,
+        group="Digests",
+    ),
+]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Build the digest services, hook the scheduler into start-up, listen for buttons."""
+    if EXTRAS_KEY not in deps.extras:
+        feat: DigestFeature = build_digests(deps, app.client)
+        deps.extras[EXTRAS_KEY] = feat
+        deps.extras.setdefault("on_start", []).append(feat.scheduler.start)
+        deps.extras.setdefault("on_stop", []).append(feat.scheduler.stop)
+
+    async def manage(
+        body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, verb: str
+    ) -> None:
+        new_correlation_id()
+        team_id = str(
+            (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+        )
+        user_id = str((body.get("user") or {}).get("id") or "")
+        in_home = (body.get("container") or {}).get("type") == "view"
+        sub_id = str(body["actions"][0].get("value") or "")
+        try:
+            sub = await feature(deps).store.get(sub_id)
+            if sub is None or sub.team_id != team_id:
+                raise UserError(msg.NO_SUCH_DIGEST.format(id=sub_id[:20]))
+            if verb == "send":
+                text = await send(deps, client, sub, team_id, user_id)
+            else:
+                text = await unsubscribe(deps, client, sub, team_id, user_id)
+        except Exception as exc:
+            text = describe(exc)
+            if not isinstance(exc, UserError | PermissionDenied):
+                await report(exc, _ignore)
+        if in_home:
+            await home.publish(deps, client, team_id, user_id, notice=text)
+        else:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+
+    @app.action(Action.DIGEST_SEND.value)
+    async def on_send(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await manage(body, respond, client, "send")
+
+    @app.action(Action.DIGEST_UNSUBSCRIBE.value)
+    async def on_unsubscribe(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await manage(body, respond, client, "unsubscribe")
+
+
+async def _ignore(_: str) -> None:
+    return None

@@ -1,0 +1,109 @@
+"""`/dexter teams`, `/dexter team <slug>` and its Subscribe this channel button."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.digest_args import Target
+from bot.errors import UserError
+from bot.ids import Action
+from bot.logs import new_correlation_id
+from bot.schedule import Schedule
+from bot.sentry.teams import TeamService
+from handlers.context import CommandContext
+from handlers.digests import subscribe, user_tz
+from handlers.errors import report
+
+log = logging.getLogger(__name__)
+
+TEAM_USAGE = "/dexter team <slug>"
+
+
+def _service(deps: Deps) -> TeamService:
+    return TeamService(deps.sentry, deps.members, deps.projects, deps.issues)
+
+
+async def teams_command(ctx: CommandContext, args: str) -> None:
+    """List the organization's teams with member and project counts."""
+    deps = ctx.deps
+    service = _service(deps)
+    teams = sorted(await deps.members.teams(), key=lambda t: t.slug)
+    rows = [{"team": t, "projects": len(await service.projects_of(t))} for t in teams]
+    blocks = deps.renderer.blocks("teams", rows=rows, org=deps.sentry.org)
+    await ctx.reply(blocks, text=f"{len(teams)} teams")
+
+
+async def team_command(ctx: CommandContext, args: str) -> None:
+    """Show one team: members, projects, open issues assigned to it."""
+    slug = args.strip().split()[0] if args.strip() else ""
+    if not slug:
+        raise UserError("Which team?", usage=TEAM_USAGE)
+    overview = await _service(ctx.deps).overview(slug)
+    blocks = ctx.deps.renderer.blocks("team", o=overview)
+    await ctx.reply(blocks, text=f"Team #{overview.team.slug}")
+
+
+COMMANDS = [
+    Subcommand(
+        name="teams",
+        usage="/dexter teams",
+        summary="The organization's teams with member and project counts.",
+        example="/dexter teams",
+        handler=teams_command,
+        group="Teams",
+    ),
+    Subcommand(
+        name="team",
+        usage=TEAM_USAGE,
+        summary="A team's members, projects and open issues, with a button to subscribe "
+        "the channel to its digest.",
+        example="/dexter team backend",
+        handler=team_command,
+        group="Teams",
+    ),
+]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for Subscribe this channel."""
+
+    @app.action(Action.DIGEST_SUBSCRIBE_TEAM.value)
+    async def on_subscribe(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        new_correlation_id()
+        user = body.get("user") or {}
+        team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+        user_id = str(user.get("id") or "")
+        channel_id = str(
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id")
+            or ""
+        )
+        slug = str(body["actions"][0].get("value") or "")
+
+        async def say(text: str) -> None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+
+        try:
+            tz = await user_tz(deps, team_id, user_id)
+            text = await subscribe(
+                deps,
+                client,
+                team_id=team_id,
+                user_id=user_id,
+                channel_id=channel_id,
+                target=Target(team=slug),
+                schedule=Schedule(tz=tz),
+            )
+        except Exception as exc:
+            await report(exc, say)
+            return
+        await say(text)
