@@ -22,7 +22,7 @@ def bad_request_text(q: DiscoverQuery, exc: errors.SentryBadRequest) -> str:
     if offending:
         lines.append(messages.DISCOVER_OFFENDING.format(part=escape(offending)))
     lines.append(hint)
-    lines.append(messages.USAGE.format(usage=DISCOVER_USAGE))
+    lines.append(messages.USAGE.format(usage=escape(DISCOVER_USAGE)))
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot import errors, messages
+from bot.format import escape
 from bot.logs import correlation_id, redact
 from bot.metrics import record_outcome
 
@@ -22,7 +23,7 @@ def describe(exc: BaseException, *, search: bool = False) -> str:
 def _describe(exc: BaseException, *, search: bool = False) -> str:
     cid = correlation_id.get()
     if isinstance(exc, errors.UserError):
-        usage = f"\n{messages.USAGE.format(usage=exc.usage)}" if exc.usage else ""
+        usage = f"\n{messages.USAGE.format(usage=escape(exc.usage))}" if exc.usage else ""
         return f"{exc.message}{usage}"
     if isinstance(exc, errors.NotLinked):
         return exc.reason

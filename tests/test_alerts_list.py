@@ -300,4 +300,4 @@ async def test_paging_and_bad_input(
     assert "There is no project `nope`" in resp["text"]
     await bot.command("alerts loud")
     [*_, resp] = await slack.wait_for("response", 4)
-    assert "Usage: `/dexter alerts [project:<slug>]`" in resp["text"]
+    assert "Usage: `/dexter alerts [project:&lt;slug&gt;]`" in resp["text"]

@@ -198,7 +198,7 @@ async def test_unknown_words_get_the_usage(
     await bot.command("alert create loud")
     [resp] = await slack.wait_for("response")
     assert "I don't understand `loud`" in resp["text"]
-    assert "/dexter alert create [issue|metric] [project:<slug>]" in resp["text"]
+    assert "/dexter alert create [issue|metric] [project:&lt;slug&gt;]" in resp["text"]
     assert not slack.of("views.open")
 
 

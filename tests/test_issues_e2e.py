@@ -223,7 +223,7 @@ async def test_bad_ref_shows_usage(bot: SlackDriver, slack: FakeSlack) -> None:
     await bot.command("issue ???")
     [resp] = await slack.wait_for("response")
     assert "is not an issue reference" in resp["text"]
-    assert "Usage: `/dexter issue <id | SHORT-ID | issue URL>`" in resp["text"]
+    assert "Usage: `/dexter issue &lt;id | SHORT-ID | issue URL&gt;`" in resp["text"]
 
 
 async def test_card_falls_back_when_bot_not_in_channel(

@@ -10,6 +10,7 @@ from httpx import Response
 
 from bot import messages
 from bot.deps import Deps
+from bot.format import escape
 from bot.ids import BlockId, Callback
 from bot.release_args import CREATE_USAGE
 from bot.sentry.models import Member
@@ -90,7 +91,7 @@ async def test_create_malformed_ref_shows_usage_without_calling_sentry(
     await bot.command("release create backend@1.6.0 project:backend ref:acme/backend")
     [resp] = await slack.wait_for("response")
     assert "is not a commit reference" in resp["text"]
-    assert resp["text"].endswith(f"Usage: `{CREATE_USAGE}`")
+    assert resp["text"].endswith(f"Usage: `{escape(CREATE_USAGE)}`")
     assert not post.called
 
 

@@ -169,7 +169,10 @@ async def test_short_version_resolves_when_unique(
 async def test_release_usage(bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter) -> None:
     await bot.command("release")
     [resp] = await slack.wait_for("response")
-    assert resp["text"] == "Give exactly one release version.\nUsage: `/dexter release <version>`"
+    assert (
+        resp["text"]
+        == "Give exactly one release version.\nUsage: `/dexter release &lt;version&gt;`"
+    )
 
 
 async def test_deploys_of_a_release(

@@ -59,6 +59,6 @@ async def test_subscribe_unknown_project_and_usage(
     )
     assert resps[1]["text"] == (
         "Subscribe to one project at a time.\n"
-        "Usage: `/dexter subscribe releases project:<slug> [env:<name>]`"
+        "Usage: `/dexter subscribe releases project:&lt;slug&gt; [env:&lt;name&gt;]`"
     )
     assert "None yet." in text_of(resps[2]["blocks"])

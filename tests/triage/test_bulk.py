@@ -10,6 +10,7 @@ import pytest
 from httpx import Response
 
 from bot import messages
+from bot.format import escape
 from bot.ids import Action
 from handlers import bulk as bulk_handlers
 from tests.fake_slack import FakeSlack
@@ -162,7 +163,7 @@ async def test_more_than_a_thousand_asks_to_narrow(
     many(org, 1001)
     shown = await preview(bot, slack, "resolve level:warning")
     assert shown["text"] == messages.BULK_TOO_MANY.format(cap=1000, query="level:warning") + (
-        "\n" + messages.USAGE.format(usage=bulk_handlers.BULK_USAGE)
+        "\n" + messages.USAGE.format(usage=escape(bulk_handlers.BULK_USAGE))
     )
     assert org.puts == []
 
@@ -216,7 +217,7 @@ async def test_bulk_bad_input(
     while not any(says in r["text"] for r in got):
         got = await slack.wait_for("response", len(got) + 1)
     final = next(r for r in got if says in r["text"])
-    assert messages.USAGE.format(usage=bulk_handlers.BULK_USAGE) in final["text"]
+    assert messages.USAGE.format(usage=escape(bulk_handlers.BULK_USAGE)) in final["text"]
     assert org.puts == []
 
 

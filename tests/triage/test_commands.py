@@ -9,6 +9,7 @@ import pytest
 
 from bot import messages
 from bot.deps import Deps
+from bot.format import escape
 from bot.triage import ASSIGN_USAGE, IGNORE_USAGE, RESOLVE_USAGE
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -153,7 +154,7 @@ async def test_bad_input_answers_with_usage(
     reply = await last_reply(slack)
     assert reply["response_type"] == "ephemeral"
     assert says in reply["text"]
-    assert messages.USAGE.format(usage=usage) in reply["text"]
+    assert messages.USAGE.format(usage=escape(usage)) in reply["text"]
     assert org.puts == []
 
 

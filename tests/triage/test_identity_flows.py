@@ -106,7 +106,7 @@ async def test_non_admins_cannot_link_others(
     assert r["text"] == messages.LINK_ADMIN_ONLY  # refused before looking anyone up
     await bot.command("link ann", user="U1")
     r = await reply(slack, 3)
-    assert "Usage: `/dexter link [@user <sentry-email>]`" in r["text"]
+    assert "Usage: `/dexter link [@user &lt;sentry-email&gt;]`" in r["text"]
 
 
 async def test_unlink_stops_automatic_relinking_until_link(
