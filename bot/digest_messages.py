@@ -19,9 +19,6 @@ CHANNEL_GONE_ON_SUBSCRIBE = (
 )
 CHANNEL_ARCHIVED = "<#{channel}> is archived; pick another channel."
 UNKNOWN_CHANNEL = "I can't find a channel named `#{name}` that I can see. Pick it from the list."
-NO_SAVED_QUERIES = (
-    "Saved queries are not available on this Dexter, so a digest can't include `query:{name}`."
-)
 DISABLED_CHANNEL_GONE = (
     "Your digest `{id}` ({target}) for <#{channel}> is now disabled: {why}. "
     "Subscribe again in another channel with `/dexter digest subscribe`."

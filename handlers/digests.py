@@ -106,8 +106,8 @@ async def subscribe(
 ) -> str:
     """Create a subscription (after checking target and channel); returns the confirmation."""
     feat = feature(deps)
-    if target.query and "saved_query_runner" not in deps.extras:
-        raise UserError(msg.NO_SAVED_QUERIES.format(name=target.query))
+    if target.query:
+        await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
     await feat.service.scope(target)
     await _check_channel(client, channel_id)
     sub = await feat.store.create(
@@ -236,8 +236,8 @@ async def preview_command(ctx: CommandContext, args: str) -> None:
     """Show a digest just to the user, right now."""
     target, schedule = parse_preview(args)
     deps = ctx.deps
-    if target.query and "saved_query_runner" not in deps.extras:
-        raise UserError(msg.NO_SAVED_QUERIES.format(name=target.query))
+    if target.query:
+        await deps.saved_queries.get(ctx.team_id, target.query)
     feat = feature(deps)
     end = datetime.now(UTC).replace(microsecond=0)
     start = end - schedule.nominal_period()

@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.discover_query import DISCOVER_USAGE, parse_discover
 from bot.ids import Action
 from bot.logs import new_correlation_id
+from bot.saved_queries import run_saved
 from handlers import discover_modal, discover_run, discover_saved
 from handlers.context import CommandContext
 from handlers.discover_state import action_context, action_value, unpack
@@ -21,6 +22,8 @@ from handlers.discover_table import show_table
 from handlers.errors import report
 
 log = logging.getLogger(__name__)
+
+DIGEST_ROWS = 10
 
 
 async def discover_command(ctx: CommandContext, args: str) -> None:
@@ -48,6 +51,12 @@ COMMANDS = [
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the table's buttons and the builder modal."""
+
+    async def saved_rows(team_id: str, name: str) -> list[dict[str, Any]]:
+        # Digests include a subscribed saved query's first rows.
+        return (await run_saved(deps, team_id, name, per_page=DIGEST_ROWS)).page.rows
+
+    deps.extras["saved_query_runner"] = saved_rows
 
     @app.action(Action.DISCOVER_NEXT_PAGE.value)
     async def on_next_page(

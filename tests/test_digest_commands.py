@@ -63,7 +63,7 @@ async def test_subscribe_refuses_bad_input_with_usage(
     resp = await command(bot, slack, "digest subscribe team:nope")
     assert "There is no team `nope`" in resp["text"]
     resp = await command(bot, slack, "digest subscribe query:slow")
-    assert resp["text"] == msg.NO_SAVED_QUERIES.format(name="slow")
+    assert resp["text"].startswith("No saved query `slow`.")
     slack.on("conversations.info", {"ok": True, "channel": {"id": "C1", "is_archived": True}})
     resp = await command(bot, slack, "digest subscribe team:core")
     assert resp["text"] == msg.CHANNEL_ARCHIVED.format(channel="C1")
@@ -165,3 +165,16 @@ async def test_digest_alone_lists_the_digest_commands(
 ) -> None:
     resp = await command(bot, slack, "digest")
     assert "`/dexter digest list`" in resp["text"] and "`/dexter digest send <id>`" in resp["text"]
+
+
+async def test_a_saved_discover_query_is_a_digest_section(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    DashboardSentry().install(sentry)
+    saved = await command(bot, slack, "discover save errs count(), count_unique(user) last 24h")
+    assert "Saved `errs`" in saved["text"]
+    resp = await command(bot, slack, "digest subscribe team:core query:errs")
+    assert "Subscribed" in resp["text"] or "subscribed" in resp["text"], resp["text"]
+    preview = await command(bot, slack, "digest preview team:core query:errs")
+    text = str(preview["blocks"])
+    assert "errs" in text and "count_unique(user)" in text and "100" in text
