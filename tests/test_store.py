@@ -68,3 +68,36 @@ async def test_embedded_server_persists_across_restart(tmp_path: Path) -> None:
     finally:
         await st2.close()
     assert (tmp_path / "dexter.rdb").exists()
+
+
+async def test_concurrent_misses_load_once(store: Store) -> None:
+    calls = 0
+
+    async def slow_load() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return {"n": 1}
+
+    key = store.key("cache", "burst")
+    got = await asyncio.gather(*(store.cached(key, 60, slow_load) for _ in range(30)))
+    assert got == [{"n": 1}] * 30 and calls == 1
+
+
+async def test_a_failed_load_is_shared_then_retried(store: Store) -> None:
+    calls = 0
+
+    async def failing() -> int:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        raise RuntimeError("sentry down")
+
+    key = store.key("cache", "fails")
+    results = await asyncio.gather(
+        *(store.cached(key, 60, failing) for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, RuntimeError) for r in results) and calls == 1
+    with pytest.raises(RuntimeError):
+        await store.cached(key, 60, failing)
+    assert calls == 2
