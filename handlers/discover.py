@@ -5,21 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
-from bot import messages
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.discover_query import DISCOVER_USAGE, parse_discover
 from bot.ids import Action
-from bot.logs import new_correlation_id
 from bot.saved_queries import run_saved
 from handlers import discover_modal, discover_run, discover_saved
 from handlers.context import CommandContext
-from handlers.discover_state import action_context, action_value, unpack
+from handlers.discover_state import TableState
 from handlers.discover_table import show_table
-from handlers.errors import report
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +54,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     deps.extras["saved_query_runner"] = saved_rows
 
-    @app.action(Action.DISCOVER_NEXT_PAGE.value)
-    async def on_next_page(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
-        ctx = action_context(deps, body, respond, client)
-        try:
-            state = await unpack(deps.store, action_value(body))
-            if state is None:
-                await ctx.reply(text=messages.BUTTON_EXPIRED)
-                return
-            await show_table(ctx, state, replace=True)
-        except Exception as exc:
-            await report(exc, lambda m: ctx.reply(text=m))
+    async def next_page(ctx: CommandContext, state: TableState) -> None:
+        await show_table(ctx, state, replace=True)
+
+    app.action(Action.DISCOVER_NEXT_PAGE.value)(discover_run.table_listener(deps, next_page))
 
     discover_run.register(app, deps)
     discover_modal.register(app, deps)

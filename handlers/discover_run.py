@@ -193,28 +193,30 @@ async def export_from_button(ctx: CommandContext, state: TableState) -> None:
         await report(exc, finish)
 
 
+def table_listener(
+    deps: Deps, work: Callable[[CommandContext, TableState], Awaitable[None]]
+) -> Callable[..., Awaitable[None]]:
+    """A listener for a button on a Discover table: ack, restore the table's state, work."""
+
+    async def handle(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        new_correlation_id()
+        ctx = action_context(deps, body, respond, client)
+        try:
+            state = await unpack(deps.store, action_value(body))
+            if state is None:
+                await ctx.reply(text=messages.BUTTON_EXPIRED)
+                return
+            await work(ctx, state)
+        except Exception as exc:
+            await report(exc, lambda m: ctx.reply(text=m))
+
+    return handle
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the Chart and Export CSV buttons."""
-
-    def listener(
-        work: Callable[[CommandContext, TableState], Awaitable[None]],
-    ) -> Callable[..., Awaitable[None]]:
-        async def handle(
-            ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-        ) -> None:
-            await ack()
-            new_correlation_id()
-            ctx = action_context(deps, body, respond, client)
-            try:
-                state = await unpack(deps.store, action_value(body))
-                if state is None:
-                    await ctx.reply(text=messages.BUTTON_EXPIRED)
-                    return
-                await work(ctx, state)
-            except Exception as exc:
-                await report(exc, lambda m: ctx.reply(text=m))
-
-        return handle
-
-    app.action(Action.DISCOVER_CHART.value)(listener(send_chart))
-    app.action(Action.DISCOVER_EXPORT.value)(listener(export_from_button))
+    app.action(Action.DISCOVER_CHART.value)(table_listener(deps, send_chart))
+    app.action(Action.DISCOVER_EXPORT.value)(table_listener(deps, export_from_button))
