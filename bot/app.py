@@ -47,6 +47,7 @@ def oauth_settings(settings: Settings, deps: Deps, client: AsyncWebClient) -> As
     assert settings.slack_client_id and settings.slack_client_secret and settings.secret_key
     box = SecretBox(settings.secret_key.get_secret_value())
     installations = RedisInstallationStore(deps.store, box)
+    deps.extras["installations"] = installations  # background jobs find bot tokens here
     redirect = (
         f"{settings.public_url.rstrip('/')}/slack/oauth_redirect" if settings.public_url else None
     )

@@ -13,6 +13,7 @@ from bot.digest_store import DigestStore
 from bot.digests import DigestService
 from bot.scheduler import DigestScheduler
 from bot.sentry.digest_data import DigestData
+from bot.tenancy import workspace
 
 EXTRAS_KEY = "digests"
 
@@ -40,6 +41,7 @@ def build_digests(deps: Deps, client: AsyncWebClient, **scheduler_kwargs: Any) -
     sender = DigestSender(digest_client(client), deps.renderer)
     scheduler_kwargs.setdefault("grace", deps.settings.digest_grace)
     scheduler = DigestScheduler(store=store, service=service, sender=sender, **scheduler_kwargs)
+    scheduler.tenant = lambda team_id: workspace(deps, team_id)
     return DigestFeature(store=store, service=service, sender=sender, scheduler=scheduler)
 
 

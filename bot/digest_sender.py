@@ -16,6 +16,7 @@ from bot.errors import DexterError
 from bot.issue_actions import row_actions
 from bot.pacer import ChannelPacer
 from bot.render import Renderer
+from bot.tenancy import TenantWebClient
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class ChannelGone(DexterError):
 
 def digest_client(client: AsyncWebClient) -> AsyncWebClient:
     """A client for digests: same token and URL, but 429s come back to the pacer."""
-    return AsyncWebClient(
+    return TenantWebClient(  # without a token of its own: the workspace's (multi-workspace)
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,

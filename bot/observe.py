@@ -29,6 +29,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.dedupe import OnceChecker
 from bot.logs import bind_correlation_id
 from bot.metrics import Metrics, outcome
+from bot.tenancy import TenantWebClient, enter
 
 if TYPE_CHECKING:
     from bot.commands import Dispatcher
@@ -43,7 +44,7 @@ _DIGITS = re.compile(r"\d+")
 ErrorHook = Callable[[str, str], None]
 
 
-class InstrumentedWebClient(AsyncWebClient):
+class InstrumentedWebClient(TenantWebClient):
     """The Slack Web API client, counting failed calls by method and error."""
 
     on_error: ErrorHook | None = None
@@ -234,6 +235,8 @@ class _Observe(AsyncMiddleware):
                 return BoltResponse(status=200, body="")
             return BoltResponse(status=401, body="replayed request")
         log.debug("slack %s %s [%s]", kind, name, cid)
+        # Bolt's client already carries this workspace's token; route Sentry calls too.
+        await enter(self.deps, req.context.team_id, slack=False)
         if kind != "event":  # Bolt acks events itself, inside the dispatch: never delay that
             req.context["ack"] = _Ack(self.first)
         client = req.context.client

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -100,6 +101,8 @@ class DigestScheduler:
         self.store = store
         self.service = service
         self.sender = sender
+        # Multi-workspace: runs each digest as its workspace (bot/tenancy.py); a no-op default.
+        self.tenant: Callable[[str], AbstractAsyncContextManager[None]] = _as_is
         self.grace = grace
         self.resync_every = resync_every
         self.lease = lease
@@ -308,7 +311,8 @@ class DigestScheduler:
         # first digests queue one and the rest go out (on time) without it.
         chart = self.chart and self.sender.reserve_chart()
         try:
-            await self._attempts(sub, scheduled, start, key, chart)
+            async with self.tenant(sub.team_id):
+                await self._attempts(sub, scheduled, start, key, chart)
         finally:
             if chart:
                 self.sender.release_chart()
@@ -443,3 +447,8 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, errors.SentryError):
         return f"Sentry: {exc.message}"
     return type(exc).__name__ + (f": {exc}" if str(exc) else "")
+
+
+@asynccontextmanager
+async def _as_is(team_id: str) -> AsyncIterator[None]:
+    yield

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # How long a replica keeps using a workspace's settings when Redis cannot be asked.
 STALE_OK = 600.0
+FRESH = 30.0  # seconds a workspace's settings are reused before reading Redis again
 VERIFY_TIMEOUT = 10.0
 
 
@@ -113,7 +114,13 @@ class WorkspaceService:
 
     async def client_for(self, team_id: str | None) -> SentryClient:
         """The Sentry client for a workspace (the environment's when it has no settings)."""
-        cfg = await self.get(team_id) if team_id else None
+        if not team_id:
+            return self.default
+        last = self._last.get(team_id)
+        if last is not None and time.monotonic() - last[1] < FRESH:
+            cfg = last[0]  # requests ask on every click: read Redis at most every FRESH s
+        else:
+            cfg = await self.get(team_id)
         if cfg is None:
             return self.default
         fp = cfg.fingerprint()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 import re
@@ -17,6 +18,11 @@ from bot import errors
 from bot.logs import correlation_id
 
 log = logging.getLogger(__name__)
+
+# The client of the workspace the current request or job is for (None: the default client).
+workspace_client: contextvars.ContextVar[SentryClient | None] = contextvars.ContextVar(
+    "workspace_client", default=None
+)
 
 Params = Mapping[str, str | int | Sequence[str | int] | None]
 ResponseHook = Callable[[str, str, int, float], None]
@@ -108,8 +114,8 @@ class SentryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         on_response: ResponseHook | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.org = org
+        self._base_url = base_url.rstrip("/")
+        self._org = org
         self.max_retries = max_retries
         self.max_rate_wait = max_rate_wait
         self.backoff_base = backoff_base
@@ -119,12 +125,28 @@ class SentryClient:
         self._gate = _Gate(max_concurrency)
         self._blocked_until = 0.0
         self._http = httpx.AsyncClient(
-            base_url=f"{self.base_url}/api/0/",
+            base_url=f"{self._base_url}/api/0/",
             headers={"Authorization": f"Bearer {token}", "User-Agent": "dexter-slack-bot"},
             timeout=httpx.Timeout(timeout, connect=5.0),
             limits=httpx.Limits(max_connections=max_concurrency * 2, max_keepalive_connections=20),
             transport=transport,
         )
+
+    @property
+    def base_url(self) -> str:
+        """The Sentry URL of the workspace this work is for."""
+        return self._routed()._base_url
+
+    @property
+    def org(self) -> str:
+        """The organisation slug of the workspace this work is for."""
+        return self._routed()._org
+
+    def _routed(self) -> SentryClient:
+        # Multi-workspace: a workspace with its own Sentry settings gets its own client for
+        # the duration of its request or job (bot/tenancy.py); everyone else gets this one.
+        other = workspace_client.get()
+        return other if other is not None and other is not self else self
 
     def __repr__(self) -> str:
         return f"SentryClient(base_url={self.base_url!r}, org={self.org!r})"
@@ -175,6 +197,9 @@ class SentryClient:
         self, method: str, path: str, *, params: Params | None = None, json: Any = None
     ) -> SentryResponse:
         """Send one logical request with rate-limit waits, retries and error mapping."""
+        target = self._routed()
+        if target is not self:
+            return await target.request(method, path, params=params, json=json)
         family = endpoint_family(path)
         clean = _clean_params(params)
         attempt = 0

@@ -1,0 +1,66 @@
+"""Which Slack workspace a request or background job is for, in a multi-workspace install.
+
+Two context variables carry it: the workspace's Sentry client (from `/dexter setup`, read
+by `SentryClient`), and its Slack bot token (from the installation store, read by
+`TenantWebClient` when that client was built without a token). Single-workspace installs
+never set either, so everything uses the environment's settings.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.sentry.client import workspace_client
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+slack_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "slack_token", default=None
+)
+
+
+class TenantWebClient(AsyncWebClient):
+    """A Web API client that, built without a token, uses the current workspace's bot token."""
+
+    @property
+    def token(self) -> str | None:
+        # a client Bolt built (and Dexter retyped) keeps its token in the instance dict
+        own = self.__dict__.get("_own_token") or self.__dict__.get("token")
+        return own or slack_token.get()
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._own_token = value
+
+
+async def enter(deps: Deps, team_id: str | None, *, slack: bool = True) -> None:
+    """Route this task's Sentry calls (and Slack calls, for jobs) to the workspace `team_id`."""
+    if not deps.settings.multi_workspace or not team_id:
+        return
+    workspace_client.set(await deps.workspaces.client_for(team_id))
+    finder: Any = deps.extras.get("installations")
+    if slack and finder is not None:
+        bot = await finder.async_find_bot(enterprise_id=None, team_id=team_id)
+        slack_token.set(bot.bot_token if bot is not None else None)
+
+
+@asynccontextmanager
+async def workspace(deps: Deps, team_id: str | None) -> AsyncIterator[None]:
+    """Run a background job (a digest, a notice) as the workspace `team_id`."""
+    sentry_reset = workspace_client.set(workspace_client.get())
+    token_reset = slack_token.set(slack_token.get())
+    try:
+        await enter(deps, team_id)
+        yield
+    finally:
+        workspace_client.reset(sentry_reset)
+        slack_token.reset(token_reset)
