@@ -1,4 +1,4 @@
-"""Benchmarks for the release features; prints numbers. Run: `python -m tests.bench_releases`.
+"""Benchmarks for the release features; prints numbers. Run: `python -m bench.releases`.
 
 Needs REDIS_URL (or falls back to an embedded Redis). Sentry answers through respx after a
 simulated network delay, so the numbers show how much the concurrent fetches save.

@@ -1,4 +1,4 @@
-"""Benchmark: render a 5 series × 500 point chart. Run: `python -m tests.bench_charts`."""
+"""Benchmark: render a 5 series × 500 point chart. Run: `python -m bench.charts`."""
 
 from __future__ import annotations
 
