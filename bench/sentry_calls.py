@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import httpx
 import redis.asyncio as aioredis
 import respx
 from aiohttp import web
@@ -28,6 +29,7 @@ from bot.server import http_app
 from bot.store import Store
 from tests import factories as f
 from tests.conftest import SLACK_SIGNING_SECRET, make_settings
+from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 
@@ -40,7 +42,7 @@ class Op:
 
     name: str
     run: Run
-    done: str  # "response" (response_url) or a Web API method
+    done: str  # "response" (response_url), a Web API method, or "reply" (the HTTP answer)
 
 
 SETUP_VALUES: dict[str, Any] = {
@@ -51,6 +53,32 @@ SETUP_VALUES: dict[str, Any] = {
 _VIEWS = itertools.count(1)  # identical signed bodies would be refused as replays
 NEXT = json.dumps({"cursor": "0:10:0", "page": 2})
 
+
+async def click_confirm(bot: SlackDriver) -> None:
+    """`/dexter bulk resolve` over 250 issues: the preview, then Confirm."""
+    seen = len(bot.slack.responses)
+    await bot.command("bulk resolve is:unresolved bench:bulk")
+    tokens: list[str] = []
+    while not tokens:  # "Working on it…" comes first, then the preview
+        got = await bot.slack.wait_for("response", len(bot.slack.responses[:seen]) + 1)
+        seen += 1
+        preview = got[seen - 1]
+        tokens = [
+            e["value"]
+            for b in preview.get("blocks") or []
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e.get("action_id") == Action.BULK_CONFIRM
+        ]
+    token = tokens[0]
+    await bot.action(Action.BULK_CONFIRM, value=token, ephemeral=True)
+    # the run ends with the report replacing the progress message
+    while not any("issues changed." in str(r.get("text", "")) for r in bot.slack.responses[seen:]):
+        await bot.slack.wait_for("response", len(bot.slack.responses) + 1)
+
+
+RESOLVE_NOW = {"value": "now|123", "text": {"type": "plain_text", "text": "Resolve now"}}
+
 OPERATIONS: list[Op] = [
     Op("/dexter help", lambda b: b.command("help"), "response"),
     Op("/dexter issues", lambda b: b.command("issues"), "response"),
@@ -58,6 +86,23 @@ OPERATIONS: list[Op] = [
     Op("/dexter issue 123", lambda b: b.command("issue 123"), "chat.postMessage"),
     Op("/dexter issue BACKEND-1", lambda b: b.command("issue BACKEND-1"), "chat.postMessage"),
     Op("Next page button", lambda b: b.action(Action.ISSUES_NEXT_PAGE, value=NEXT), "response"),
+    Op("Assign menu (options load)", lambda b: b.options(Action.ISSUE_ASSIGN, "a"), "reply"),
+    Op(
+        "Resolve button on a card",
+        # a new card each time: the same click on the same card twice is one change
+        lambda b: b.action(
+            Action.ISSUE_RESOLVE,
+            selected_option=RESOLVE_NOW,
+            message_ts=f"1700000100.{next(_VIEWS):06d}",
+        ),
+        "chat.update",
+    ),
+    Op("Bulk resolve of 250 (preview + confirm)", click_confirm, "reply"),
+    Op(
+        "/dexter digest preview team:core",
+        lambda b: b.command("digest preview team:core"),
+        "response",
+    ),
     Op("/dexter setup (open modal)", lambda b: b.command("setup"), "views.open"),
     Op(
         "/dexter setup (check and save)",
@@ -69,13 +114,37 @@ OPERATIONS: list[Op] = [
 ]
 
 
-def mock_sentry(router: respx.MockRouter) -> None:
-    issues = [f.issue(i) for i in range(1, 11)]
+def _issues(dashboard: DashboardSentry) -> Callable[[httpx.Request], Awaitable[Response]]:
     link = f.link_header("organizations/acme/issues/", "0:10:0")
-    router.get("organizations/acme/projects/").respond(200, json=[f.project()])
-    router.get("organizations/acme/issues/").mock(
-        return_value=Response(200, json=issues, headers=link)
+
+    async def answer(request: httpx.Request) -> Response:
+        params = request.url.params
+        if "bench:bulk" in params.get("query", ""):  # 250 matches, 100 a page
+            page = int((params.get("cursor") or "0:0:0").split(":")[1]) // 100
+            rows = [f.issue(1000 + i) for i in range(page * 100, min(250, page * 100 + 100))]
+            more = f"0:{(page + 1) * 100}:0" if (page + 1) * 100 < 250 else None
+            headers = f.link_header("organizations/acme/issues/", more)
+            return Response(200, json=rows, headers=headers)
+        if "start" in params or "firstSeen" in params.get("query", ""):
+            return await dashboard._issues(request)  # the digest's questions
+        return Response(200, json=[f.issue(i) for i in range(1, 11)], headers=link)
+
+    return answer
+
+
+def mock_sentry(router: respx.MockRouter) -> None:
+    dashboard = DashboardSentry().install(router)
+    # the same pattern again replaces the dashboard's issue route with one that also pages
+    router.get("organizations/acme/issues/").mock(side_effect=_issues(dashboard))
+    router.get("organizations/acme/members/").respond(
+        200, json=[f.member(1, "ann@acme.com", role="owner"), f.member(2, "bob@acme.com")]
     )
+    router.get("organizations/acme/members/1/").respond(
+        200, json=f.member(1, "ann@acme.com", role="owner") | {"teams": ["core"]}
+    )
+    router.get("organizations/acme/replay-count/").respond(200, json={"123": 0})
+    router.put("organizations/acme/issues/123/").respond(200, json={"status": "resolved"})
+    router.put("organizations/acme/issues/").respond(200, json={"status": "resolved"})
     router.get("organizations/acme/shortids/BACKEND-1/").respond(
         200, json={"groupId": "123", "group": f.issue(123)}
     )
@@ -90,6 +159,7 @@ async def measure() -> list[tuple[str, int, int, Counter[str]]]:
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     client = aioredis.Redis.from_url(url)
     settings = make_settings(slack, DEXTER_SECRET_KEY="bench-" + "k" * 30, DEXTER_ADMINS="U1")
+    slack.add_user("U1", email="ann@acme.com", name="ann", admin=True)
     rows: list[tuple[str, int, int, Counter[str]]] = []
     with respx.mock(base_url="https://sentry.io/api/0/", assert_all_called=False) as router:
         mock_sentry(router)
@@ -108,7 +178,8 @@ async def measure() -> list[tuple[str, int, int, Counter[str]]]:
                     before = len(router.calls)
                     seen = len(slack.responses if op.done == "response" else slack.of(op.done))
                     await op.run(bot)
-                    await slack.wait_for(op.done, seen + 1)
+                    if op.done != "reply":  # "reply": finished when the HTTP reply came
+                        await slack.wait_for(op.done, seen + 1)
                     await asyncio.sleep(0.05)
                     calls = router.calls[before:]
                     counts.append(len(calls))
