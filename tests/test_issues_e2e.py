@@ -116,7 +116,7 @@ async def test_ack_comes_before_a_slow_sentry(
     sentry.get(ISSUES).mock(side_effect=slow)
     reply = await bot.command("issues")
     assert reply.status == 200
-    assert reply.elapsed < 0.5, f"ack took {reply.elapsed:.2f}s"
+    assert reply.elapsed < 1.0, f"ack took {reply.elapsed:.2f}s, Sentry answers after 1 s"
     assert slack.responses == []  # the answer is still on its way
     await slack.wait_for("response", timeout=5)
 

@@ -202,7 +202,7 @@ def _free_port() -> int:
 async def test_events_are_acked_at_once(bot: SlackDriver) -> None:
     reply = await bot.event({"type": "app_uninstalled"})
     assert reply.status == 200
-    assert reply.elapsed < 0.3  # not held back by the ack-first scheduling
+    assert reply.elapsed < 0.45  # not held back the 0.5 s of the ack-first scheduling
 
 
 async def test_listener_work_waits_for_pending_acks() -> None:
