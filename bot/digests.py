@@ -19,11 +19,11 @@ from bot.sentry.digest_data import (
     ReleaseActivity,
     Series,
     SlowTransaction,
-    iso,
 )
 from bot.sentry.members import MemberService
 from bot.sentry.models import Issue, ProjectRef
 from bot.sentry.projects import ProjectService
+from bot.sentry.times import iso
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -20,6 +20,7 @@ from bot.query_words import (
     take_options,
     tokenize,
 )
+from bot.sentry.times import iso
 
 DISCOVER_USAGE = (
     "/dexter discover <fields> [where <query>] [sort [-]<field>] "
@@ -108,9 +109,9 @@ class DiscoverQuery(BaseModel):
         if self.sort:
             parts.append(f"sort {self.sort}")
         if self.start is not None:
-            parts.append(f"from {_iso(self.start)}")
+            parts.append(f"from {iso(self.start)}")
             if self.end is not None:
-                parts.append(f"to {_iso(self.end)}")
+                parts.append(f"to {iso(self.end)}")
         else:
             parts.append(f"last {self.period or DEFAULT_PERIOD}")
         parts.append(f"in {self.dataset}")
@@ -142,10 +143,6 @@ def _describe_sort(sort: str) -> str:
 
 def _fmt_dt(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_clause(tokens: list[str], i: int) -> bool:

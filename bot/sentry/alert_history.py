@@ -20,6 +20,7 @@ from bot.alert_rules import (
     format_value,
 )
 from bot.sentry.client import SentryClient
+from bot.sentry.times import epoch_seconds
 
 MAX_BUCKETS = 5000  # per events-timeseries request; longer ranges are split
 TOP_ISSUES = 10
@@ -64,10 +65,6 @@ def issue_query(rule: IssueAlert) -> str:
         sign = "+" if rule.age_comparison == "older" else "-"
         parts.append(f"firstSeen:{sign}{rule.age_value}{AGE_SUFFIX[rule.age_unit]}")
     return " ".join(parts)
-
-
-def _seconds(ts: float) -> float:
-    return ts / 1000 if ts > 1e11 else ts  # Sentry sends epoch milliseconds
 
 
 class AlertHistory:
@@ -131,7 +128,7 @@ class AlertHistory:
                     continue
                 key = "|".join(str(g.get("value")) for g in ts.get("groupBy") or []) or y_axis
                 out.setdefault(key, []).extend(
-                    (_seconds(float(v["timestamp"])), v.get("value"))
+                    (epoch_seconds(float(v["timestamp"])), v.get("value"))
                     for v in ts.get("values") or []
                 )
         return {k: sorted(v, key=lambda p: p[0]) for k, v in out.items()}

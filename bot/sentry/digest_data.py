@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.sentry.client import Params, SentryClient
 from bot.sentry.models import Issue
+from bot.sentry.times import epoch_seconds, iso
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,6 @@ class ReleaseActivity:
 
 
 Series = dict[str, list[tuple[datetime, float]]]
-
-
-def iso(when: datetime) -> str:
-    """RFC 3339 in UTC, the form Sentry's `start`/`end` and search dates take."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _when(value: object) -> datetime | None:
@@ -208,7 +204,7 @@ class DigestData:
             points = []
             for v in series.get("values") or []:
                 ts = _number(v.get("timestamp"))
-                stamp = datetime.fromtimestamp(ts / 1000 if ts > 1e11 else ts, UTC)
+                stamp = datetime.fromtimestamp(epoch_seconds(ts), UTC)
                 points.append((stamp, _number(v.get("value"))))
             out[label] = points
         return out

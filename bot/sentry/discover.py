@@ -10,6 +10,7 @@ from typing import Any
 from bot.discover_query import DiscoverQuery, function_name
 from bot.sentry.client import Params, SentryClient
 from bot.sentry.projects import ProjectService
+from bot.sentry.times import epoch_seconds, iso
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -73,8 +74,8 @@ class DiscoverService:
             "environment": list(q.environments),
         }
         if q.start is not None:
-            params["start"] = _iso(q.start)
-            params["end"] = _iso(q.end or datetime.now(UTC))
+            params["start"] = iso(q.start)
+            params["end"] = iso(q.end or datetime.now(UTC))
         else:
             params["statsPeriod"] = q.period
         return params
@@ -166,12 +167,6 @@ def parse_timeseries(data: Any, y_axis: str) -> Timeseries:
         for v in item.get("values") or []:
             ts = float(v.get("timestamp") or 0)
             value = v.get("value")
-            points.append(
-                (ts / 1000 if ts > 1e11 else ts, float(value) if value is not None else math.nan)
-            )
+            points.append((epoch_seconds(ts), float(value) if value is not None else math.nan))
         series.append(Series(label=label or str(item.get("yAxis") or y_axis), points=points))
     return Timeseries(y_axis=y_axis, value_type=value_type, unit=unit, series=series)
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

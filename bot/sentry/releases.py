@@ -14,6 +14,7 @@ from bot.errors import SentryNotFound, UserError
 from bot.sentry.client import Params, SentryClient
 from bot.sentry.projects import ProjectService
 from bot.sentry.release_models import Commit, Deploy, DeployRecord, Release, SeriesPoint
+from bot.sentry.times import epoch_seconds, iso
 from bot.store import Store
 
 PAGE = 100
@@ -267,15 +268,15 @@ class ReleaseService:
                 "yAxis": "count()",
                 "project": list(project_ids),
                 "environment": [environment] if environment else None,
-                "start": _iso(start),
-                "end": _iso(end),
+                "start": iso(start),
+                "end": iso(end),
                 "interval": interval,
             },
         )
         series = ((resp.data or {}).get("timeSeries") or [{}])[0]
         return [
             SeriesPoint(
-                datetime.fromtimestamp(float(v["timestamp"]) / 1000, UTC), float(v["value"])
+                datetime.fromtimestamp(epoch_seconds(float(v["timestamp"])), UTC), float(v["value"])
             )
             for v in series.get("values") or []
             if v.get("value") is not None
@@ -293,7 +294,3 @@ def _older(r: Release, since: datetime) -> bool:
     created = r.date_created or _EPOCH
     deployed = _finished(r.last_deploy) if r.last_deploy else _EPOCH
     return created < since and deployed < since
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
