@@ -19,19 +19,17 @@ import aiohttp
 import httpx
 import redis.asyncio as aioredis
 import respx
-from aiohttp import web
 from httpx import Response
 
 from bot.app import create_app
 from bot.deps import build_deps
 from bot.ids import Action, BlockId, Callback
-from bot.server import http_app
 from bot.store import Store
 from tests import factories as f
-from tests.conftest import SLACK_SIGNING_SECRET, make_settings
+from tests.conftest import make_settings
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
-from tests.harness import SlackDriver
+from tests.harness import SlackDriver, serve_bot
 
 Run = Callable[[SlackDriver], Awaitable[object]]
 
@@ -164,13 +162,10 @@ async def measure() -> list[tuple[str, int, int, Counter[str]]]:
     with respx.mock(base_url="https://sentry.io/api/0/", assert_all_called=False) as router:
         mock_sentry(router)
         deps = await build_deps(settings, store=Store(client, prefix=prefix))
-        runner = web.AppRunner(http_app(create_app(settings, deps), deps), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        async with aiohttp.ClientSession() as session:
-            bot = SlackDriver(f"http://127.0.0.1:{port}", SLACK_SIGNING_SECRET, slack, session)
+        async with (
+            aiohttp.ClientSession() as session,
+            serve_bot(create_app(settings, deps), deps, slack, session) as bot,
+        ):
             for op in OPERATIONS:
                 counts = []
                 endpoints: Counter[str] = Counter()
@@ -186,7 +181,6 @@ async def measure() -> list[tuple[str, int, int, Counter[str]]]:
                     if attempt == 0:
                         endpoints.update(f"{c.request.method} {c.request.url.path}" for c in calls)
                 rows.append((op.name, counts[0], counts[1], endpoints))
-        await runner.cleanup()
         await deps.sentry.aclose()
     keys = [k async for k in client.scan_iter(match=prefix + "*")]
     if keys:

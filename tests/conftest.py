@@ -15,16 +15,14 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 import respx
-from aiohttp import web
 
 from bot.app import create_app
 from bot.deps import Deps, build_deps
-from bot.server import http_app
 from bot.settings import Settings, load_settings
 from bot.store import Store, start_embedded, stop_embedded
 from tests import sentry_schema
 from tests.fake_slack import FakeSlack
-from tests.harness import SlackDriver
+from tests.harness import SlackDriver, serve_bot
 
 SLACK_BOT_TOKEN = "xoxb-test-bot-token-0000"
 SLACK_SIGNING_SECRET = "test-signing-secret-4f2a9c"
@@ -130,14 +128,8 @@ async def bot(
     settings: Settings, deps: Deps, slack: FakeSlack, sentry: respx.MockRouter
 ) -> AsyncIterator[SlackDriver]:
     """The real app served over HTTP on loopback, driven with signed Slack requests."""
-    app = create_app(settings, deps)
-    runner = web.AppRunner(http_app(app, deps), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    session = aiohttp.ClientSession()
-    driver = SlackDriver(f"http://127.0.0.1:{port}", SLACK_SIGNING_SECRET, slack, session)
-    yield driver
-    await session.close()
-    await runner.cleanup()
+    async with (
+        aiohttp.ClientSession() as session,
+        serve_bot(create_app(settings, deps), deps, slack, session) as driver,
+    ):
+        yield driver

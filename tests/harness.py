@@ -5,13 +5,19 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
+from bot.deps import Deps
+from bot.server import http_app
 from tests.fake_slack import FakeSlack
 
 
@@ -201,3 +207,20 @@ class SlackDriver:
         if retry is not None:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
         return await self.post(body, headers=headers)
+
+
+@asynccontextmanager
+async def serve_bot(
+    app: AsyncApp, deps: Deps, slack: FakeSlack, session: aiohttp.ClientSession
+) -> AsyncIterator[SlackDriver]:
+    """Serve the app's HTTP endpoints on a free loopback port and drive it."""
+    runner = web.AppRunner(http_app(app, deps), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    secret = deps.settings.slack_signing_secret.get_secret_value()
+    try:
+        yield SlackDriver(f"http://127.0.0.1:{port}", secret, slack, session)
+    finally:
+        await runner.cleanup()

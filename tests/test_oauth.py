@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlparse
 import aiohttp
 import pytest
 import respx
-from aiohttp import web
 from httpx import Response
 from slack_sdk.oauth.installation_store import Installation
 
@@ -19,13 +18,12 @@ from bot.app import create_app
 from bot.crypto import SecretBox
 from bot.deps import Deps
 from bot.oauth_store import RedisInstallationStore, RedisOAuthStateStore
-from bot.server import http_app
 from bot.settings import Settings
 from bot.store import Store
 from tests import factories as f
-from tests.conftest import SLACK_SIGNING_SECRET, make_settings
+from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
-from tests.harness import SlackDriver
+from tests.harness import SlackDriver, serve_bot
 
 KEY = "oauth-test-secret-key-0123456789"
 INSTALLED_TOKEN = "xoxb-installed-T9-token"
@@ -108,14 +106,11 @@ def settings(slack: FakeSlack) -> Settings:
 async def server(
     settings: Settings, deps: Deps, slack: FakeSlack, sentry: respx.MockRouter
 ) -> AsyncIterator[SlackDriver]:
-    runner = web.AppRunner(http_app(create_app(settings, deps), deps), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as session:
-        yield SlackDriver(f"http://127.0.0.1:{port}", SLACK_SIGNING_SECRET, slack, session)
-    await runner.cleanup()
+    async with (
+        aiohttp.ClientSession() as session,
+        serve_bot(create_app(settings, deps), deps, slack, session) as driver,
+    ):
+        yield driver
 
 
 async def test_install_then_use_the_installed_token(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,16 +12,13 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 import respx
-from aiohttp import web
 
 from bot.app import create_app
 from bot.deps import build_deps
-from bot.server import http_app
 from bot.settings import Settings
 from bot.store import Store
-from tests.conftest import SLACK_SIGNING_SECRET
 from tests.fake_slack import FakeSlack
-from tests.harness import SlackDriver
+from tests.harness import SlackDriver, serve_bot
 
 Replicas = tuple[list[SlackDriver], list[str]]
 
@@ -36,8 +34,8 @@ async def replicas(
     stores: list[Store] = []
     handled: list[str] = []
     drivers: list[SlackDriver] = []
-    runners: list[web.AppRunner] = []
-    session = aiohttp.ClientSession()
+    stack = contextlib.AsyncExitStack()
+    session = await stack.enter_async_context(aiohttp.ClientSession())
     for _ in range(3):
         # each replica has its own connection pool, services and app; only Redis is shared
         url = os.environ.get("REDIS_URL")
@@ -55,19 +53,9 @@ async def replicas(
         async def on_mention(event: dict[str, Any]) -> None:
             handled.append(str(event.get("text")))
 
-        runner = web.AppRunner(http_app(app, deps), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        runners.append(runner)
-        drivers.append(
-            SlackDriver(f"http://127.0.0.1:{port}", SLACK_SIGNING_SECRET, slack, session)
-        )
+        drivers.append(await stack.enter_async_context(serve_bot(app, deps, slack, session)))
     yield drivers, handled
-    await session.close()
-    for runner in runners:
-        await runner.cleanup()
+    await stack.aclose()
     for st in stores:
         await st.redis.aclose()
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 import respx
-from aiohttp import web
 from httpx import Response
 from pydantic import SecretStr
 from slack_sdk.oauth.installation_store import Installation
@@ -17,14 +16,13 @@ from bot.crypto import SecretBox
 from bot.deps import Deps
 from bot.oauth_store import RedisInstallationStore
 from bot.sentry.client import SentryClient
-from bot.server import http_app
 from bot.settings import Settings
 from bot.tenancy import TenantWebClient, workspace
 from bot.workspaces import WorkspaceSentry
 from tests import factories as f
-from tests.conftest import SENTRY_TOKEN, SLACK_SIGNING_SECRET, make_settings
+from tests.conftest import SENTRY_TOKEN, make_settings
 from tests.fake_slack import FakeSlack
-from tests.harness import SlackDriver
+from tests.harness import SlackDriver, serve_bot
 
 KEY = "tenancy-test-secret-key-0123456789"
 GLOBEX_TOKEN = "sntrys_globex_token_91cc"
@@ -68,14 +66,11 @@ async def server(
         WorkspaceSentry(url="https://de.sentry.io", org="globex", token=SecretStr(GLOBEX_TOKEN)),
     )
     slack.on("auth.test", lambda a: {"ok": True, "team_id": "TG", "user_id": "UB", "bot_id": "B"})
-    runner = web.AppRunner(http_app(create_app(settings, deps), deps), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as session:
-        yield SlackDriver(f"http://127.0.0.1:{port}", SLACK_SIGNING_SECRET, slack, session)
-    await runner.cleanup()
+    async with (
+        aiohttp.ClientSession() as session,
+        serve_bot(create_app(settings, deps), deps, slack, session) as driver,
+    ):
+        yield driver
 
 
 async def test_each_workspace_searches_its_own_sentry(
