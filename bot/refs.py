@@ -71,3 +71,12 @@ def parse_issue_ref(text: str) -> IssueRef:
     if _SHORT_ID.match(raw):
         return IssueRef(short_id=raw.upper())
     raise UserError(f"`{raw}` is not an issue reference. Give " + REF_USAGE + ".")
+
+
+def parse_ref_argument(args: str, usage: str) -> IssueRef:
+    """The issue named by a command's first word; the UserError carries the command's usage."""
+    words = args.split()
+    try:
+        return parse_issue_ref(words[0] if words else "")
+    except UserError as exc:
+        raise UserError(exc.message, usage=usage) from None

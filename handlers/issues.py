@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.ids import Action
 from bot.logs import new_correlation_id
 from bot.parsing import ISSUES_USAGE, IssueSearch, parse_issue_search
-from bot.refs import REF_USAGE, parse_issue_ref
+from bot.refs import REF_USAGE, parse_ref_argument
 from bot.render import fallback_text
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
@@ -125,12 +125,7 @@ async def card_notes(deps: Deps, issue: Issue) -> list[str]:
 
 async def issue_command(ctx: CommandContext, args: str) -> None:
     """Post an issue card in the channel."""
-    if not args.strip():
-        raise errors.UserError("Which issue?", usage=ISSUE_USAGE)
-    try:
-        ref = parse_issue_ref(args.split()[0])
-    except errors.UserError as exc:
-        raise errors.UserError(exc.message, usage=ISSUE_USAGE) from None
+    ref = parse_ref_argument(args, ISSUE_USAGE)
     detail = await ctx.deps.issues.detail(ref)
     extra, notes = await asyncio.gather(
         enrich_card(ctx.deps, detail), card_notes(ctx.deps, detail.issue)

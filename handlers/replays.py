@@ -15,7 +15,7 @@ from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.ids import Action
 from bot.logs import new_correlation_id
-from bot.refs import REF_USAGE, parse_issue_ref
+from bot.refs import REF_USAGE, parse_ref_argument
 from bot.render import fallback_text
 from bot.sentry.models import Issue
 from bot.table import format_duration
@@ -61,12 +61,7 @@ async def show_replays(ctx: CommandContext, issue_id: str) -> None:
 
 async def replays_command(ctx: CommandContext, args: str) -> None:
     """How many replays an issue has, and the latest ones."""
-    if not args.strip():
-        raise errors.UserError("Which issue?", usage=REPLAYS_USAGE)
-    try:
-        ref = parse_issue_ref(args.split()[0])
-    except errors.UserError as exc:
-        raise errors.UserError(exc.message, usage=REPLAYS_USAGE) from None
+    ref = parse_ref_argument(args, REPLAYS_USAGE)
     await show_replays(ctx, await ctx.deps.issues.resolve_id(ref))
 
 

@@ -142,3 +142,13 @@ def test_issue_search_total(words: list[str]) -> None:
     except UserError:
         return
     assert s.query.strip()
+
+
+@pytest.mark.parametrize("args", ["", "   ", "??? extra"])
+def test_ref_argument_errors_carry_the_usage(args: str) -> None:
+    from bot.refs import parse_ref_argument
+
+    with pytest.raises(UserError) as info:
+        parse_ref_argument(args, "/dexter issue <ref>")
+    assert info.value.usage == "/dexter issue <ref>"
+    assert parse_ref_argument("backend-1a more words", "u").short_id == "BACKEND-1A"
