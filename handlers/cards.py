@@ -23,7 +23,7 @@ from bot.refs import IssueRef
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.triage_words import status_note
-from handlers.issues import card_blocks, card_notes, enrich_card
+from handlers.issues import render_card
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,13 @@ def install(deps: Deps, client: AsyncWebClient) -> None:
 
     async def on_card_posted(issue_id: str, posted: dict[str, Any]) -> None:
         await remember(deps, issue_id, CardRef(channel=posted["channel"], ts=posted["ts"]))
-        try:
-            activity = await deps.triage.cards.activity(issue_id)
-        except StateUnavailable:
-            activity = None
-        if activity is not None:  # the fresh card should say who changed the issue last
-            await refresh(deps, client, issue_id)
+
+    async def state_notes(issue: Issue) -> list[str]:
+        return await notes(deps, issue)
 
     deps.extras["on_card_posted"] = on_card_posted
+    # first among the card's context lines: its state and who changed it last
+    deps.extras.setdefault("card_notes", []).insert(0, state_notes)
 
 
 def row_menu(issue: Issue) -> dict[str, Any]:
@@ -120,11 +119,7 @@ async def render(deps: Deps, issue_id: str) -> Card:
         await deps.triage.has_releases(detail.issue.project.id)  # the Resolve menu reads it
     except SentryError as exc:
         log.info("could not tell whether %s has releases: %s", detail.issue.project.slug, exc)
-    lines, more, extra = await asyncio.gather(
-        notes(deps, detail.issue), card_notes(deps, detail.issue), enrich_card(deps, detail)
-    )
-    blocks = card_blocks(deps, detail, notes=[*lines, *more], extra_actions=extra)
-    return Card(detail=detail, blocks=blocks)
+    return Card(detail=detail, blocks=await render_card(deps, detail))
 
 
 async def refresh(

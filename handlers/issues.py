@@ -123,14 +123,17 @@ async def card_notes(deps: Deps, issue: Issue) -> list[str]:
     return notes
 
 
+async def render_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
+    """The card with every feature's extra buttons and context lines, gathered concurrently."""
+    extra, notes = await asyncio.gather(enrich_card(deps, detail), card_notes(deps, detail.issue))
+    return card_blocks(deps, detail, notes=notes, extra_actions=extra)
+
+
 async def issue_command(ctx: CommandContext, args: str) -> None:
     """Post an issue card in the channel."""
     ref = parse_ref_argument(args, ISSUE_USAGE)
     detail = await ctx.deps.issues.detail(ref)
-    extra, notes = await asyncio.gather(
-        enrich_card(ctx.deps, detail), card_notes(ctx.deps, detail.issue)
-    )
-    blocks = card_blocks(ctx.deps, detail, notes=notes, extra_actions=extra)
+    blocks = await render_card(ctx.deps, detail)
     text = f"{detail.issue.short_id}: {detail.issue.title}"
     posted = await ctx.post(blocks, text=text)
     hook = ctx.deps.extras.get("on_card_posted")
