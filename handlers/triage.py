@@ -27,7 +27,7 @@ from bot.triage import (
     parse_resolve,
 )
 from bot.triage_service import Actor, AnyChange
-from handlers import card_actions, cards
+from handlers import cards
 from handlers.context import CommandContext
 
 COMMAND_TTL = 600.0
@@ -172,5 +172,4 @@ COMMANDS = [
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """The card controls live in handlers/card_actions.py."""
-    card_actions.register(app, deps)
+    """Nothing to listen for: the card controls are handlers/card_actions.py's (in MODULES)."""
