@@ -32,6 +32,8 @@ SENTRY_API = f"{SENTRY_BASE}/api/0/"
 ORG = "acme"
 SECRETS = (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SENTRY_TOKEN)
 
+pytest_plugins = ("pytester",)
+
 
 @pytest.fixture(autouse=True)
 def fresh_now(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,10 +80,9 @@ async def store(embedded_redis: Any) -> AsyncIterator[Store]:
 @pytest.fixture
 def sentry() -> Iterator[respx.MockRouter]:
     """respx router for Sentry; every request made is validated against the official schema."""
-    with respx.mock(base_url=SENTRY_API, assert_all_called=False, assert_all_mocked=True) as router:
+    router = respx.mock(base_url=SENTRY_API, assert_all_called=False, assert_all_mocked=True)
+    with sentry_schema.checked(router):
         yield router
-    for call in router.calls:
-        sentry_schema.validate(call.request)
 
 
 @pytest.fixture

@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import respx
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
@@ -126,3 +129,23 @@ def _explain(exc: Exception) -> str:
     for sub in getattr(exc, "schema_errors", None) or getattr(cause, "schema_errors", None) or []:
         parts.append(str(getattr(sub, "message", sub))[:300])
     return "; ".join(parts)
+
+
+def validate_all(requests: Iterable[httpx.Request]) -> None:
+    """Validate every request; one AssertionError naming each invalid one."""
+    problems: list[str] = []
+    for request in requests:
+        try:
+            validate(request)
+        except AssertionError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise AssertionError("\n".join(dict.fromkeys(problems)))
+
+
+@contextmanager
+def checked(router: respx.MockRouter) -> Iterator[respx.MockRouter]:
+    """Run `router` and validate its calls before it stops: respx forgets its calls on exit."""
+    with router:
+        yield router
+        validate_all(call.request for call in router.calls)
