@@ -79,6 +79,18 @@ def mock_org(
         )
 
 
+def unexpected(
+    sentry: respx.MockRouter, path_regex: str = "", *, method: str | None = None
+) -> respx.Route:
+    """A route for requests Dexter must not send. respx records a request only when a route
+    answers it (an unrouted one raises inside the bot, which reports it and carries on), so
+    `sentry.calls` alone cannot show that a path was never asked."""
+    patterns: dict[str, Any] = {"path__regex": path_regex} if path_regex else {}
+    if method:
+        patterns["method"] = method
+    return sentry.route(**patterns).respond(404, json={"detail": "Not found"})
+
+
 async def link(deps: Deps, member: dict[str, Any], slack_user: str = "U1") -> None:
     """Link a Slack user to a Sentry member, as `/dexter link` would."""
     await deps.identity.save(

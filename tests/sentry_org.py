@@ -34,6 +34,17 @@ MEMBERS = [
 SLACK_USERS = {"U1": "ann@acme.io", "U2": "bob@acme.io", "U3": "carol@acme.io", "U9": "x@else.io"}
 
 
+def card_extras(router: respx.MockRouter, *, replays: bool = True, deploys: bool = True) -> None:
+    """What an issue card asks besides the issue: its replay count and its first release's
+    deploys (the suspect-release line). Call it after a test's own routes for these."""
+    if replays:
+        router.get("organizations/acme/replay-count/").mock(return_value=Response(200, json={}))
+    if deploys:
+        router.get(url__regex=r"organizations/acme/releases/[^/]+/deploys/$").mock(
+            return_value=Response(200, json=[])
+        )
+
+
 @dataclass
 class SentryOrg:
     """Issues by id, the PUTs received, and knobs for failures."""
@@ -70,6 +81,7 @@ class SentryOrg:
         r.put(url__regex=r"organizations/acme/issues/(?P<iid>\d+)/$").mock(side_effect=self._put)
         r.get("organizations/acme/issues/").mock(side_effect=self._search)
         r.put("organizations/acme/issues/").mock(side_effect=self._bulk)
+        card_extras(r)
         return self
 
     # ---- handlers ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ import respx
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from respx.models import AllMockedAssertionError
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -145,7 +146,27 @@ def validate_all(requests: Iterable[httpx.Request]) -> None:
 
 @contextmanager
 def checked(router: respx.MockRouter) -> Iterator[respx.MockRouter]:
-    """Run `router` and validate its calls before it stops: respx forgets its calls on exit."""
+    """Run `router`; when the block ends, fail on any request no route answered and validate
+    every request against the schema (before the router stops: respx forgets calls on exit).
+
+    An unrouted request raises inside the bot, which reports it as a Sentry failure and goes
+    on, so without this a test can pass on a code path it never meant to exercise."""
+    unrouted: list[httpx.Request] = []
+    resolver = router.resolver
+
+    @contextmanager
+    def recording(request: httpx.Request) -> Iterator[Any]:
+        try:
+            with resolver(request) as resolved:
+                yield resolved
+        except AllMockedAssertionError:
+            unrouted.append(request)
+            raise
+
+    router.resolver = recording  # type: ignore[method-assign]
     with router:
         yield router
+        if unrouted:
+            names = "\n  ".join(dict.fromkeys(f"{r.method} {r.url}" for r in unrouted))
+            raise AssertionError(f"requests no route answered:\n  {names}")
         validate_all(call.request for call in router.calls)

@@ -14,7 +14,6 @@ from bot.deps import Deps
 from tests.alert_helpers import (
     ADMIN,
     HOUR,
-    LEGACY_PATHS,
     ORG,
     block_ids,
     bodies,
@@ -29,6 +28,7 @@ from tests.alert_helpers import (
     texts,
     timeseries,
     timeseries_response,
+    unexpected,
     week_start,
 )
 from tests.fake_slack import FakeSlack
@@ -39,6 +39,7 @@ async def test_issue_alert_on_current_sentry(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
     mock_org(sentry)
+    legacy = unexpected(sentry, r"/(alert-)?rules/$")
     await link(deps, ADMIN)
     channel_named(slack)
     form = await open_form(bot, slack, "alert create issue project:backend")
@@ -108,7 +109,7 @@ async def test_issue_alert_on_current_sentry(
     announced = texts(post.args["blocks"])
     assert "<@U1> created the issue alert" in announced
     assert "https://sentry.io/organizations/acme/monitors/alerts/123/" in announced
-    assert not any(p.endswith(LEGACY_PATHS) for p in paths(sentry))
+    assert not legacy.called
 
 
 async def test_metric_alert_on_current_sentry(
@@ -240,6 +241,7 @@ async def test_issue_alert_on_legacy_sentry(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
     mock_org(sentry, generation="legacy")
+    detectors = unexpected(sentry, r"/detectors/")
     await link(deps, ADMIN)
     channel_named(slack, "oncall")
     form = await open_form(bot, slack, "alert create issue project:backend")
@@ -278,7 +280,7 @@ async def test_issue_alert_on_legacy_sentry(
     [post] = await slack.wait_for("chat.postMessage")
     assert "alerts/rules/backend/42/details/" in texts(post.args["blocks"])
     # Legacy Sentry is only asked on legacy paths (after the probe that found no workflows).
-    assert not any("/detectors/" in p for p in paths(sentry))
+    assert not detectors.called
     assert [p for p in paths(sentry, "POST")] == ["/api/0/projects/acme/backend/rules/"]
 
 

@@ -26,12 +26,12 @@ from tests.alert_helpers import (
     mock_org,
     open_form,
     open_form_again,
-    paths,
     press,
     submit,
     texts,
     timeseries,
     timeseries_response,
+    unexpected,
     week_start,
 )
 from tests.fake_slack import FakeSlack
@@ -42,6 +42,7 @@ async def test_invalid_input_is_shown_on_the_field(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
     mock_org(sentry)
+    created = unexpected(sentry, method="POST")
     await link(deps, ADMIN)
     channel_named(slack)
     form = await open_form(bot, slack, "alert create metric project:backend")
@@ -66,7 +67,7 @@ async def test_invalid_input_is_shown_on_the_field(
         "alert_threshold": "Enter a whole number of at least 1.",
         "alert_tag_value": "Give both the tag and its value, or neither.",
     }
-    assert not paths(sentry, "POST")
+    assert not created.called
 
 
 async def test_a_query_sentry_rejects_is_shown_on_the_query_field(
@@ -172,6 +173,7 @@ async def test_members_outside_the_owning_team_are_refused(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
     mock_org(sentry)
+    created = unexpected(sentry, method="POST")
     await link(deps, DEV)  # in #web, not #core which owns backend
     await bot.command("alert create issue project:backend")
     await slack.wait_for("views.update")
@@ -189,7 +191,7 @@ async def test_members_outside_the_owning_team_are_refused(
     )
     assert answer["response_action"] == "errors"
     assert "not in a team that owns `web`" in answer["errors"]["alert_project"]
-    assert not paths(sentry, "POST")
+    assert not created.called
 
 
 async def test_unknown_words_get_the_usage(

@@ -205,6 +205,7 @@ def test_any_interaction_payload_is_handled(
         "action_id": action,
         "view": {
             "id": "V1",
+            "type": "modal",  # without it Bolt refuses every view_submission before a listener
             "callback_id": Callback.SENTRY_SETUP.value,
             "state": {"values": {"setup_url": {"value": {"value": value}}}},
         },

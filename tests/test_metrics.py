@@ -19,6 +19,7 @@ from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.ops_support import eventually, sample, scrape
+from tests.sentry_org import card_extras
 
 
 async def _count(bot: SlackDriver, metric: str, **labels: str) -> float:
@@ -119,6 +120,7 @@ async def test_rate_limit_waits_and_slack_errors(
         return_value=Response(200, json=f.event(7))
     )
     slack.on("chat.postMessage", {"ok": False, "error": "not_in_channel"})
+    card_extras(sentry)
     await bot.command("issue 7")
     [resp] = await slack.wait_for("response")
     assert "Invite me" in str(resp)

@@ -24,6 +24,7 @@ from tests import factories as f
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.sentry_org import card_extras
 
 KEY = "oauth-test-secret-key-0123456789"
 INSTALLED_TOKEN = "xoxb-installed-T9-token"
@@ -153,6 +154,7 @@ async def test_install_then_use_the_installed_token(
     sentry.get("organizations/acme/issues/1/events/latest/").mock(
         return_value=Response(200, json=f.event(1))
     )
+    card_extras(sentry)
     await server.command("issue 1", team="T9")
     [post] = await slack.wait_for("chat.postMessage")
     assert post.token == INSTALLED_TOKEN

@@ -18,6 +18,7 @@ from tests.release_helpers import (
     release_card_routes,
     text_of,
 )
+from tests.sentry_org import card_extras
 
 
 async def test_releases_list_with_health_and_deploys(
@@ -255,6 +256,7 @@ async def test_issue_card_links_releases_and_names_suspect(
             ],
         )
     )
+    card_extras(sentry)
     await bot.command("issue 1")
     await bot.command("issue 1")
     posts = await slack.wait_for("chat.postMessage", 2)
@@ -283,6 +285,7 @@ async def test_issue_card_survives_a_failing_enricher(
         return_value=Response(200, json=f.event(1))
     )
     sentry.get(rf.path("backend@1.4.0", "deploys")).mock(return_value=Response(503))
+    card_extras(sentry)
     await bot.command("issue 1")
     [post] = await slack.wait_for("chat.postMessage")
     text = text_of(post.args["blocks"])

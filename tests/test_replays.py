@@ -13,6 +13,7 @@ from tests import discover_factories as df
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_org import card_extras
 from tests.test_discover_e2e import text_of
 
 ISSUE = "organizations/acme/issues/1/"
@@ -80,6 +81,7 @@ async def test_issue_card_shows_replays_button_and_caches_the_count(
 ) -> None:
     mock_issue(sentry)
     counts, _ = mock_replays(sentry, ["a" * 32, "b" * 32, "c" * 32])
+    card_extras(sentry, replays=False)
     await bot.command("issue 1")
     await bot.command("issue 1")
     cards = await slack.wait_for("chat.postMessage", 2)
@@ -105,6 +107,7 @@ async def test_card_without_replays_or_when_the_count_fails(
         return_value=httpx.Response(404, json={"detail": "none"})
     )
     sentry.get(df.REPLAY_COUNT).mock(return_value=httpx.Response(403, json={"detail": "no"}))
+    card_extras(sentry, replays=False)
     await bot.command("issue 2")
     [card] = await slack.wait_for("chat.postMessage")
     labels = [

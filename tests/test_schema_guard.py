@@ -37,6 +37,13 @@ def test_no_token(sentry):
     httpx.get(URL)
 
 
+def test_unrouted_request_swallowed(sentry):
+    try:  # as the bot does: an unrouted request is reported as a Sentry failure
+        httpx.get(URL, headers=AUTH)
+    except Exception:
+        pass
+
+
 def test_failing_test_still_checked(sentry):
     sentry.get("organizations/acme/issues/").respond(200, json=[])
     httpx.get(URL, params={"sort": "loudest"}, headers=AUTH)
@@ -51,11 +58,13 @@ def test_the_fixture_fails_a_test_whose_request_the_schema_rejects(
     result = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "-q", "-o", "asyncio_default_fixture_loop_scope=function"
     )
-    result.assert_outcomes(passed=4, failed=1, errors=4)
+    result.assert_outcomes(passed=5, failed=1, errors=5)
     out = result.stdout.str()
     assert "ERROR at teardown of test_bad_parameter" in out
     assert "ERROR at teardown of test_unknown_endpoint" in out
     assert "ERROR at teardown of test_no_token" in out and "auth_token" in out
+    assert "ERROR at teardown of test_unrouted_request_swallowed" in out
+    assert "requests no route answered" in out
     assert "ERROR at teardown of test_failing_test_still_checked" in out
     assert "ERROR at teardown of test_valid" not in out
     assert "groupStatsPeriod" in out and "is not valid for Sentry's API" in out
