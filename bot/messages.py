@@ -79,10 +79,15 @@ BULK_TOO_MANY = (
     "`lastSeen:-24h`) and try again."
 )
 BULK_NONE = "No issues match `{query}`; nothing to change."
-BULK_ONE_PROJECT = (
-    "Resolving in a release works on one project at a time; these issues are in {projects}. "
-    "Add `project:<slug>` to the search."
+BULK_IMPLIED_STATUS = (
+    "The search names no status, so only unresolved issues are included "
+    "(`is:unresolved`); add `is:ignored` or `is:resolved` to change those."
 )
+UNKNOWN_RELEASE = (
+    "`{project}` has no release `{version}` in Sentry, so nothing can be resolved in it. "
+    "Check the version, or resolve in the `next` or `current` release."
+)
+AMBIGUOUS_RELEASE = "`{version}` could be any of {versions} in `{project}`; give the full version."
 BULK_DENIED = "You can't change the issues in {projects}: {reason}"
 BULK_EXPIRED = "This preview has expired; run the bulk command again."
 BULK_NOT_YOURS = "Only <@{user}>, who asked for this, can confirm it."
