@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 SENTRY_UNAVAILABLE = "Sentry is not answering, try again in a minute. (ref `{cid}`)"
+SENTRY_SLOW = "Sentry is slow, still trying…"
+INBOX_NEEDS_REVIEW = (
+    "`sort:inbox` orders Sentry's review queue, so the search must be "
+    "`is:unresolved is:for_review`, e.g. `/dexter issues is:unresolved is:for_review sort:inbox`."
+)
 SENTRY_RATE_LIMITED = "Sentry is rate limiting Dexter right now, try again in a minute."
 SENTRY_UNAUTHORIZED = (
     "Dexter's Sentry token was refused (401). An admin should check `SENTRY_AUTH_TOKEN`."

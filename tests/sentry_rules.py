@@ -39,6 +39,12 @@ def refuse(request: httpx.Request) -> Response | None:
         source = request.url.params.get("data_source", "discover")
         if source not in REPLAY_DATA_SOURCES:
             return Response(400, json={"data_source": [f'"{source}" is not a valid choice.']})
+    if request.method == "GET" and path.endswith("/issues/") and "/organizations/" in path:
+        terms = set(request.url.params.get("query", "").lower().split())
+        if request.url.params.get("sort") == "inbox" and "is:for_review" not in terms:
+            # src/sentry/search/snuba/executors.py inbox_search
+            detail = "Sort key 'inbox' only supported for inbox search"
+            return Response(400, json={"detail": detail})
     if request.method == "GET" and path.endswith("/events-timeseries/"):
         top = request.url.params.get("topEvents")
         if top is not None and not 0 < int(top) <= MAX_TOP_EVENTS:

@@ -7,6 +7,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from bot import messages
 from bot.errors import SentryNotFound, StateUnavailable, UserError
 from bot.refs import IssueRef
 from bot.sentry.client import SentryClient
@@ -59,6 +60,7 @@ class IssueService:
         """One page of issues matching the query, with 24h stats for sparklines."""
         if q.sort not in SORTS:
             raise UserError(f"Unknown sort `{q.sort}`. Use one of: {', '.join(SORTS)}.")
+        check_inbox_sort(q)
         project_ids = await self.projects.ids_for(list(q.projects))
         resp = await self.client.get(
             self.client.org_path("issues"),
@@ -155,6 +157,7 @@ class IssueService:
 
     async def collect(self, q: IssueQuery, *, cap: int = BULK_CAP) -> IssueMatches:
         """Every issue matching a search, up to `cap`; `more` when there are further ones."""
+        check_inbox_sort(q)
         project_ids = await self.projects.ids_for(list(q.projects))
         found: list[Issue] = []
         params: dict[str, Any] = {
@@ -194,6 +197,15 @@ class IssueService:
         else:
             raw = await self.store.cached(key, RELEASE_TTL, load)
         return raw.get("version")
+
+
+def check_inbox_sort(q: IssueQuery) -> None:
+    """`sort:inbox` only works on the review queue: Sentry answers any other search with a
+    400 (src/sentry/search/snuba/executors.py inbox_search: "Sort key 'inbox' only supported
+    for inbox search", "Inbox search only works for 'unresolved' status")."""
+    terms = q.query.lower().split()
+    if q.sort == "inbox" and not {"is:for_review", "is:unresolved"} <= set(terms):
+        raise UserError(messages.INBOX_NEEDS_REVIEW)
 
 
 @dataclass(frozen=True, slots=True)
