@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from bot import messages
 from bot.errors import PermissionDenied, SentryError, UserError
+from bot.sentry import deadline
 from bot.sentry.issues import BULK_BATCH, BULK_CAP, IssueQuery
 from bot.sentry.models import ProjectRef
 from bot.store import Store
@@ -200,9 +201,10 @@ class BulkService:
             if isinstance(change, Resolve) and project_id in plan.versions:
                 change = Resolve(when="release", version=plan.versions[project_id])
             try:
-                found = await self.triage.issues.bulk_update(
-                    ids, to_body(change), project_id=project_id
-                )
+                async with deadline.renewed():  # each batch has the budget of one operation
+                    found = await self.triage.issues.bulk_update(
+                        ids, to_body(change), project_id=project_id
+                    )
             except SentryError as exc:
                 failed_in_a_row += 1
                 report.failures.append(BulkFailure(items=batch, reason=exc.message))
