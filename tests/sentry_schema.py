@@ -49,6 +49,14 @@ def _follow_the_source(spec: dict[str, Any]) -> None:
     # src/sentry/replays/endpoints/organization_replay_count.py ReplayDataSourceValidator
     # accepts `discover` and `search_issues`; the schema lists `events | search_issues | spans`.
     # What the source refuses is answered with a 400 by tests/sentry_rules.py.
+    # src/sentry/api/endpoints/index.py: `GET /api/0/` tells the token's scopes.
+    spec["paths"]["/api/0/"] = {
+        "get": {
+            "operationId": "apiIndex",
+            "security": [{"auth_token": []}],
+            "responses": {"200": {"description": "version, auth.scopes, user"}},
+        }
+    }
     for path, item in spec["paths"].items():
         if not path.endswith("/replay-count/"):
             continue
