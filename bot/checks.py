@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import errors
 from bot.deps import build_sentry
+from bot.sentry import access
 from bot.settings import Settings
 from bot.store import Store
 
@@ -64,29 +65,55 @@ async def _check_slack_reachable(settings: Settings) -> CheckResult:
     )
 
 
-async def check_sentry(settings: Settings) -> CheckResult:
-    """The token works and the organisation is visible."""
+async def check_sentry(settings: Settings) -> list[CheckResult]:
+    """The token works, the organisation is visible, and per feature, what the token lacks."""
     client = build_sentry(settings, timeout=CHECK_TIMEOUT, max_retries=0)
+    token = settings.sentry_auth_token.get_secret_value()
     try:
-        resp = await client.get(client.org_path())
-    except errors.SentryUnauthorized:
-        return CheckResult("sentry", False, "Sentry refused SENTRY_AUTH_TOKEN (401)")
-    except errors.SentryNotFound:
-        return CheckResult(
-            "sentry",
-            False,
-            f"Sentry has no organization `{settings.sentry_org}` visible to the token",
-        )
-    except errors.SentryForbidden as exc:
-        return CheckResult("sentry", False, f"Sentry refused access to the organization: {exc}")
-    except errors.SentryError as exc:
-        return CheckResult(
-            "sentry", False, f"Sentry is unreachable at {settings.sentry_base} ({exc})"
-        )
+        try:
+            resp = await client.get(client.org_path())
+        except errors.SentryUnauthorized:
+            return [CheckResult("sentry", False, "Sentry refused SENTRY_AUTH_TOKEN (401)")]
+        except errors.SentryNotFound:
+            return [
+                CheckResult(
+                    "sentry",
+                    False,
+                    f"Sentry has no organization `{settings.sentry_org}` visible to the token",
+                )
+            ]
+        except errors.SentryForbidden as exc:
+            problem = f"Sentry refused access to the organization: {exc}"
+            if token.startswith(access.ORG_TOKEN_PREFIX):
+                problem = access.ORG_TOKEN
+            return [CheckResult("sentry", False, problem)]
+        except errors.SentryError as exc:
+            return [
+                CheckResult(
+                    "sentry", False, f"Sentry is unreachable at {settings.sentry_base} ({exc})"
+                )
+            ]
+        name = (resp.data or {}).get("name", settings.sentry_org)
+        results = [
+            CheckResult("sentry", True, f"Sentry: organization {name} at {settings.sentry_base}")
+        ]
+        if token.startswith(access.ORG_TOKEN_PREFIX):
+            results.append(CheckResult("sentry-token", False, access.ORG_TOKEN))
+        try:
+            found = await access.probe(client)
+        except errors.SentryError as exc:
+            results.append(CheckResult("sentry-access", False, f"Sentry: could not check ({exc})"))
+            return results
+        for cap in access.CAPABILITIES:
+            why = found.missing.get(cap)
+            if why is None:
+                results.append(CheckResult("sentry-access", True, f"Sentry: {cap.feature}"))
+            else:
+                detail = f"Sentry: {cap.feature} needs the {cap.permission} permission ({why})"
+                results.append(CheckResult("sentry-access", False, detail))
+        return results
     finally:
         await client.aclose()
-    name = (resp.data or {}).get("name", settings.sentry_org)
-    return CheckResult("sentry", True, f"Sentry: organization {name} at {settings.sentry_base}")
 
 
 async def check_redis(settings: Settings) -> CheckResult:
@@ -104,7 +131,8 @@ async def check_redis(settings: Settings) -> CheckResult:
 
 
 async def run_checks(settings: Settings) -> list[CheckResult]:
-    """All checks, concurrently."""
-    return list(
-        await asyncio.gather(check_slack(settings), check_sentry(settings), check_redis(settings))
+    """All checks, concurrently; Sentry's come one line per feature."""
+    slack, sentry, redis = await asyncio.gather(
+        check_slack(settings), check_sentry(settings), check_redis(settings)
     )
+    return [slack, *sentry, redis]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.discover_query import DiscoverQuery
+from bot.sentry import deadline
 from bot.sentry.discover import DiscoverService, TablePage
 
 MAX_ROWS = 10_000
@@ -111,7 +112,8 @@ async def export_csv(
     params = await service.export_params(q, per_page=per_page)
 
     async def fetch(cursor: str | None) -> TablePage:
-        return await service.table_with(params | {"cursor": cursor}, cursor=cursor)
+        async with deadline.renewed():  # an export is long; each page has its own budget
+            return await service.table_with(params | {"cursor": cursor}, cursor=cursor)
 
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - handed to the caller as a path
         "w", newline="", encoding="utf-8", suffix=".csv", dir=directory, delete=False

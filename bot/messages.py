@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 SENTRY_UNAVAILABLE = "Sentry is not answering, try again in a minute. (ref `{cid}`)"
+SENTRY_SLOW = "Sentry is slow, still trying…"
+INBOX_NEEDS_REVIEW = (
+    "`sort:inbox` orders Sentry's review queue, so the search must be "
+    "`is:unresolved is:for_review`, e.g. `/dexter issues is:unresolved is:for_review sort:inbox`."
+)
 SENTRY_RATE_LIMITED = "Sentry is rate limiting Dexter right now, try again in a minute."
 SENTRY_UNAUTHORIZED = (
     "Dexter's Sentry token was refused (401). An admin should check `SENTRY_AUTH_TOKEN`."
@@ -79,10 +84,15 @@ BULK_TOO_MANY = (
     "`lastSeen:-24h`) and try again."
 )
 BULK_NONE = "No issues match `{query}`; nothing to change."
-BULK_ONE_PROJECT = (
-    "Resolving in a release works on one project at a time; these issues are in {projects}. "
-    "Add `project:<slug>` to the search."
+BULK_IMPLIED_STATUS = (
+    "The search names no status, so only unresolved issues are included "
+    "(`is:unresolved`); add `is:ignored` or `is:resolved` to change those."
 )
+UNKNOWN_RELEASE = (
+    "`{project}` has no release `{version}` in Sentry, so nothing can be resolved in it. "
+    "Check the version, or resolve in the `next` or `current` release."
+)
+AMBIGUOUS_RELEASE = "`{version}` could be any of {versions} in `{project}`; give the full version."
 BULK_DENIED = "You can't change the issues in {projects}: {reason}"
 BULK_EXPIRED = "This preview has expired; run the bulk command again."
 BULK_NOT_YOURS = "Only <@{user}>, who asked for this, can confirm it."

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.listener.async_listener_completion_handler import AsyncListenerCompletionHandler
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -26,9 +26,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot import messages
 from bot.dedupe import OnceChecker
 from bot.logs import bind_correlation_id
 from bot.metrics import Metrics, outcome
+from bot.sentry import deadline
 from bot.tenancy import TenantWebClient, enter
 
 if TYPE_CHECKING:
@@ -237,6 +239,15 @@ class _Observe(AsyncMiddleware):
         log.debug("slack %s %s [%s]", kind, name, cid)
         # Bolt's client already carries this workspace's token; route Sentry calls too.
         await enter(self.deps, req.context.team_id, slack=False)
+        # One deadline for everything this request asks of Sentry; where Slack gave a
+        # response_url, a read still waiting after a few seconds says Sentry is slow.
+        settings = self.deps.settings
+        respond = req.context.respond
+        deadline.begin(
+            settings.sentry_deadline,
+            slow_after=settings.sentry_slow_note,
+            on_slow=_slow_note(respond) if respond is not None else None,
+        )
         if kind != "event":  # Bolt acks events itself, inside the dispatch: never delay that
             req.context["ack"] = _Ack(self.first)
         client = req.context.client
@@ -245,6 +256,15 @@ class _Observe(AsyncMiddleware):
             client.__class__ = InstrumentedWebClient
             client.on_error = self.metrics.slack_error  # type: ignore[attr-defined]
         return await next()
+
+
+def _slow_note(respond: AsyncRespond) -> Callable[[], Awaitable[object]]:
+    async def send() -> object:
+        return await respond(
+            text=messages.SENTRY_SLOW, response_type="ephemeral", replace_original=False
+        )
+
+    return send
 
 
 def install(app: DexterApp, deps: Deps) -> None:

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
     self_dsn: SecretStr | None = Field(default=None, alias="DEXTER_SENTRY_DSN")
     digest_grace: float = Field(default=3600.0, alias="DEXTER_DIGEST_GRACE", ge=0)
+    # One user operation's budget for Sentry, and when a read still waiting says so.
+    sentry_deadline: float = Field(default=15.0, alias="DEXTER_SENTRY_DEADLINE", gt=0, le=120)
+    sentry_slow_note: float = Field(default=3.0, alias="DEXTER_SENTRY_SLOW_NOTE", gt=0)
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -280,6 +280,11 @@ def to_body(change: Resolve | Unresolve | Ignore | Assign) -> dict[str, Any]:
             return {"status": "resolved", "statusDetails": {}}
         if change.when == "next":
             return {"status": "resolved", "statusDetails": {"inNextRelease": True}}
+        if change.when == "current":
+            # Sentry picks the project's latest release itself, in its own ordering
+            # (src/sentry/api/helpers/group_index/validators/status_details.py
+            # validate_inRelease: `latest`), and answers with the version it chose.
+            return {"status": "resolved", "statusDetails": {"inRelease": "latest"}}
         if not change.version:
             raise ValueError("resolving in a release needs the version looked up first")
         return {"status": "resolved", "statusDetails": {"inRelease": change.version}}

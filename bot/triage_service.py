@@ -76,20 +76,26 @@ class TriageService:
             self.log_change(actor, ident, [issue.id], change.kind, f"refused: {exc.reason}")
             raise
         change = await self.finalize(change, issue.project)
-        what = describe(change)
         try:
-            await self.issues.update(issue.id, to_body(change))
+            answer = await self.issues.update(issue.id, to_body(change))
         except SentryError as exc:
             self.log_change(actor, ident, [issue.id], change.kind, f"failed: {exc.message}")
             raise
+        chosen = (answer.get("statusDetails") or {}).get("inRelease")
+        if isinstance(change, Resolve) and change.when == "current" and isinstance(chosen, str):
+            change = Resolve(when="current", version=chosen)  # the release Sentry picked
+        what = describe(change)
         self.log_change(actor, ident, [issue.id], change.kind, "ok", what=what)
         await self.record(actor, [issue.id], what)
         return Outcome(issue=issue, change=change, ident=ident, what=what)
 
     async def finalize(self, change: AnyChange, project: ProjectRef) -> AnyChange:
-        """Look up what a change needs (the current release) and refuse what cannot apply."""
-        if not isinstance(change, Resolve) or change.when in ("now", "release"):
+        """Look up what a change needs (the current release, the named release) and refuse
+        what cannot apply to the project."""
+        if not isinstance(change, Resolve) or change.when == "now":
             return change
+        if change.when == "release":
+            return Resolve(when="release", version=await self.release_of(project, change))
         version = await self.issues.latest_release(project.id, fresh=True)
         self._remember_releases(project.id, version is not None)
         if version is None:
@@ -98,6 +104,21 @@ class TriageService:
         if change.when == "current":
             return Resolve(when="current", version=version)
         return change
+
+    async def release_of(self, project: ProjectRef, change: Resolve) -> str:
+        """The project's release a `resolve in <version>` names, or UserError saying why not."""
+        wanted = change.version or ""
+        found = await self.issues.project_release(project.id, wanted)
+        if not found:
+            raise UserError(messages.UNKNOWN_RELEASE.format(project=project.slug, version=wanted))
+        if len(found) > 1:
+            versions = ", ".join(f"`{v}`" for v in found[:5])
+            raise UserError(
+                messages.AMBIGUOUS_RELEASE.format(
+                    version=wanted, versions=versions, project=project.slug
+                )
+            )
+        return found[0]
 
     async def record(self, actor: Actor, issue_ids: list[str], what: str) -> None:
         """Remember the change for the cards' activity line (best effort)."""

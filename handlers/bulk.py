@@ -79,6 +79,7 @@ async def bulk_command(ctx: CommandContext, args: str) -> None:
         what=preview_verb(plan.change),
         shown=plan.items[:PREVIEW_TITLES],
         ttl_minutes=int(BULK_TTL // 60),
+        implied=messages.BULK_IMPLIED_STATUS if plan.implied_status else None,
     )
     await ctx.reply(blocks, text=f"Preview: {preview_verb(plan.change)}", replace=True)
 

@@ -20,7 +20,7 @@ from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.settings import Settings, load_settings
 from bot.store import Store, start_embedded, stop_embedded
-from tests import sentry_schema
+from tests import sentry_rules, sentry_schema
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
 
@@ -30,6 +30,7 @@ SENTRY_TOKEN = "sntrys_test_token_5d1e7b"
 SENTRY_BASE = "https://sentry.io"
 SENTRY_API = f"{SENTRY_BASE}/api/0/"
 ORG = "acme"
+ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 SECRETS = (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SENTRY_TOKEN)
 
 pytest_plugins = ("pytester",)
@@ -79,8 +80,13 @@ async def store(embedded_redis: Any) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def sentry() -> Iterator[respx.MockRouter]:
-    """respx router for Sentry; every request made is validated against the official schema."""
+    """respx router for Sentry; every request made is validated against the official schema,
+    and what Sentry's source refuses beyond it is answered with a 400 (tests/sentry_rules.py)."""
     router = respx.mock(base_url=SENTRY_API, assert_all_called=False, assert_all_mocked=True)
+    # First route: answers only what Sentry's validators refuse, otherwise falls through.
+    router.route(name="sentry-source-rules", method__in=list(ALL_METHODS)).mock(
+        side_effect=sentry_rules.refuse
+    )
     with sentry_schema.checked(router):
         yield router
 

@@ -2,6 +2,12 @@
 
 Members: ann (member of #core, which owns `backend`), bob (member of #pay, which owns
 `payments`), carol (admin). Slack users U1/U2/U3 have their emails; U9 has none in Sentry.
+
+Issue updates are validated as Sentry's source validates them, beyond the schema
+(src/sentry/api/helpers/group_index/update.py update_groups / validate_request, and
+validators/status_details.py, validators/group.py): the body is checked against *every*
+project of the request (`project`, or all the token sees), release resolutions need a release
+in each of them, and assignment in a closed-membership org needs access to each project.
 """
 
 from __future__ import annotations
@@ -53,7 +59,9 @@ class SentryOrg:
     issues: dict[str, dict[str, Any]] = field(default_factory=dict)
     releases: list[dict[str, Any]] = field(default_factory=list)
     puts: list[tuple[list[str], dict[str, Any]]] = field(default_factory=list)
+    bulk_projects: list[list[str]] = field(default_factory=list)  # `project` of each bulk PUT
     bulk_fail: Callable[[list[str]], Response | None] | None = None
+    open_membership: bool = True  # the org's "allow_joinleave" flag
 
     def add(self, iid: int, *, proj: dict[str, Any] = BACKEND, **kw: Any) -> dict[str, Any]:
         issue = f.issue(iid, proj=proj, **kw)
@@ -93,6 +101,8 @@ class SentryOrg:
     def _releases(self, request: httpx.Request) -> Response:
         wanted = request.url.params.get_list("project")
         rows = [r for r in self.releases if not wanted or r["_project"] in wanted]
+        text = request.url.params.get("query", "").lower()  # free text: version__icontains
+        rows = [r for r in rows if text in r["version"].lower()]
         per_page = int(request.url.params.get("per_page", 100))
         return Response(
             200, json=[{k: v for k, v in r.items() if k != "_project"} for r in rows][:per_page]
@@ -115,7 +125,11 @@ class SentryOrg:
         self.puts.append(([iid], body))
         if iid not in self.issues:
             return Response(404, json={"detail": "not found"})
-        self._apply(self.issues[iid], body)
+        issue = self.issues[iid]
+        problem, body = self._validate(body, [str(issue["project"]["id"])])
+        if problem is not None:
+            return problem
+        self._apply(issue, body)
         return Response(200, json={k: v for k, v in body.items()})
 
     def _search(self, request: httpx.Request) -> Response:
@@ -134,16 +148,55 @@ class SentryOrg:
         ids = request.url.params.get_list("id")
         body = json.loads(request.content)
         self.puts.append((ids, body))
+        asked = request.url.params.get_list("project")
+        self.bulk_projects.append(asked)
         if self.bulk_fail is not None:
             failure = self.bulk_fail(ids)
             if failure is not None:
                 return failure
-        found = [self.issues[i] for i in ids if i in self.issues]
-        if not found:
+        projects = asked or [str(p["id"]) for p in (BACKEND, PAYMENTS)]
+        found = [
+            self.issues[i]
+            for i in ids
+            if i in self.issues and str(self.issues[i]["project"]["id"]) in projects
+        ]
+        if not found:  # the ids are looked up within the projects of the request only
             return Response(204)
+        problem, body = self._validate(body, projects)  # before narrowing to the issues'
+        if problem is not None:
+            return problem
+        touched = {str(i["project"]["id"]) for i in found}
+        if len(touched) > 1 and (body.get("statusDetails") or {}).keys() & RELEASE_KEYS:
+            detail = "Cannot set resolved in release for multiple projects."
+            return Response(400, json={"detail": detail})
         for issue in found:
             self._apply(issue, body)
         return Response(200, json=body)
+
+    def _validate(
+        self, body: dict[str, Any], projects: list[str]
+    ) -> tuple[Response | None, dict[str, Any]]:
+        """GroupValidator for each project in turn; the body as Sentry answers it."""
+        details = dict(body.get("statusDetails") or {})
+        for pid in projects:
+            versions = [r["version"] for r in self.releases if r["_project"] == pid]
+            wanted = details.get("inRelease")
+            if details.get("inNextRelease") or wanted == "latest":
+                if not versions:
+                    no_data = "No release data present in the system to form a basis for "
+                    return _refused("statusDetails", no_data + "'Next Release'"), body
+            elif wanted is not None and wanted not in versions:
+                message = "Unable to find a release with the given version."
+                return _refused("statusDetails", message), body
+            if "assignedTo" in body and body["assignedTo"] and not self.open_membership:
+                problem = _closed_membership(str(body["assignedTo"]), pid)
+                if problem:
+                    return _refused("assignedTo", problem), body
+        if details.get("inRelease") == "latest":  # answered with the release it picked
+            pid = projects[0]
+            latest = next(r["version"] for r in self.releases if r["_project"] == pid)
+            body = {**body, "statusDetails": {**details, "inRelease": latest}}
+        return None, body
 
     @staticmethod
     def _apply(issue: dict[str, Any], body: dict[str, Any]) -> None:
@@ -153,6 +206,24 @@ class SentryOrg:
             issue["statusDetails"] = body.get("statusDetails") or {}
         if "assignedTo" in body:
             issue["assignedTo"] = _actor(body["assignedTo"])
+
+
+RELEASE_KEYS = {"inRelease", "inNextRelease", "inUpcomingRelease", "inCommit"}
+
+
+def _refused(field_name: str, message: str) -> Response:
+    return Response(400, json={field_name: [message]})
+
+
+def _closed_membership(assignee: str, project_id: str) -> str | None:
+    """validators/group.py validate_assignedTo without allow_joinleave."""
+    owners = {t["id"] for t in TEAMS if any(str(p["id"]) == project_id for p in t["projects"])}
+    kind, _, ident = assignee.partition(":")
+    if kind == "team":
+        return None if ident in owners else "Cannot assign to a team without access to the project"
+    member = next((m for m in MEMBERS if m["user"]["id"] == ident), None)
+    teams = {t["id"] for t in TEAMS if member and t["slug"] in member.get("teams", [])}
+    return None if teams & owners else "Cannot assign to non-team member"
 
 
 def _actor(value: str) -> dict[str, Any] | None:

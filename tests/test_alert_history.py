@@ -10,8 +10,9 @@ from httpx import Response
 
 from bot.alert_rules import IssueAlert, Metric, MetricAlert, Target, Trigger
 from bot.deps import Deps
-from bot.sentry.alert_history import AlertHistory, issue_query
+from bot.sentry.alert_history import COARSE_BUCKETS, AlertHistory, issue_query
 from tests import factories as f
+from tests import sentry_rules
 from tests.alert_helpers import ORG, timeseries, timeseries_response
 
 NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
@@ -131,3 +132,69 @@ async def test_failure_rate_series_are_fractions(deps: Deps, sentry: respx.MockR
     preview = await history(deps).preview(rule)
     assert preview.fires == 1 and "Highest value: 20%." in preview.lines
     assert route.calls[0].request.url.params["yAxis"] == "failure_rate()"
+
+
+def burst_rule(interval: str = "1m") -> IssueAlert:
+    return IssueAlert(
+        name="x",
+        project_id="2",
+        project="backend",
+        trigger=Trigger.EVENT_FREQUENCY,
+        threshold=50,
+        interval=interval,
+        action_interval=60,
+        target=TEAM,
+    )
+
+
+def per_minute_sentry(per_minute: dict[int, float]) -> object:
+    """events-timeseries as Sentry's source answers it: in the bucket size it chooses
+    (tests/sentry_rules.py timeseries_rollup), summing one issue's per-minute counts."""
+
+    def answer(request: httpx.Request) -> Response:
+        rollup = sentry_rules.timeseries_rollup(request)
+        start = int(datetime.fromisoformat(request.url.params["start"]).timestamp())
+        end = int(datetime.fromisoformat(request.url.params["end"]).timestamp())
+        values = [
+            float(sum(v for t, v in per_minute.items() if b <= t < b + rollup))
+            for b in range(start, end, rollup)
+        ]
+        return timeseries_response(timeseries(values, start=start, step=rollup, group="A-1"))
+
+    return answer
+
+
+async def test_top_events_previews_ask_for_buckets_sentry_will_not_coarsen(
+    deps: Deps, sentry: respx.MockRouter
+) -> None:
+    """With topEvents=10 Sentry allows 1,000 buckets a request; asked for 5,000 one-minute
+    buckets it answers hourly ones, and 40 events a minute for 20 minutes would look like 800
+    over a 50-a-minute threshold."""
+    t0 = int(NOW.timestamp()) // 60 * 60 - 3 * 86400
+    burst = {t0 + 60 * i: 40.0 for i in range(20)}
+    route = sentry.get(ORG + "events-timeseries/").mock(side_effect=per_minute_sentry(burst))
+    preview = await history(deps).preview(burst_rule("1m"))
+    assert preview.unavailable is None
+    assert preview.fires == 0, preview.lines  # never more than 50 in one minute
+    assert route.call_count == 11  # 10,080 minutes, at most 1,000 buckets each
+    for call in route.calls:
+        params = call.request.url.params
+        assert params["topEvents"] == "10" and params["interval"] == "60"
+        assert sentry_rules.timeseries_rollup(call.request) == 60
+
+    burst = {t0 + 60 * i: 60.0 for i in range(3)}  # over the threshold in three minutes
+    sentry.get(ORG + "events-timeseries/").mock(side_effect=per_minute_sentry(burst))
+    assert (await history(deps).preview(burst_rule("1m"))).fires == 1  # one per hour at most
+
+
+async def test_buckets_other_than_asked_give_no_preview_rather_than_a_wrong_one(
+    deps: Deps, sentry: respx.MockRouter
+) -> None:
+    """Should Sentry coarsen anyway, its `meta.interval` says so: no misleading count."""
+    t0 = NOW.timestamp() - 7 * 86400
+    sentry.get(ORG + "events-timeseries/").mock(
+        return_value=timeseries_response(timeseries([900.0] * 3, start=t0, step=3600, group="A"))
+    )
+    preview = await history(deps).preview(burst_rule("5m"))
+    assert preview.fires == 0
+    assert preview.unavailable == COARSE_BUCKETS.format(asked="5-minute", got="1-hour")

@@ -29,7 +29,7 @@ from bot.alert_words import describe
 from bot.ids import AlertField as F
 from bot.sentry import alerts_legacy as legacy
 from bot.sentry import workflow_bodies as current
-from tests import sentry_schema
+from tests import sentry_rules, sentry_schema
 
 API = "https://sentry.io/api/0/"
 SLACK = Target(kind="slack", id="C42", name="alerts", integration_id="77")
@@ -52,9 +52,12 @@ def metric(**kw: Any) -> MetricAlert:
 
 
 def post(path: str, body: dict[str, Any]) -> None:
-    """Validate one POST body against Sentry's schema (current, or legacy for legacy paths)."""
+    """Validate one POST body against Sentry's schema (current, or legacy for legacy paths)
+    and against what Sentry's validators enforce beyond it."""
     request = httpx.Request("POST", API + path, json=body, headers={"Authorization": "Bearer test"})
     sentry_schema.validate(request)
+    refused = sentry_rules.refuse(request)
+    assert refused is None, refused.json() if refused else None
 
 
 # --- validation and words -------------------------------------------------------------
@@ -267,6 +270,22 @@ def test_schema_check_rejects_a_wrong_body() -> None:
     bad = legacy.metric_rule_body(metric(), None) | {"timeWindow": 7}
     with pytest.raises(AssertionError, match="7 is not one of"):
         post("organizations/acme/alert-rules/", bad)
+
+
+def test_metric_workflow_deescalation_is_a_priority_level() -> None:
+    """Sentry validates `issue_priority_deescalating` as a priority level (25/50/75); the
+    schema's example `true` is answered with a 400 (issue_priority_deescalating_handler.py)."""
+    for warning, level in ((None, 75), (5.0, 50)):
+        body = current.metric_workflow_body(metric(warning=warning), "31", None)
+        conditions = body["action_filters"][0]["conditions"]
+        assert [(c["type"], c["comparison"]) for c in conditions] == [
+            ("issue_priority_greater_or_equal", level),
+            ("issue_priority_deescalating", level),
+        ]
+        post("organizations/acme/workflows/", body)
+    conditions[1]["comparison"] = True  # the old form
+    with pytest.raises(AssertionError, match="does not match JSON Schema"):
+        post("organizations/acme/workflows/", body)
 
 
 def test_current_issue_alert_shape() -> None:

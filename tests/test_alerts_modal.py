@@ -173,6 +173,9 @@ async def test_metric_alert_on_current_sentry(
     [w] = bodies(workflow)
     assert w["detector_ids"] == [31]
     assert w["action_filters"][0]["actions"][0]["config"]["targetDisplay"] == "perf"
+    # a priority level, not `true`: current Sentry refuses the schema's example with a 400
+    conditions = w["action_filters"][0]["conditions"]
+    assert [c["comparison"] for c in conditions] == [50, 50]
     assert paths(sentry, "POST").index("/api/0/" + ORG + "projects/backend/detectors/") == 0
     await slack.wait_for("chat.postMessage")
 

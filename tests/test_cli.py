@@ -12,6 +12,7 @@ import respx
 from httpx import Response
 
 from bot.checks import run_checks
+from bot.sentry import access
 from tests.conftest import SECRETS, SENTRY_TOKEN, make_settings
 from tests.fake_slack import FakeSlack
 
@@ -79,13 +80,100 @@ def test_check_against_unreachable_services_fails_clearly() -> None:
         assert secret not in proc.stdout + proc.stderr
 
 
-async def test_check_passes_against_working_services(slack: FakeSlack) -> None:
-    settings = make_settings(slack, REDIS_URL=os.environ.get("REDIS_URL", ""))
-    with respx.mock(base_url="https://sentry.io/api/0/") as router:
-        router.get("organizations/acme/").mock(return_value=Response(200, json={"name": "Acme"}))
-        results = await run_checks(settings)
-    assert [r.ok for r in results] == [True, True, True], results
+INTEGRATION_TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
+ALL_SCOPES = [
+    "org:read",
+    "project:read",
+    "project:releases",
+    "team:read",
+    "member:read",
+    "event:read",
+    "event:write",
+    "alerts:read",
+    "alerts:write",
+]
+
+
+def mock_sentry_access(
+    sentry: respx.MockRouter, scopes: list[str] | None, forbidden: tuple[str, ...] = ()
+) -> None:
+    """The organisation, `GET /api/0/` with the token's scopes, and one cheap read per
+    capability (403 for the `forbidden` ones, as Sentry answers a token without the scope)."""
+    sentry.get("organizations/acme/").mock(return_value=Response(200, json={"name": "Acme"}))
+    auth = {"scopes": scopes} if scopes is not None else None
+    index = {"version": "0", "auth": auth}  # `GET /api/0/` exactly
+    sentry.get(path="/").mock(return_value=Response(200, json=index))
+    for part in ("projects", "teams", "members", "issues", "releases", "workflows"):
+        answer = (
+            Response(403, json={"detail": "You do not have permission to perform this action."})
+            if part in forbidden
+            else Response(200, json=[])
+        )
+        sentry.get(f"organizations/acme/{part}/").mock(return_value=answer)
+
+
+async def test_check_passes_against_working_services(
+    slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    settings = make_settings(
+        slack, REDIS_URL=os.environ.get("REDIS_URL", ""), SENTRY_AUTH_TOKEN=INTEGRATION_TOKEN
+    )
+    mock_sentry_access(sentry, ALL_SCOPES)
+    results = await run_checks(settings)
+    assert all(r.ok for r in results), results
     assert "connected as @dexter in Acme" in results[0].detail
+    assert "Sentry: resolve, ignore, assign, bulk changes" in [r.detail for r in results]
+
+
+async def test_check_names_the_permission_each_feature_lacks(
+    slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    """A token without Issue & Event write and Alerts: one line per feature says what to tick."""
+    settings = make_settings(
+        slack, REDIS_URL=os.environ.get("REDIS_URL", ""), SENTRY_AUTH_TOKEN=INTEGRATION_TOKEN
+    )
+    scopes = [s for s in ALL_SCOPES if s not in ("event:write", "alerts:read", "alerts:write")]
+    mock_sentry_access(sentry, scopes)
+    problems = [r.detail for r in await run_checks(settings) if not r.ok]
+    assert problems == [
+        "Sentry: resolve, ignore, assign, bulk changes needs the Issue & Event: Read & Write "
+        "permission (the token lacks `event:write`)",
+        "Sentry: alert rules needs the Alerts: Read & Write permission "
+        "(the token lacks `alerts:read`, `alerts:write`)",
+    ]
+
+
+async def test_check_probes_when_sentry_does_not_list_scopes(
+    slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    settings = make_settings(
+        slack, REDIS_URL=os.environ.get("REDIS_URL", ""), SENTRY_AUTH_TOKEN=INTEGRATION_TOKEN
+    )
+    mock_sentry_access(sentry, None, forbidden=("members", "releases"))
+    problems = [r.detail for r in await run_checks(settings) if not r.ok]
+    assert [p.split(" needs ")[0] for p in problems] == [
+        "Sentry: linking people, assigning",
+        "Sentry: releases, deploys, resolve in a release",
+    ]
+    assert "Member: Read permission (Sentry refused a read (403" in problems[0]
+    assert "Release: Admin" in problems[1]
+
+
+async def test_an_organization_token_is_explained(
+    slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    """`sntrys_` tokens carry only org:ci: reads and triage fail, and the check says why."""
+    settings = make_settings(slack, REDIS_URL=os.environ.get("REDIS_URL", ""))
+    assert SENTRY_TOKEN.startswith("sntrys_")
+    mock_sentry_access(sentry, ["org:ci"], forbidden=("projects", "teams", "members", "issues"))
+    results = await run_checks(settings)
+    details = [r.detail for r in results if not r.ok]
+    assert access.ORG_TOKEN in details
+    assert "Sentry: issue lists, cards, unfurls, Discover needs the Issue & Event: Read" in (
+        " ".join(details)
+    )
+    for r in results:
+        assert SENTRY_TOKEN not in r.detail
 
 
 async def test_check_reports_refused_token(slack: FakeSlack) -> None:

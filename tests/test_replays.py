@@ -57,7 +57,7 @@ async def test_replays_command_shows_count_and_latest_with_links(
     assert "Ada Lovelace · Chrome 131.0 · macOS 15.1 · 2 errors" in shown
     for call in counts.calls:
         params = call.request.url.params
-        assert (params["data_source"], params["query"]) == ("events", "issue.id:[1]")
+        assert (params["data_source"], params["query"]) == ("discover", "issue.id:[1]")
     params = listing.calls.last.request.url.params
     assert params["query"] == f"id:[{','.join(ids)}]"
     assert params["sort"] == "-started_at" and params["per_page"] == "5"
@@ -118,3 +118,43 @@ async def test_card_without_replays_or_when_the_count_fails(
         if e["type"] == "button"
     ]
     assert "Open in Sentry" in labels and not any(lb.startswith("Replays") for lb in labels)
+
+
+async def test_a_sentry_refusing_discover_gets_events_once_and_from_then_on(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    """Should a Sentry follow the schema (`events`) and refuse `discover`, Dexter falls back
+    once and remembers (the mock's own source rule answers `events` with 400 otherwise)."""
+    mock_issue(sentry)
+    seen: list[str] = []
+
+    def count(request: httpx.Request) -> httpx.Response:
+        source = request.url.params["data_source"]
+        seen.append(source)
+        if source != "events":
+            return httpx.Response(400, json={"data_source": ['"discover" is not a valid choice.']})
+        if request.url.params.get("returnIds") == "true":
+            return httpx.Response(200, json={"1": ["a" * 32]})
+        return httpx.Response(200, json={"1": 1})
+
+    sentry.routes.pop("sentry-source-rules")  # this Sentry is another version
+    sentry.get(df.REPLAY_COUNT).mock(side_effect=count)
+    sentry.get(df.REPLAYS).mock(
+        return_value=httpx.Response(200, json={"data": [df.replay("a" * 32, minutes_ago=5)]})
+    )
+    await bot.command("replays 1")
+    [resp] = await slack.wait_for("response")
+    assert "1 session replay" in text_of(resp["blocks"])
+    first = len(seen)
+    await bot.command("replays 1")
+    await slack.wait_for("response", 2)
+    assert seen[first:] == ["events", "events"]  # remembered: no second refusal
+    assert seen[:first].count("discover") >= 1
+
+
+async def test_sentrys_source_refuses_events_as_data_source(sentry: respx.MockRouter) -> None:
+    """The mock answers what organization_replay_count.py answers to the schema's `events`."""
+    auth = {"Authorization": "Bearer t"}
+    async with httpx.AsyncClient(base_url="https://sentry.io/api/0/", headers=auth) as client:
+        resp = await client.get(df.REPLAY_COUNT, params={"data_source": "events", "query": "x"})
+    assert resp.status_code == 400

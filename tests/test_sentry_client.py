@@ -207,7 +207,7 @@ async def test_concurrency_follows_sentry_header(
         return_value=Response(200, json=[], headers={"X-Sentry-Rate-Limit-ConcurrentLimit": "3"})
     )
     await client.get(client.org_path("issues"))
-    assert client._gate.limit == 3
+    assert client.limits.gate("GET issues").limit == 3
 
 
 def test_parse_next_cursor_variants() -> None:

@@ -181,8 +181,9 @@ def test_unknown_assignee_explains_the_forms() -> None:
             {"status": "resolved", "statusDetails": {"inRelease": "1.2"}},
         ),
         (
+            # Sentry's own choice of latest release (validators/status_details.py)
             Resolve(when="current", version="9.9"),
-            {"status": "resolved", "statusDetails": {"inRelease": "9.9"}},
+            {"status": "resolved", "statusDetails": {"inRelease": "latest"}},
         ),
         (Unresolve(), {"status": "unresolved", "substatus": "ongoing", "statusDetails": {}}),
         (
@@ -225,9 +226,9 @@ def test_bodies(change: Any, body: dict[str, Any]) -> None:
     assert to_body(change) == body
 
 
-def test_current_release_must_be_looked_up_first() -> None:
+def test_a_named_release_must_be_looked_up_first() -> None:
     with pytest.raises(ValueError):
-        to_body(Resolve(when="current"))
+        to_body(Resolve(when="release"))
 
 
 def test_every_menu_choice_maps_to_a_body() -> None:

@@ -23,6 +23,14 @@ from bot.sentry.client import SentryClient
 from bot.sentry.times import epoch_seconds
 
 MAX_BUCKETS = 5000  # per events-timeseries request; longer ranges are split
+# Sentry allows at most 10,000 buckets per request, 10,000 / N with `topEvents=N`, and asked
+# for more it silently answers in coarser buckets (src/sentry/api/bases/organization_events.py
+# get_rollup → src/sentry/utils/dates.py validate_interval, get_interval_from_range).
+MAX_ROLLUP_POINTS = 10_000
+COARSE_BUCKETS = (
+    "Sentry answered in {got} buckets instead of {asked} ones, so the counts would not "
+    "compare with the rule's threshold. You can still create the rule."
+)
 TOP_ISSUES = 10
 Y_AXIS = {
     Metric.ERRORS: "count()",
@@ -67,6 +75,18 @@ def issue_query(rule: IssueAlert) -> str:
     return " ".join(parts)
 
 
+class CoarseBuckets(Exception):
+    """Sentry answered a time series in other buckets than asked for."""
+
+    def __init__(self, asked: int, got: int) -> None:
+        super().__init__(COARSE_BUCKETS.format(asked=_bucket(asked), got=_bucket(got)))
+
+
+def buckets_per_request(top: int | None) -> int:
+    """How many buckets one events-timeseries request may ask for without being coarsened."""
+    return min(MAX_BUCKETS, MAX_ROLLUP_POINTS // top) if top else MAX_BUCKETS
+
+
 class AlertHistory:
     """Fetches what the preview evaluates (bot/alert_preview.py)."""
 
@@ -78,11 +98,14 @@ class AlertHistory:
 
     async def preview(self, rule: IssueAlert | MetricAlert) -> Preview:
         """How often the rule would have fired over the last PREVIEW_DAYS days."""
-        if isinstance(rule, MetricAlert):
-            return await self._metric(rule)
-        if rule.trigger in ISSUE_QUERIES:
-            return await self._issues(rule)
-        return await self._bursts(rule)
+        try:
+            if isinstance(rule, MetricAlert):
+                return await self._metric(rule)
+            if rule.trigger in ISSUE_QUERIES:
+                return await self._issues(rule)
+            return await self._bursts(rule)
+        except CoarseBuckets as exc:
+            return Preview(fires=0, unavailable=str(exc))
 
     async def series(
         self,
@@ -98,7 +121,7 @@ class AlertHistory:
         """Time series over the last week in `interval`-second buckets, by issue when `top`."""
         end_ts = int(self.clock().timestamp()) // interval * interval
         start_ts = end_ts - PREVIEW_DAYS * 86400
-        step = MAX_BUCKETS * interval
+        step = buckets_per_request(top) * interval
         params: dict[str, Any] = {
             "dataset": dataset,
             "yAxis": y_axis,
@@ -124,7 +147,11 @@ class AlertHistory:
         out: dict[str, Points] = {}
         for resp in await asyncio.gather(*requests):
             for ts in (resp.data or {}).get("timeSeries") or []:
-                if (ts.get("meta") or {}).get("isOther"):
+                meta = ts.get("meta") or {}
+                got = meta.get("interval")  # milliseconds: what Sentry actually used
+                if isinstance(got, int | float) and got and int(got) != interval * 1000:
+                    raise CoarseBuckets(interval, int(got) // 1000)
+                if meta.get("isOther"):
                     continue
                 key = "|".join(str(g.get("value")) for g in ts.get("groupBy") or []) or y_axis
                 out.setdefault(key, []).extend(
@@ -204,6 +231,12 @@ class AlertHistory:
         if rule.age_comparison:
             lines.append("The issue age filter is not applied in this estimate.")
         return Preview(fires=fires, lines=lines, at_least=len(found) >= TOP_ISSUES)
+
+
+def _bucket(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}-hour"
+    return f"{seconds // 60}-minute" if seconds % 60 == 0 else f"{seconds}-second"
 
 
 def _iso(ts: int) -> str:

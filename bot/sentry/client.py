@@ -1,21 +1,30 @@
-"""Transport to Sentry's REST API: auth, pagination, rate limits, retries, error mapping."""
+"""Transport to Sentry's REST API: auth, pagination, rate limits, retries, error mapping.
+
+Rate limits are kept per endpoint family (bot/sentry/limits.py); identical GETs already in
+flight are sent once and shared; each request honours the deadline of the user operation it
+works for (bot/sentry/deadline.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import copy
 import logging
 import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from bot import errors
 from bot.logs import correlation_id
+from bot.sentry import deadline
+from bot.sentry.limits import Limits, is_number, route_template
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +33,7 @@ workspace_client: contextvars.ContextVar[SentryClient | None] = contextvars.Cont
     "workspace_client", default=None
 )
 
+_Key = tuple[str, tuple[tuple[str, str], ...]]  # a GET's path and params
 Params = Mapping[str, str | int | Sequence[str | int] | None]
 ResponseHook = Callable[[str, str, int, float], None]
 
@@ -66,36 +76,6 @@ def endpoint_family(path: str) -> str:
     return "/".join(out) or "root"
 
 
-class _Gate:
-    """A semaphore whose size follows Sentry's `X-Sentry-Rate-Limit-ConcurrentLimit`."""
-
-    def __init__(self, limit: int) -> None:
-        self.max_limit = limit
-        self.limit = limit
-        self.in_flight = 0
-        self._cond = asyncio.Condition()
-
-    async def __aenter__(self) -> None:
-        async with self._cond:
-            try:
-                await self._cond.wait_for(lambda: self.in_flight < self.limit)
-            except asyncio.CancelledError:
-                self._cond.notify(1)  # pass on a wake-up this waiter may have taken
-                raise
-            self.in_flight += 1
-
-    async def __aexit__(self, *exc: object) -> None:
-        async with self._cond:
-            self.in_flight -= 1
-            # wake one waiter: waking all of them costs O(waiters) per request under load
-            self._cond.notify(1)
-
-    async def resize(self, limit: int) -> None:
-        async with self._cond:
-            self.limit = max(1, min(self.max_limit, limit))
-            self._cond.notify_all()
-
-
 class SentryClient:
     """One pooled HTTP client per process for `/api/0/` of one Sentry organisation."""
 
@@ -121,9 +101,12 @@ class SentryClient:
         self.backoff_base = backoff_base
         self.on_response = on_response
         self.rate_limit_waits = 0
+        self.timeout = timeout
         self._sleep = sleep
-        self._gate = _Gate(max_concurrency)
-        self._blocked_until = 0.0
+        self.limits = Limits(max_concurrency)
+        # GETs in flight, by (path, params): one request serves every identical caller. The
+        # map belongs to this client, so to its token too (each workspace has its own client).
+        self._inflight: dict[_Key, asyncio.Task[Any]] = {}
         self._http = httpx.AsyncClient(
             base_url=f"{self._base_url}/api/0/",
             headers={"Authorization": f"Bearer {token}", "User-Agent": "dexter-slack-bot"},
@@ -202,14 +185,54 @@ class SentryClient:
             return await target.request(method, path, params=params, json=json)
         family = endpoint_family(path)
         clean = _clean_params(params)
+        op = deadline.current()
+        if method != "GET":
+            return await self._within(self._send(method, path, family, clean, json), op, family)
+        key = (path, _frozen(clean))
+        shared = self._inflight.get(key)
+        leader = shared is None
+        if shared is None:
+            shared = asyncio.ensure_future(self._send(method, path, family, clean, None))
+            self._inflight[key] = shared
+            shared.add_done_callback(lambda task: self._landed(key, task))
+        with op.reading() if op is not None else contextlib.nullcontext():
+            resp: SentryResponse = await self._within(asyncio.shield(shared), op, family)
+        # Callers may change what they get: everyone but the first gets a copy.
+        return resp if leader else replace(resp, data=copy.deepcopy(resp.data))
+
+    def _landed(self, key: _Key, task: asyncio.Task[Any]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an answer nobody awaited any more is not logged
+
+    async def _within(
+        self, work: Awaitable[SentryResponse], op: deadline.Operation | None, family: str
+    ) -> SentryResponse:
+        """Await Sentry no longer than the operation's deadline."""
+        if op is None:
+            return await work
+        try:
+            async with asyncio.timeout_at(op.deadline):
+                return await work
+        except TimeoutError:
+            log.warning("sentry %s: no answer within the operation's %.0fs", family, op.budget)
+            raise errors.SentryUnavailable("Sentry is not answering", endpoint=family) from None
+
+    async def _send(
+        self, method: str, path: str, family: str, clean: dict[str, Any] | None, json: Any
+    ) -> SentryResponse:
+        gate_key = f"{method} {route_template(path)}"
         attempt = 0
         waited = 0.0
         while True:
-            await self._wait_if_blocked()
+            await self._wait_if_blocked(gate_key)
             started = time.monotonic()
             try:
-                async with self._gate:
-                    resp = await self._http.request(method, path, params=clean, json=json)
+                async with self.limits.gate(gate_key):
+                    resp = await self._http.request(
+                        method, path, params=clean, json=json, timeout=self._attempt_timeout()
+                    )
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 self._observe(method, family, 0, started)
                 sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
@@ -219,10 +242,11 @@ class SentryClient:
                     continue
                 raise errors.SentryUnavailable("Sentry is not answering", endpoint=family) from None
             self._observe(method, family, resp.status_code, started)
-            await self._track_limits(resp.headers)
+            await self.limits.track(gate_key, resp.headers)
             if resp.status_code == 429:
                 delay = _rate_limit_delay(resp.headers)
-                if waited + delay <= self.max_rate_wait and attempt < self.max_retries + 2:
+                fits = _fits(delay)
+                if waited + delay <= self.max_rate_wait and attempt < self.max_retries + 2 and fits:
                     attempt += 1
                     waited += delay
                     self.rate_limit_waits += 1
@@ -246,9 +270,19 @@ class SentryClient:
                 raise _map_client_error(resp, family)
             return _decode(resp, family)
 
+    def _attempt_timeout(self) -> httpx.Timeout | None:
+        """Within an operation, one attempt may use at most what is left of its budget."""
+        op = deadline.current()
+        if op is None:
+            return None  # the client's own timeouts
+        left = max(0.05, min(self.timeout, op.remaining()))
+        return httpx.Timeout(left, connect=min(5.0, left))
+
     async def _backoff(self, attempt: int, why: str, method: str, family: str) -> None:
         delay = self.backoff_base * (2 ** (attempt - 1))
         delay = delay / 2 + random.uniform(0, delay / 2)
+        if not _fits(delay):  # no time left in the operation for another attempt
+            raise errors.SentryUnavailable("Sentry is not answering", endpoint=family)
         log.info(
             "retrying sentry %s %s after %s (attempt %d, %.2fs) [%s]",
             method,
@@ -260,33 +294,38 @@ class SentryClient:
         )
         await self._sleep(delay)
 
-    async def _wait_if_blocked(self) -> None:
-        delay = self._blocked_until - time.time()
+    async def _wait_if_blocked(self, gate_key: str) -> None:
+        delay = self.limits.blocked_for(gate_key)
         if delay > 0:
             self.rate_limit_waits += 1
             await self._sleep(min(delay, self.max_rate_wait))
-
-    async def _track_limits(self, headers: httpx.Headers) -> None:
-        concurrent = headers.get("X-Sentry-Rate-Limit-ConcurrentLimit")
-        if concurrent and concurrent.isdigit():
-            await self._gate.resize(int(concurrent))
-        remaining = headers.get("X-Sentry-Rate-Limit-Remaining")
-        reset = headers.get("X-Sentry-Rate-Limit-Reset")
-        if remaining == "0" and reset and _is_number(reset):
-            self._blocked_until = float(reset)
 
     def _observe(self, method: str, family: str, status: int, started: float) -> None:
         if self.on_response is not None:
             self.on_response(method, family, status, time.monotonic() - started)
 
 
+def _fits(delay: float) -> bool:
+    """Whether waiting `delay` seconds leaves the operation time for another attempt."""
+    op = deadline.current()
+    return op is None or delay < op.remaining()
+
+
+def _frozen(params: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """Params as a hashable, order-independent key."""
+    items: list[tuple[str, str]] = []
+    for k, v in (params or {}).items():
+        items += [(k, str(x)) for x in v] if isinstance(v, list) else [(k, str(v))]
+    return tuple(sorted(items))
+
+
 def _rate_limit_delay(headers: httpx.Headers) -> float:
     """Seconds to wait after a 429: Retry-After when a proxy sets it, else until -Reset."""
     retry_after = headers.get("Retry-After")
-    if retry_after and _is_number(retry_after):
+    if retry_after and is_number(retry_after):
         return max(0.0, float(retry_after))
     reset = headers.get("X-Sentry-Rate-Limit-Reset")
-    if reset and _is_number(reset):
+    if reset and is_number(reset):
         return max(0.0, float(reset) - time.time()) + 0.05
     return 1.0
 
@@ -357,11 +396,3 @@ def _quote(part: str | int) -> str:
     from urllib.parse import quote
 
     return quote(str(part), safe="")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

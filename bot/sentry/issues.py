@@ -7,11 +7,13 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from bot import messages
 from bot.errors import SentryNotFound, StateUnavailable, UserError
 from bot.refs import IssueRef
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Event, Issue
 from bot.sentry.projects import ProjectService
+from bot.sentry.release_match import match_versions
 from bot.store import Store
 
 PAGE_SIZE = 10
@@ -58,6 +60,7 @@ class IssueService:
         """One page of issues matching the query, with 24h stats for sparklines."""
         if q.sort not in SORTS:
             raise UserError(f"Unknown sort `{q.sort}`. Use one of: {', '.join(SORTS)}.")
+        check_inbox_sort(q)
         project_ids = await self.projects.ids_for(list(q.projects))
         resp = await self.client.get(
             self.client.org_path("issues"),
@@ -126,18 +129,35 @@ class IssueService:
         resp = await self.client.put(self.client.org_path("issues", issue_id), json=body)
         return resp.data if isinstance(resp.data, dict) else {}
 
-    async def bulk_update(self, issue_ids: list[str], body: dict[str, Any]) -> bool:
-        """PUT one change on up to 100 issues by id; False when Sentry found none of them."""
+    async def bulk_update(
+        self, issue_ids: list[str], body: dict[str, Any], *, project_id: str
+    ) -> bool:
+        """PUT one change on up to 100 issues of one project; False when Sentry found none."""
         if not 0 < len(issue_ids) <= BULK_BATCH:
             raise ValueError(f"a bulk update takes 1 to {BULK_BATCH} issue ids")
+        # Without `project` Sentry validates the body against every project the token sees
+        # (a release missing in one, a team without access to another → 400) and looks the
+        # ids up only there (src/sentry/api/helpers/group_index/update.py validate_request,
+        # get_group_ids_and_group_list): one project per request, named.
         resp = await self.client.put(
-            self.client.org_path("issues"), json=body, params={"id": list(issue_ids)}
+            self.client.org_path("issues"),
+            json=body,
+            params={"id": list(issue_ids), "project": [project_id]},
         )
         # Sentry answers 204 when no issue matched the ids (deleted or merged meanwhile).
         return resp.status != 204
 
+    async def project_release(self, project_id: str, version: str) -> list[str]:
+        """The project's releases that `version` names (exact, else by short version)."""
+        resp = await self.client.get(
+            self.client.org_path("releases"),
+            params={"project": [project_id], "query": version, "per_page": 25},
+        )
+        return match_versions(version, resp.data if isinstance(resp.data, list) else [])
+
     async def collect(self, q: IssueQuery, *, cap: int = BULK_CAP) -> IssueMatches:
         """Every issue matching a search, up to `cap`; `more` when there are further ones."""
+        check_inbox_sort(q)
         project_ids = await self.projects.ids_for(list(q.projects))
         found: list[Issue] = []
         params: dict[str, Any] = {
@@ -177,6 +197,15 @@ class IssueService:
         else:
             raw = await self.store.cached(key, RELEASE_TTL, load)
         return raw.get("version")
+
+
+def check_inbox_sort(q: IssueQuery) -> None:
+    """`sort:inbox` only works on the review queue: Sentry answers any other search with a
+    400 (src/sentry/search/snuba/executors.py inbox_search: "Sort key 'inbox' only supported
+    for inbox search", "Inbox search only works for 'unresolved' status")."""
+    terms = q.query.lower().split()
+    if q.sort == "inbox" and not {"is:for_review", "is:unresolved"} <= set(terms):
+        raise UserError(messages.INBOX_NEEDS_REVIEW)
 
 
 @dataclass(frozen=True, slots=True)

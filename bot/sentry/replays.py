@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.errors import SentryBadRequest
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Issue
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 PERIOD = "90d"  # replays are kept for 90 days
 COUNT_TTL = 300.0
@@ -97,10 +101,17 @@ class IssueReplays:
     replays: list[Replay]
 
 
+# `replay-count` has accepted `discover` (errors) and `search_issues` (the issue platform) in
+# every version of src/sentry/replays/endpoints/organization_replay_count.py; the published
+# schema lists `events` instead. A Sentry that refuses `discover` gets `events` from then on.
+ERRORS_SOURCE = "discover"
+ERRORS_FALLBACK = "events"
+
+
 def data_source(issue: Issue) -> str:
-    """`events` for error issues, `search_issues` for the issue platform (performance etc.)."""
+    """`discover` for error issues, `search_issues` for the issue platform (performance etc.)."""
     category = (issue.issue_category or "error").lower()
-    return "events" if category == "error" else "search_issues"
+    return ERRORS_SOURCE if category == "error" else "search_issues"
 
 
 class ReplayService:
@@ -109,21 +120,34 @@ class ReplayService:
     def __init__(self, client: SentryClient, store: Store) -> None:
         self.client = client
         self.store = store
+        self._fallback: set[tuple[str, str]] = set()  # (Sentry URL, org) refusing `discover`
 
     def replay_url(self, replay_id: str) -> str:
         """The replay's page in Sentry."""
         return f"{self.client.base_url}/organizations/{self.client.org}/replays/{replay_id}/"
 
     async def _count_query(self, issue: Issue, *, return_ids: bool) -> dict[str, Any]:
+        where = (self.client.base_url, self.client.org)
+        source = data_source(issue)
+        if source == ERRORS_SOURCE and where in self._fallback:
+            source = ERRORS_FALLBACK
         params: dict[str, Any] = {
-            "data_source": data_source(issue),
+            "data_source": source,
             "query": f"issue.id:[{issue.id}]",
             "statsPeriod": PERIOD,
             "project": ["-1"],
         }
         if return_ids:
             params["returnIds"] = "true"
-        resp = await self.client.get(self.client.org_path("replay-count"), params=params)
+        path = self.client.org_path("replay-count")
+        try:
+            resp = await self.client.get(path, params=params)
+        except SentryBadRequest:
+            if source != ERRORS_SOURCE:
+                raise
+            resp = await self.client.get(path, params=params | {"data_source": ERRORS_FALLBACK})
+            self._fallback.add(where)
+            log.info("replay-count refuses data_source=%s; using %s", source, ERRORS_FALLBACK)
         return resp.data if isinstance(resp.data, dict) else {}
 
     async def count(self, issue: Issue) -> int:

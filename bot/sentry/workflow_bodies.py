@@ -192,7 +192,11 @@ def metric_workflow_body(rule: MetricAlert, detector_id: str, owner: str | None)
                 "logicType": "any-short",
                 "conditions": [
                     _condition("issue_priority_greater_or_equal", priority),
-                    _condition("issue_priority_deescalating", True),
+                    # A priority level, as for the filter above; the schema's example still
+                    # shows `true`, which current Sentry refuses with a 400
+                    # (src/sentry/workflow_engine/handlers/condition/
+                    # issue_priority_deescalating_handler.py: comparison_json_schema).
+                    _condition("issue_priority_deescalating", priority),
                 ],
                 "actions": [action(rule.target)],
             }

@@ -15,7 +15,7 @@ from bot.ids import Action
 from handlers import bulk as bulk_handlers
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.sentry_org import PAYMENTS, SentryOrg
+from tests.sentry_org import PAYMENTS, SentryOrg, release
 
 
 def many(
@@ -80,7 +80,11 @@ async def test_preview_then_confirm_in_batches(
     ids = many(org, 250)
     shown = await preview(bot, slack, "ignore for 1w level:warning")
     text = texts(shown)
-    assert "This will *ignore for 1 week* 250 issues matching `level:warning` in `backend`." in text
+    assert (
+        "This will *ignore for 1 week* 250 issues matching `is:unresolved level:warning` "
+        "in `backend`." in text
+    )
+    assert messages.BULK_IMPLIED_STATUS in text
     assert "`BACKEND-65` Warning number 101" in text and "…and 245 more." in text
     assert org.puts == []  # nothing changes before Confirm
     org.add(999, level="warning")  # matches now, but was not in the preview
@@ -162,7 +166,8 @@ async def test_more_than_a_thousand_asks_to_narrow(
 ) -> None:
     many(org, 1001)
     shown = await preview(bot, slack, "resolve level:warning")
-    assert shown["text"] == messages.BULK_TOO_MANY.format(cap=1000, query="level:warning") + (
+    query = "is:unresolved level:warning"
+    assert shown["text"] == messages.BULK_TOO_MANY.format(cap=1000, query=query) + (
         "\n" + messages.USAGE.format(usage=escape(bulk_handlers.BULK_USAGE))
     )
     assert org.puts == []
@@ -203,8 +208,9 @@ async def test_bulk_respects_the_policy_per_project(
         ("resolve", "Give the search"),
         ("explode level:error", "is not something I can do in bulk"),
         ("ignore for 3 fortnights level:error", "is not a duration"),
-        ("resolve level:nothing", "No issues match `level:nothing`"),
-        ("resolve next level:warning", "one project at a time"),
+        ("resolve level:nothing", "No issues match `is:unresolved level:nothing`"),
+        ("resolve next level:warning", "`backend` has no releases in Sentry yet"),
+        ("resolve in 9.9.9 level:warning", "`backend` has no release `9.9.9`"),
     ],
 )
 async def test_bulk_bad_input(
@@ -241,3 +247,100 @@ async def test_progress_for_big_runs(
     assert len(replies) <= 5  # Slack accepts five messages per response_url
     assert "1000 of 1000 issues changed." in texts(replies[-1])
     assert len(org.puts) == 10
+
+
+# ---- what Sentry's source enforces on bulk changes (tests/sentry_org.py _bulk) -------------
+
+
+async def test_each_batch_names_its_project_so_sentry_checks_only_that_one(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    """Without `project`, Sentry validates "next release" against every project the token
+    sees: `payments` has no release, so resolving backend issues would fail with a 400."""
+    org.releases = [release("backend@1.5.2")]
+    ids = many(org, 150)
+    shown = await preview(bot, slack, "resolve next level:warning project:backend")
+    replies = await confirm(bot, slack, button(shown, Action.BULK_CONFIRM)["value"])
+    assert "150 of 150 issues changed." in texts(replies[-1])
+    assert org.bulk_projects == [["2"], ["2"]]
+    assert all(org.issues[i]["statusDetails"] == {"inNextRelease": True} for i in ids)
+
+
+async def test_release_resolutions_span_projects_one_batch_each(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    """Sentry refuses a release resolution for issues of several projects in one request;
+    Dexter sends one per project, each with that project's own release."""
+    org.releases = [release("backend@1.1.0"), release("payments@1.1.0", project="3")]
+    backend = many(org, 2)
+    payments = many(org, 2, start=500, proj=PAYMENTS)
+    shown = await preview(bot, slack, "resolve in 1.1.0 level:warning", user="U3")
+    assert "*resolve in `1.1.0`* 4 issues" in texts(shown)
+    replies = await confirm(bot, slack, button(shown, Action.BULK_CONFIRM)["value"], user="U3")
+    assert "4 of 4 issues changed." in texts(replies[-1])
+    assert sorted(org.bulk_projects) == [["2"], ["3"]]
+    assert {org.issues[i]["statusDetails"]["inRelease"] for i in backend} == {"backend@1.1.0"}
+    assert {org.issues[i]["statusDetails"]["inRelease"] for i in payments} == {"payments@1.1.0"}
+
+
+async def test_current_release_is_sentrys_latest_per_project(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    org.releases = [release("backend@2.0.0"), release("payments@7.0.0", project="3")]
+    many(org, 1)
+    many(org, 1, start=500, proj=PAYMENTS)
+    shown = await preview(bot, slack, "resolve current level:warning", user="U3")
+    assert "*resolve in the current release* 2 issues" in texts(shown)
+    await confirm(bot, slack, button(shown, Action.BULK_CONFIRM)["value"], user="U3")
+    assert [p[1] for p in org.puts] == [
+        {"status": "resolved", "statusDetails": {"inRelease": "latest"}}
+    ] * 2
+    assert org.issues["500"]["statusDetails"]["inRelease"] == "payments@7.0.0"
+
+
+async def test_team_assignment_in_a_closed_membership_org(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    """Closed membership: Sentry checks the team has access to each project of the request;
+    #core owns backend but not payments, so an unnamed project set would fail."""
+    org.open_membership = False
+    many(org, 3)
+    shown = await preview(bot, slack, "assign team:core level:warning")
+    replies = await confirm(bot, slack, button(shown, Action.BULK_CONFIRM)["value"])
+    assert "3 of 3 issues changed." in texts(replies[-1])
+    assert org.bulk_projects == [["2"]]
+
+
+async def test_bulk_leaves_resolved_issues_alone_unless_the_search_says_so(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    open_ids = many(org, 2)
+    done = many(org, 2, start=300)
+    for i in done:
+        org.issues[i]["status"] = "resolved"
+    shown = await preview(bot, slack, "ignore for 1w level:warning project:backend")
+    assert "2 issues matching `is:unresolved level:warning project:backend`" in texts(shown)
+    await confirm(bot, slack, button(shown, Action.BULK_CONFIRM)["value"])
+    assert [p[0] for p in org.puts] == [open_ids]
+    assert all(org.issues[i]["status"] == "resolved" for i in done)
+
+    shown = await preview(bot, slack, "ignore for 1w is:resolved level:warning")
+    assert messages.BULK_IMPLIED_STATUS not in texts(shown)
+    assert "2 issues matching `is:resolved level:warning`" in texts(shown)
+
+
+async def test_the_mock_refuses_what_sentry_refuses_without_project(org: SentryOrg) -> None:
+    """The stateful mock is not a rubber stamp: an unnamed project set fails as on Sentry."""
+    import httpx
+
+    org.releases = [release("backend@1.5.2")]
+    many(org, 1)
+    auth = {"Authorization": "Bearer t"}
+    async with httpx.AsyncClient(base_url="https://sentry.io/api/0/", headers=auth) as client:
+        body = {"status": "resolved", "statusDetails": {"inNextRelease": True}}
+        resp = await client.put("organizations/acme/issues/", params={"id": "101"}, json=body)
+        assert resp.status_code == 400 and "No release data" in resp.text
+        resp = await client.put(
+            "organizations/acme/issues/", params={"id": "101", "project": "2"}, json=body
+        )
+        assert resp.status_code == 200

@@ -30,19 +30,47 @@ async def last_reply(slack: FakeSlack, n: int = 1) -> dict[str, Any]:
             {"status": "resolved", "statusDetails": {"inRelease": "backend@2.0.0"}},
         ),
         ("next", {"status": "resolved", "statusDetails": {"inNextRelease": True}}),
-        ("current", {"status": "resolved", "statusDetails": {"inRelease": "backend@1.5.2"}}),
+        ("in 1.5.2", {"status": "resolved", "statusDetails": {"inRelease": "backend@1.5.2"}}),
+        ("current", {"status": "resolved", "statusDetails": {"inRelease": "latest"}}),
     ],
 )
 async def test_resolve(
     bot: SlackDriver, slack: FakeSlack, org: SentryOrg, words: str, body: dict[str, Any]
 ) -> None:
-    org.releases = [release("backend@1.5.2")]
+    org.releases = [release("backend@1.5.2"), release("backend@2.0.0")]
     await bot.command(f"resolve BACKEND-1 {words}".strip())
     reply = await last_reply(slack)
     assert org.puts == [(["1"], body)]
     assert reply["response_type"] == "ephemeral"
     assert reply["text"].startswith("Resolved")
     assert "BACKEND-1" in reply["text"] and "ZeroDivisionError" in reply["text"]
+
+
+@pytest.mark.parametrize(
+    ("words", "says"),
+    [
+        ("in 9.9.9", messages.UNKNOWN_RELEASE.format(project="backend", version="9.9.9")),
+        (
+            "in payments@1.0",
+            messages.UNKNOWN_RELEASE.format(project="backend", version="payments@1.0"),
+        ),
+        ("in 1.0", "`1.0` could be any of `backend@1.0`, `web@1.0` in `backend`"),
+        ("current", "Resolved in `backend@2.0.0`"),  # the release Sentry picked, by its order
+    ],
+)
+async def test_resolving_in_a_release_checks_it_exists_for_the_project(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, words: str, says: str
+) -> None:
+    org.releases = [
+        release("backend@2.0.0"),
+        release("backend@1.0"),
+        release("web@1.0"),  # a monorepo project pair sharing the backend project here
+        release("payments@1.0", project="3"),
+    ]
+    await bot.command(f"resolve 1 {words}")
+    reply = await last_reply(slack)
+    assert says in reply["text"]
+    assert bool(org.puts) == says.startswith("Resolved")
 
 
 @pytest.mark.parametrize("words", ["next", "current"])
