@@ -147,7 +147,11 @@ async def build_deps(
     identity = IdentityService(store, members, email_lookup)
     policy = Policy(settings.permission_mode, members, projects)
     triage = TriageService(
-        issues=issues, identity=identity, policy=policy, members=members, cards=CardStore(store)
+        issues=issues,
+        identity=identity,
+        policy=policy,
+        members=members,
+        cards=CardStore(store, sentry),
     )
     return Deps(
         settings=settings,
