@@ -61,17 +61,27 @@ class RedisInstallationStore(AsyncInstallationStore):
         return self.box.encrypt(json.dumps(value.__dict__))
 
     def _unpack(self, raw: bytes | str | None) -> dict[str, Any] | None:
+        return self._open(raw)[0]
+
+    def _open(self, raw: bytes | str | None) -> tuple[dict[str, Any] | None, bool]:
+        """(the record, True when an older DEXTER_SECRET_KEY encrypted it)."""
         if raw is None:
-            return None
+            return None, False
         text = raw.decode() if isinstance(raw, bytes) else raw
         try:
-            data: dict[str, Any] = json.loads(self.box.decrypt(text))
+            plain, stale = self.box.open(text)
+            data: dict[str, Any] = json.loads(plain)
         except ValueError:
             log.error("cannot decrypt an installation: was DEXTER_SECRET_KEY changed?")
-            return None
+            return None, False
         for name in ("bot_token", "user_token", "bot_refresh_token", "user_refresh_token"):
             register_secret(data.get(name))
-        return data
+        return data, stale
+
+    async def _reencrypt(self, key: str, field: str, data: dict[str, Any]) -> None:
+        """Store a record read with an older key again under the first key."""
+        async with _guard():
+            await self.store.redis.hset(key, field, self.box.encrypt(json.dumps(data)))
 
     async def async_save(self, installation: Installation) -> None:
         """Save the installer (latest and per user) and its bot."""
@@ -103,7 +113,9 @@ class RedisInstallationStore(AsyncInstallationStore):
         key = self._key(enterprise_id, team_id, is_enterprise_install)
         async with _guard():
             raw = await self.store.redis.hget(key, "bot")
-        data = self._unpack(raw)
+        data, stale = self._open(raw)
+        if data and stale:
+            await self._reencrypt(key, "bot", data)
         return Bot(**data) if data else None
 
     async def async_find_installation(
@@ -119,9 +131,11 @@ class RedisInstallationStore(AsyncInstallationStore):
         field = LATEST if user_id is None else f"installer-{user_id}"
         async with _guard():
             raw_inst, raw_bot = await self.store.redis.hmget(key, [field, "bot"])
-        data = self._unpack(raw_inst)
+        data, stale = self._open(raw_inst)
         if data is None:
             return None
+        if stale:
+            await self._reencrypt(key, field, data)
         installation = Installation(**data)
         bot = self._unpack(raw_bot)
         if bot and bot.get("bot_token") != installation.bot_token:

@@ -33,7 +33,8 @@ HINTS: dict[str, str] = {
     "(multi-workspace install; leave unset for one workspace)",
     "SLACK_CLIENT_SECRET": "the Client Secret from your Slack app's Basic Information page",
     "DEXTER_SECRET_KEY": "a long random value, e.g. the output of `openssl rand -hex 32` "
-    "(encrypts tokens at rest; required with SLACK_CLIENT_ID)",
+    "(encrypts tokens at rest; required with SLACK_CLIENT_ID; to rotate, put the new key "
+    "first: new,old)",
     "DEXTER_PUBLIC_URL": "the public base URL of the bot, e.g. https://dexter.acme.com",
     "METRICS_PORT": "a TCP port for /metrics, e.g. 9100 (leave unset to serve it on PORT in "
     "HTTP mode)",
@@ -105,8 +106,11 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _secret_key(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and len(v.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters")
+        # several comma-separated keys rotate it: the first encrypts, all decrypt
+        if v is not None:
+            keys = [k.strip() for k in v.get_secret_value().split(",")]
+            if any(len(k) < 16 for k in keys):
+                raise ValueError("each comma-separated key must be at least 16 characters")
         return v
 
     @model_validator(mode="after")

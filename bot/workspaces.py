@@ -82,21 +82,26 @@ class WorkspaceService:
             if self.settings.multi_workspace:
                 raise  # guessing the environment's organisation could show another team's data
             return None
-        cfg = self._decode(team_id, raw) if raw else None
+        cfg, stale = self._decode(team_id, raw) if raw else (None, False)
+        if cfg is not None and stale:  # read with an older DEXTER_SECRET_KEY: re-encrypt
+            try:
+                await self.save(team_id, cfg)
+            except errors.StateUnavailable:
+                log.warning("could not re-encrypt workspace %s's settings", team_id)
         self._last[team_id] = (cfg, time.monotonic())
         return cfg
 
-    def _decode(self, team_id: str, raw: dict[str, str]) -> WorkspaceSentry | None:
+    def _decode(self, team_id: str, raw: dict[str, str]) -> tuple[WorkspaceSentry | None, bool]:
         if self.box is None:
             log.warning("workspace %s has Sentry settings but DEXTER_SECRET_KEY is unset", team_id)
-            return None
+            return None, False
         try:
-            token = self.box.decrypt(raw["token"])
+            token, stale = self.box.open(raw["token"])
         except (ValueError, KeyError):
             log.error("cannot read workspace %s's Sentry token; run /dexter setup again", team_id)
-            return None
+            return None, False
         register_secret(token)
-        return WorkspaceSentry(**{**raw, "token": SecretStr(token)})
+        return WorkspaceSentry(**{**raw, "token": SecretStr(token)}), stale
 
     async def save(self, team_id: str, cfg: WorkspaceSentry) -> None:
         """Store the settings with the token encrypted."""
