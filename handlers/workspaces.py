@@ -141,22 +141,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.event("tokens_revoked")
     async def on_tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Only the Slack tokens are gone: the workspace's Sentry settings stay for a
+        # reinstall. Only app_uninstalled forgets them.
         tokens = event.get("tokens") or {}
-        if tokens.get("bot"):
-            await forget_workspace(app, deps, body)
-            return
         store = app.installation_store
+        if store is None:
+            return
+        where = {"enterprise_id": body.get("enterprise_id"), "team_id": body.get("team_id")}
+        if tokens.get("bot"):
+            await store.async_delete_all(**where)
+            log.info("workspace %s revoked the bot token: Slack tokens removed", where["team_id"])
+            return
         for user_id in tokens.get("oauth") or []:
-            if store is not None:
-                await store.async_delete_installation(
-                    enterprise_id=body.get("enterprise_id"),
-                    team_id=body.get("team_id"),
-                    user_id=str(user_id),
-                )
+            await store.async_delete_installation(**where, user_id=str(user_id))
 
 
 async def forget_workspace(app: AsyncApp, deps: Deps, body: dict[str, Any]) -> None:
-    """Remove a workspace's Slack tokens and Sentry settings."""
+    """Remove a workspace's Slack tokens and Sentry settings (uninstall)."""
     team_id = str(body.get("team_id") or "")
     store = app.installation_store
     if store is not None:

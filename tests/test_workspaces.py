@@ -178,12 +178,6 @@ async def test_app_uninstalled_removes_the_settings(bot: SlackDriver, deps: Deps
     await _until_gone(deps)
 
 
-async def test_bot_token_revoked_removes_the_settings(bot: SlackDriver, deps: Deps) -> None:
-    await _save(deps)
-    await bot.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}})
-    await _until_gone(deps)
-
-
 async def _until_gone(deps: Deps) -> None:
     from tests.ops_support import eventually
 
