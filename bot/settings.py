@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PermissionMode = Literal["team", "org-member", "open"]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # What each variable should look like; used to explain a missing or malformed one.
 HINTS: dict[str, str] = {
@@ -41,6 +43,8 @@ HINTS: dict[str, str] = {
     "LOG_FORMAT": "text or json",
     "DEXTER_SENTRY_DSN": "a Sentry DSN for Dexter's own errors (leave unset to turn it off)",
     "DEXTER_DIGEST_GRACE": "how late a missed digest may still go out, e.g. 1h, 30m or 3600",
+    "DEXTER_SENTRY_ALLOWED_HOSTS": "comma-separated host names and CIDR ranges of private "
+    "Sentry servers workspaces may use, e.g. sentry.corp.example,10.20.0.0/16",
 }
 
 
@@ -83,6 +87,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
     self_dsn: SecretStr | None = Field(default=None, alias="DEXTER_SENTRY_DSN")
     digest_grace: float = Field(default=3600.0, alias="DEXTER_DIGEST_GRACE", ge=0)
+    sentry_allowed_hosts: str = Field(default="", alias="DEXTER_SENTRY_ALLOWED_HOSTS")
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -155,6 +160,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return v
 
+    @field_validator("sentry_allowed_hosts")
+    @classmethod
+    def _allowed_hosts(cls, v: str) -> str:
+        parse_allowed_hosts(v)
+        return v
+
     @field_validator("digest_grace", mode="before")
     @classmethod
     def _duration(cls, v: object) -> object:
@@ -194,6 +205,25 @@ class Settings(BaseSettings):
     def admin_ids(self) -> frozenset[str]:
         """Slack user ids granted admin rights in Dexter."""
         return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+
+def parse_allowed_hosts(raw: str) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
+    """Host names and CIDR ranges from `sentry.corp.example, 10.20.0.0/16` (ValueError)."""
+    hosts: set[str] = set()
+    nets: list[IPNetwork] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+            continue
+        except ValueError:
+            pass
+        name = item.lower().rstrip(".")
+        if not name or any(c in name for c in "/:@ *") or len(name) > 253:
+            raise ValueError(f"{item!r} is neither a host name nor a CIDR range")
+        hosts.add(name)
+    return frozenset(hosts), tuple(nets)
 
 
 def load_settings(**overrides: object) -> Settings:

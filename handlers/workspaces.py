@@ -54,6 +54,9 @@ def setup_view(deps: Deps, state: str, **ctx: Any) -> dict[str, Any]:
 async def setup_command(ctx: CommandContext, args: str) -> None:
     """Open the modal that connects this workspace to its own Sentry organisation."""
     deps = ctx.deps
+    if not deps.settings.multi_workspace:
+        # one workspace: the environment's settings are the only ones used
+        raise errors.UserError(messages.SETUP_SINGLE_WORKSPACE)
     if deps.workspaces.box is None:
         raise errors.UserError(messages.SETUP_NEEDS_KEY)
     if not await is_workspace_admin(deps, ctx.client, ctx.user_id):
@@ -65,7 +68,12 @@ async def setup_command(ctx: CommandContext, args: str) -> None:
         url=current.base if current else deps.settings.sentry_base,
         org=current.org if current else "",
     )
-    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+    try:
+        await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+    except SlackApiError as exc:  # expired_trigger_id: Slack delivered the command late
+        error = str(exc.response.get("error") or "")
+        log.info("setup modal not opened: %s", error)
+        await ctx.reply(text=messages.SETUP_NO_MODAL.format(error=error))
 
 
 COMMANDS = [
@@ -93,7 +101,7 @@ def parse_submission(view: dict[str, Any]) -> tuple[WorkspaceSentry | None, dict
     token = _value(values, BlockId.SETUP_TOKEN)
     register_secret(token)
     problems: dict[str, str] = {}
-    if not url.startswith(("http://", "https://")) or len(url) > 300:
+    if not url.startswith("https://") or len(url) > 300:
         problems[BlockId.SETUP_URL] = messages.SETUP_BAD_URL
     if not _ORG.match(org) or len(org) > 100:
         problems[BlockId.SETUP_ORG] = messages.SETUP_BAD_ORG
@@ -120,6 +128,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         view_id = str(view.get("id") or "")
         form = {"url": cfg.base, "org": cfg.org}
         try:
+            if not deps.settings.multi_workspace:
+                raise errors.UserError(messages.SETUP_SINGLE_WORKSPACE)
             if not await is_workspace_admin(deps, client, user_id):
                 raise errors.PermissionDenied(messages.SETUP_ADMIN_ONLY)
             name = await deps.workspaces.verify(cfg)
