@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.dedupe import OnceChecker
+from bot.errors import StateUnavailable
 from bot.logs import bind_correlation_id
 from bot.metrics import Metrics, outcome
 from bot.tenancy import TenantWebClient, enter
@@ -237,6 +238,7 @@ class _Observe(AsyncMiddleware):
         log.debug("slack %s %s [%s]", kind, name, cid)
         # Bolt's client already carries this workspace's token; route Sentry calls too.
         await enter(self.deps, req.context.team_id, slack=False)
+        await _remember_grid_team(self.deps, req)
         if kind != "event":  # Bolt acks events itself, inside the dispatch: never delay that
             req.context["ack"] = _Ack(self.first)
         client = req.context.client
@@ -275,6 +277,20 @@ async def _duplicate(
             log.info("dropping duplicate delivery of event %s", event_id)
             return "retry"
     return None
+
+
+async def _remember_grid_team(deps: Deps, req: AsyncBoltRequest) -> None:
+    """Note where an Enterprise Grid team's bot lives, for jobs that only know the team."""
+    ctx = req.context
+    installs: Any = deps.extras.get("installations")
+    if installs is None or not ctx.enterprise_id or not ctx.team_id:
+        return
+    try:
+        await installs.remember_team(
+            ctx.team_id, ctx.enterprise_id, bool(ctx.is_enterprise_install)
+        )
+    except StateUnavailable:
+        log.info("could not record the install of team %s", ctx.team_id)
 
 
 def _header(req: AsyncBoltRequest, name: str) -> str | None:
