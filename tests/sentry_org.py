@@ -43,6 +43,7 @@ class SentryOrg:
     releases: list[dict[str, Any]] = field(default_factory=list)
     puts: list[tuple[list[str], dict[str, Any]]] = field(default_factory=list)
     bulk_fail: Callable[[list[str]], Response | None] | None = None
+    put_fail: Callable[[str], Response | None] | None = None
 
     def add(self, iid: int, *, proj: dict[str, Any] = BACKEND, **kw: Any) -> dict[str, Any]:
         issue = f.issue(iid, proj=proj, **kw)
@@ -101,6 +102,9 @@ class SentryOrg:
 
         body = json.loads(request.content)
         self.puts.append(([iid], body))
+        failure = self.put_fail(iid) if self.put_fail is not None else None
+        if failure is not None:
+            return failure
         if iid not in self.issues:
             return Response(404, json={"detail": "not found"})
         self._apply(self.issues[iid], body)
