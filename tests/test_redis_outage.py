@@ -137,3 +137,33 @@ async def test_reads_survive_a_redis_outage_and_changes_say_so(
 
     await bot.command("subscribe releases project:backend")
     assert "subscribed this channel" in (await slack.wait_for("response", 6))[5]["text"]
+
+
+async def test_a_replay_is_refused_while_redis_is_down(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, redis_server: RedisServer
+) -> None:
+    from urllib.parse import urlencode
+
+    issues = sentry.get("organizations/acme/issues/").mock(
+        return_value=Response(200, json=[f.issue(1)])
+    )
+    sentry.get("organizations/acme/projects/").mock(return_value=Response(200, json=[f.project()]))
+    redis_server.stop()
+    body = urlencode(
+        {
+            "team_id": "T1",
+            "channel_id": "C1",
+            "user_id": "U1",
+            "command": "/dexter",
+            "text": "issues",
+            "response_url": slack.response_url("r1"),
+            "trigger_id": "t1",
+        }
+    )
+    headers = bot.signed_headers(body)
+    first = await bot.post(body, headers=headers)
+    second = await bot.post(body, headers=headers)
+    assert (first.status, second.status) == (200, 401)
+    await slack.wait_for("response")
+    await asyncio.sleep(0.3)
+    assert issues.call_count == 1 and len(slack.responses) == 1
