@@ -30,7 +30,7 @@ from bot.dedupe import OnceChecker
 from bot.errors import StateUnavailable
 from bot.logs import bind_correlation_id
 from bot.metrics import Metrics, outcome
-from bot.tenancy import TenantWebClient, enter
+from bot.tenancy import TenantWebClient, enter, slack_token
 
 if TYPE_CHECKING:
     from bot.commands import Dispatcher
@@ -236,8 +236,11 @@ class _Observe(AsyncMiddleware):
                 return BoltResponse(status=200, body="")
             return BoltResponse(status=401, body="replayed request")
         log.debug("slack %s %s [%s]", kind, name, cid)
-        # Bolt's client already carries this workspace's token; route Sentry calls too.
+        # Bolt's client already carries this workspace's token; route Sentry calls too,
+        # and give shared clients built without a token (the user directory) this one.
         await enter(self.deps, req.context.team_id, slack=False)
+        if self.deps.settings.multi_workspace:
+            slack_token.set(req.context.bot_token)
         await _remember_grid_team(self.deps, req)
         if kind != "event":  # Bolt acks events itself, inside the dispatch: never delay that
             req.context["ack"] = _Ack(self.first)

@@ -131,3 +131,16 @@ async def test_a_job_posts_with_the_refreshed_token(
         {"ok": True, "token_type": "bot", "access_token": FRESH, "expires_in": 43200},
     )
     assert await post_as(deps, slack, "T1") == FRESH
+
+
+async def test_shared_clients_use_the_asking_workspaces_token(
+    app: SlackDriver, deps: Deps, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    from tests.sentry_org import SentryOrg, add_slack_users
+
+    await installations(deps).async_save(installation("T1", "xoxb-t1-bot-0001"))
+    add_slack_users(slack)
+    SentryOrg(sentry).install()
+    await app.command("link")  # the user directory asks users.info for the email
+    await slack.wait_for("response")
+    assert [c.token for c in slack.of("users.info")] == ["xoxb-t1-bot-0001"]
