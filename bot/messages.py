@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 SENTRY_UNAVAILABLE = "Sentry is not answering, try again in a minute. (ref `{cid}`)"
+SLACK_UNAVAILABLE = (
+    "Slack did not answer when Dexter asked about your profile; try again in a minute. "
+    "(ref `{cid}`)"
+)
 SENTRY_RATE_LIMITED = "Sentry is rate limiting Dexter right now, try again in a minute."
 SENTRY_UNAUTHORIZED = (
     "Dexter's Sentry token was refused (401). An admin should check `SENTRY_AUTH_TOKEN`."

@@ -16,6 +16,7 @@ from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.ids import BlockId, Callback
 from bot.logs import register_secret
+from bot.slack_directory import NO_SUCH_USER
 from bot.workspaces import WorkspaceSentry, now_iso
 from handlers.context import CommandContext
 from handlers.errors import describe, report
@@ -33,8 +34,11 @@ async def is_workspace_admin(deps: Deps, client: AsyncWebClient, user_id: str) -
     try:
         resp = await client.users_info(user=user_id)
     except SlackApiError as exc:
-        log.info("users.info failed for %s: %s", user_id, exc.response.status_code)
-        return False
+        error = str(exc.response.get("error") or exc.response.status_code)
+        log.warning("users.info failed for %s: %s", user_id, error)
+        if error in NO_SUCH_USER:
+            return False
+        raise errors.SlackUnavailable(f"users.info failed: {error}") from None
     user = resp.get("user") or {}
     return bool(user.get("is_admin") or user.get("is_owner"))
 
