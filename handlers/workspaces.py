@@ -138,7 +138,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 raise errors.PermissionDenied(messages.SETUP_ADMIN_ONLY)
             name = await deps.workspaces.verify(cfg)
             cfg.updated_by, cfg.updated_at = user_id, now_iso()
+            before = await deps.workspaces.get(team_id)
+            env = (deps.settings.sentry_base, deps.settings.sentry_org)
             await deps.workspaces.save(team_id, cfg)
+            if ((before.base, before.org) if before else env) != (cfg.base, cfg.org):
+                # links name members of the Sentry the workspace used before
+                await deps.identity.forget_team(team_id)
         except Exception as exc:  # the modal must never stay at "Checking…"
             await report(exc, _ignore)
             done = setup_view(deps, "form", error=describe(exc), **form)
@@ -177,7 +182,8 @@ async def forget_workspace(app: AsyncApp, deps: Deps, body: dict[str, Any]) -> N
     if store is not None:
         await store.async_delete_all(enterprise_id=body.get("enterprise_id"), team_id=team_id)
     await deps.workspaces.delete(team_id)
-    log.info("workspace %s uninstalled: tokens and settings removed", team_id)
+    await deps.identity.forget_team(team_id)
+    log.info("workspace %s uninstalled: tokens, settings and links removed", team_id)
 
 
 async def _ignore(_: str) -> None:

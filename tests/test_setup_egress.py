@@ -252,3 +252,36 @@ async def test_workspace_clients_only_speak_https(deps: Deps, sentry: respx.Mock
             await transport.handle_async_request(httpx.Request("GET", "http://sentry.io/api/0/"))
     finally:
         await client.aclose()
+
+
+async def test_switching_sentry_forgets_the_workspaces_identity_links(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    from bot.sentry.models import Member
+    from bot.tenancy import workspace
+
+    await connect(deps, "T1", "https://de.sentry.io", "globex", OLD_TOKEN)
+    async with workspace(deps, "T1"):
+        await deps.identity.save(
+            "T1", "U2", Member(id="5", email="b@x.io"), method="admin", by="U1"
+        )
+        assert await deps.identity.get("T1", "U2") is not None
+    sentry.get("https://sentry.io/api/0/organizations/globex/").mock(
+        return_value=Response(200, json={"slug": "globex", "name": "Globex"})
+    )
+    assert "Connected to *Globex*" in await submit(bot, slack, "https://sentry.io")
+    # member 5 of the new Sentry is somebody else: the link is gone, not reinterpreted
+    assert await deps.store.redis.get(deps.identity._key("T1", "U2")) is None
+
+
+async def test_a_link_is_only_honoured_on_the_sentry_it_was_made_on(deps: Deps) -> None:
+    from bot.sentry.models import Member
+    from bot.tenancy import workspace
+
+    await installations(deps).async_save(installation("T1", "xoxb-t1-bot-token-0001"))
+    await connect(deps, "T1", "https://de.sentry.io", "globex", OLD_TOKEN)
+    async with workspace(deps, "T1"):
+        await deps.identity.save("T1", "U2", Member(id="5", email="b@x.io"), method="admin", by="")
+    await connect(deps, "T1", INTERNAL, "globex", TOKEN)  # as another replica saw it
+    async with workspace(deps, "T1"):
+        assert await deps.identity.get("T1", "U2") is None
