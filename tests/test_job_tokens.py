@@ -144,3 +144,20 @@ async def test_shared_clients_use_the_asking_workspaces_token(
     await app.command("link")  # the user directory asks users.info for the email
     await slack.wait_for("response")
     assert [c.token for c in slack.of("users.info")] == ["xoxb-t1-bot-0001"]
+
+
+def test_a_digest_client_built_during_a_request_keeps_no_workspace_token() -> None:
+    from bot.digest_sender import digest_client
+    from bot.tenancy import slack_token
+
+    shared = TenantWebClient(base_url="http://127.0.0.1:9/api/")
+    during = slack_token.set("xoxb-the-requesting-workspace-1")
+    try:
+        client = digest_client(shared)
+    finally:
+        slack_token.reset(during)
+    later = slack_token.set("xoxb-the-digest-workspace-2")
+    try:
+        assert client.token == "xoxb-the-digest-workspace-2"
+    finally:
+        slack_token.reset(later)
