@@ -176,6 +176,8 @@ class WorkspaceService:
                 resp = await http.get(f"organizations/{quote(cfg.org, safe='')}/")
         except EgressRefused as exc:
             raise errors.UserError(exc.reason) from None
+        except (httpx.InvalidURL, ValueError):  # e.g. a port out of range
+            raise errors.UserError(messages.SETUP_BAD_URL) from None
         except httpx.TimeoutException:
             raise errors.UserError(
                 messages.SETUP_TIMEOUT.format(url=cfg.base, seconds=VERIFY_TIMEOUT)

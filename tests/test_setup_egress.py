@@ -117,6 +117,11 @@ async def test_an_address_literal_is_checked_too(
     assert "private or reserved network" in shown and metadata.call_count == 0
 
 
+async def test_a_malformed_url_is_explained(bot: SlackDriver, slack: FakeSlack) -> None:
+    shown = await submit(bot, slack, "https://sentry.io:99999")
+    assert json.dumps(messages.SETUP_BAD_URL)[1:-1] in shown
+
+
 async def test_plain_http_is_refused_in_the_form(
     bot: SlackDriver, sentry: respx.MockRouter
 ) -> None:
