@@ -55,6 +55,7 @@ class RedisInstallationStore(AsyncInstallationStore):
         self.box = box
         self.teams_key = store.key("install-teams")
         self._known: set[tuple[str, str, bool]] = set()
+        self._scanned: set[str] = set()
 
     @property
     def logger(self) -> logging.Logger:
@@ -108,14 +109,19 @@ class RedisInstallationStore(AsyncInstallationStore):
         async with _guard():
             await self.store.redis.hset(key, "bot", self._pack(bot))
         if bot.team_id and not bot.is_enterprise_install:
-            await self.remember_team(bot.team_id, bot.enterprise_id, False)
+            await self.remember_team(bot.team_id, bot.enterprise_id, False, force=True)
 
     async def remember_team(
-        self, team_id: str, enterprise_id: str | None, is_enterprise_install: bool
+        self,
+        team_id: str,
+        enterprise_id: str | None,
+        is_enterprise_install: bool,
+        *,
+        force: bool = False,
     ) -> None:
-        """Record where the bot of `team_id` is installed (once per process and team)."""
+        """Record where the bot of `team_id` is installed (once per process, unless forced)."""
         where = (team_id, enterprise_id or "", bool(is_enterprise_install))
-        if where in self._known:
+        if where in self._known and not force:
             return
         async with _guard():
             await self.store.redis.hset(self.teams_key, team_id, f"{where[1]}|{int(where[2])}")
@@ -133,9 +139,11 @@ class RedisInstallationStore(AsyncInstallationStore):
                 is_enterprise_install=org == "1",
             )
         bot = await self.async_find_bot(enterprise_id=None, team_id=team_id)
-        if bot is not None:
+        if bot is not None or team_id in self._scanned:
             return bot
-        # installed before the index existed: look for `install:<enterprise>-<team>` once
+        # installed before the index existed: look for `install:<enterprise>-<team>`, once
+        # per process (a SCAN walks the whole keyspace)
+        self._scanned.add(team_id)
         async with _guard():
             keys = [
                 k async for k in self.store.redis.scan_iter(match=self._key("*", team_id, False))
