@@ -12,6 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.crypto import SecretBox
@@ -23,6 +24,7 @@ from bot.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from bot.observe import DexterApp, InstrumentedWebClient, install
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
+from bot.slack_tokens import BotTokens
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,14 @@ def oauth_settings(settings: Settings, deps: Deps, client: AsyncWebClient) -> As
     assert settings.slack_client_id and settings.slack_client_secret and settings.secret_key
     box = SecretBox(settings.secret_key.get_secret_value())
     installations = RedisInstallationStore(deps.store, box)
-    deps.extras["installations"] = installations  # background jobs find bot tokens here
+    deps.extras["installations"] = installations
+    rotator = AsyncTokenRotator(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        client=AsyncWebClient(base_url=settings.slack_api_url),
+    )
+    # background jobs (digests, release notices) get their workspace's token here
+    deps.extras["bot_tokens"] = BotTokens(deps.store, installations, rotator)
     redirect = (
         f"{settings.public_url.rstrip('/')}/slack/oauth_redirect" if settings.public_url else None
     )

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from bot.errors import StateUnavailable
+from bot.sentry.client import SentryClient
+from bot.sentry.scope import cache_key
 from bot.store import Store
 
 CARD_TTL = 14 * 24 * 3600  # a card older than two weeks is no longer refreshed
@@ -48,19 +50,20 @@ class Activity(BaseModel):
 
 
 class CardStore:
-    """The card registry and the activity line, on Redis."""
+    """The card registry and the activity line, on Redis, per Sentry organisation."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, client: SentryClient) -> None:
         self.store = store
+        self.client = client  # issue ids repeat across Sentry servers: keys carry its identity
 
     def _cards_key(self, issue_id: str) -> str:
-        return self.store.key("cards", issue_id)
+        return cache_key(self.store, self.client, "cards", issue_id)
 
     def _message_key(self, channel: str, ts: str) -> str:
         return self.store.key("card-msg", channel, ts)
 
     def _activity_key(self, issue_id: str) -> str:
-        return self.store.key("activity", issue_id)
+        return cache_key(self.store, self.client, "activity", issue_id)
 
     async def add(self, issue_id: str, ref: CardRef) -> None:
         """Remember a card or unfurl (keeps the newest few per issue)."""

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from bot.cards import CardStore
+from bot.crypto import split_keys
 from bot.identity import EmailLookup, IdentityService
 from bot.logs import register_secret
 from bot.metrics import Metrics
@@ -139,6 +140,9 @@ async def build_deps(
     ):
         if secret is not None:
             register_secret(secret.get_secret_value())
+    if settings.secret_key is not None:
+        for key in split_keys(settings.secret_key.get_secret_value()):
+            register_secret(key)
     store = store or await Store.connect(settings.redis_url, settings.data_dir)
     sentry = build_sentry(settings, **client_kwargs)
     projects = ProjectService(sentry, store)
@@ -147,7 +151,11 @@ async def build_deps(
     identity = IdentityService(store, members, email_lookup)
     policy = Policy(settings.permission_mode, members, projects)
     triage = TriageService(
-        issues=issues, identity=identity, policy=policy, members=members, cards=CardStore(store)
+        issues=issues,
+        identity=identity,
+        policy=policy,
+        members=members,
+        cards=CardStore(store, sentry),
     )
     return Deps(
         settings=settings,

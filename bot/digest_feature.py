@@ -35,7 +35,6 @@ def build_digests(deps: Deps, client: AsyncWebClient, **scheduler_kwargs: Any) -
         data=DigestData(deps.sentry),
         projects=deps.projects,
         members=deps.members,
-        sentry_base=deps.settings.sentry_base,
         extras=deps.extras,
     )
     sender = DigestSender(digest_client(client), deps.renderer)

@@ -39,8 +39,10 @@ class ChannelGone(DexterError):
 
 def digest_client(client: AsyncWebClient) -> AsyncWebClient:
     """A client for digests: same token and URL, but 429s come back to the pacer."""
+    # the client's own token only: never the workspace token of the request that built it
+    own = client.__dict__.get("_own_token") if isinstance(client, TenantWebClient) else None
     return TenantWebClient(  # without a token of its own: the workspace's (multi-workspace)
-        token=client.token,
+        token=own if isinstance(client, TenantWebClient) else client.token,
         base_url=client.base_url,
         timeout=client.timeout,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],

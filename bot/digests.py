@@ -23,6 +23,7 @@ from bot.sentry.digest_data import (
 from bot.sentry.members import MemberService
 from bot.sentry.models import Issue, ProjectRef
 from bot.sentry.projects import ProjectService
+from bot.sentry.scope import sentry_identity
 from bot.sentry.times import iso
 
 log = logging.getLogger(__name__)
@@ -118,14 +119,12 @@ class DigestService:
         data: DigestData,
         projects: ProjectService,
         members: MemberService,
-        sentry_base: str,
         extras: Mapping[str, Any],
         memo_ttl: float = MEMO_TTL,
     ) -> None:
         self.data = data
         self.projects = projects
         self.members = members
-        self.sentry_base = sentry_base.rstrip("/")
         self.extras = extras
         self.memo_ttl = memo_ttl
         self.builds = 0
@@ -140,6 +139,7 @@ class DigestService:
         # The directory caches live in Redis without single-flight: when hundreds of digests
         # start together they would all miss at once. One load per process, briefly reused.
         now = time.monotonic()
+        name = f"{sentry_identity(self.data.client)}:{name}"  # one entry per Sentry org
         hit = self._directory.get(name)
         if hit is None or hit[0] < now or (hit[1].done() and hit[1].exception() is not None):
             hit = (now + DIRECTORY_REUSE, asyncio.ensure_future(load()))
@@ -301,7 +301,7 @@ class DigestService:
         return SavedQueryResult(name=name, rows=rows, columns=columns[:6])
 
     def _links(self, ids: list[str], start: datetime, end: datetime) -> dict[str, str]:
-        base = f"{self.sentry_base}/organizations/{self.org}"
+        base = f"{self.data.client.base_url}/organizations/{self.org}"  # the workspace's Sentry
         scope = [("project", i) for i in ids]
         period = [("start", iso(start)), ("end", iso(end)), ("utc", "true")]
         new_q = f"firstSeen:>={iso(start)}"

@@ -5,6 +5,7 @@ DexterError
 ├── NotLinked            the Slack user has no Sentry identity yet
 ├── PermissionDenied     linked, but the policy refuses this change
 ├── StateUnavailable     Redis cannot be reached
+├── SlackUnavailable     Slack's Web API could not be asked (so Dexter cannot tell)
 └── SentryError          anything that went wrong talking to Sentry
     ├── SentryBadRequest     400: Sentry's own `detail` is kept
     ├── SentryUnauthorized   401: the token is invalid or revoked
@@ -48,6 +49,10 @@ class PermissionDenied(DexterError):
 
 class StateUnavailable(DexterError):
     """Redis is unreachable, so state-changing work cannot run."""
+
+
+class SlackUnavailable(DexterError):
+    """A Slack Web API call Dexter needs an answer from failed (rate limit, outage)."""
 
 
 class SentryError(DexterError):

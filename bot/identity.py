@@ -12,6 +12,7 @@ from bot import messages
 from bot.errors import NotLinked
 from bot.sentry.members import MemberService
 from bot.sentry.models import Member
+from bot.sentry.scope import sentry_identity
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Identity(BaseModel):
     method: str = "email"  # email | admin
     linked_by: str | None = None
     linked_at: datetime
+    sentry: str = ""  # the Sentry (server + org) the member belongs to; "" before this was kept
 
     @property
     def assignee(self) -> str:
@@ -53,9 +55,23 @@ class IdentityService:
         return self.store.key("identity-optout", team_id or "-", slack_user_id)
 
     async def get(self, team_id: str, slack_user_id: str) -> Identity | None:
-        """The stored link, if any."""
+        """The stored link, if any, to a member of the Sentry this workspace uses now."""
         raw = await self.store.get_json(self._key(team_id, slack_user_id))
-        return Identity.model_validate(raw) if raw else None
+        if not raw:
+            return None
+        ident = Identity.model_validate(raw)
+        if ident.sentry and ident.sentry != sentry_identity(self.members.client):
+            return None  # a member id of another Sentry names someone else here
+        return ident
+
+    async def forget_team(self, team_id: str) -> int:
+        """Remove every link of a workspace (its Sentry changed); opt-outs stay."""
+        pattern = self._key(team_id, "*")
+        keys = [k async for k in self.store.redis.scan_iter(match=pattern, count=500)]
+        if keys:
+            await self.store.delete(*keys)
+        log.info("removed %d identity links of workspace %s", len(keys), team_id)
+        return len(keys)
 
     async def save(
         self, team_id: str, slack_user_id: str, member: Member, *, method: str, by: str | None
@@ -70,6 +86,7 @@ class IdentityService:
             method=method,
             linked_by=by,
             linked_at=datetime.now(UTC),
+            sentry=sentry_identity(self.members.client),
         )
         await self.store.set_json(self._key(team_id, slack_user_id), ident.model_dump(mode="json"))
         await self.store.delete(self._optout_key(team_id, slack_user_id))

@@ -15,8 +15,12 @@ _bound: contextvars.ContextVar[bool] = contextvars.ContextVar("correlation_bound
 
 # Token shapes that must never reach a log line, whatever code logged them.
 _SECRET_RE = re.compile(
-    r"(xox[abprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sntr[ysu]_[A-Za-z0-9_=+/.-]+)"
+    r"(xox[abprs]-[A-Za-z0-9-]+|xoxe[.-][A-Za-z0-9.-]+|xapp-[A-Za-z0-9-]+"
+    r"|sntr[ysu]_[A-Za-z0-9_=+/.-]+)"
 )
+# An OAuth `code` (in a URL or in a library's message) can be exchanged for a token.
+# (`code=…` in a URL, `code: …` in a message, `'code': '…'` in a logged request body)
+_OAUTH_CODE_RE = re.compile(r"(\bcode['\"]?(?:=|:\s*)['\"]?)[A-Za-z0-9._-]{6,}")
 _registered: set[str] = set()
 
 
@@ -48,6 +52,7 @@ def redact(text: str) -> str:
     for value in _registered:
         if value in text:
             text = text.replace(value, "[redacted]")
+    text = _OAUTH_CODE_RE.sub(r"\1[redacted]", text)
     return _SECRET_RE.sub("[redacted]", text)
 
 

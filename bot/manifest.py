@@ -16,7 +16,6 @@ BOT_SCOPES = [
     "users:read.email",
     "channels:read",
     "groups:read",
-    "team:read",
 ]
 BOT_EVENTS = ["link_shared", "app_home_opened", "app_uninstalled", "tokens_revoked"]
 

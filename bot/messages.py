@@ -8,6 +8,10 @@ INBOX_NEEDS_REVIEW = (
     "`sort:inbox` orders Sentry's review queue, so the search must be "
     "`is:unresolved is:for_review`, e.g. `/dexter issues is:unresolved is:for_review sort:inbox`."
 )
+SLACK_UNAVAILABLE = (
+    "Slack did not answer when Dexter asked about your profile; try again in a minute. "
+    "(ref `{cid}`)"
+)
 SENTRY_RATE_LIMITED = "Sentry is rate limiting Dexter right now, try again in a minute."
 SENTRY_UNAUTHORIZED = (
     "Dexter's Sentry token was refused (401). An admin should check `SENTRY_AUTH_TOKEN`."
@@ -139,6 +143,22 @@ SETUP_NEEDS_KEY = (
     "Per-workspace Sentry settings need `DEXTER_SECRET_KEY` (tokens are stored encrypted). "
     "Ask whoever runs Dexter to set it."
 )
-SETUP_BAD_URL = "Enter an http(s) URL such as https://sentry.io."
+SETUP_BAD_URL = "Enter an https:// URL such as https://sentry.io."
+SETUP_SINGLE_WORKSPACE = (
+    "This Dexter serves one workspace with the Sentry settings it was started with "
+    "(`SENTRY_URL`, `SENTRY_ORG`, `SENTRY_AUTH_TOKEN`); ask whoever runs Dexter to change them."
+)
+SETUP_NO_MODAL = "Slack did not let me open the form ({error}); run `/dexter setup` again."
+SETUP_TOKEN_REFUSED = "Sentry refused that token (401)."
+SETUP_NO_ORG = "Sentry has no organization `{org}` visible to that token (404)."
+SETUP_FORBIDDEN = "That token may not read the organization `{org}` (403); give it org:read."
+SETUP_REDIRECT = (
+    "{url} answered with a redirect. Enter the address Sentry itself is served at "
+    "(Dexter does not follow redirects)."
+)
+SETUP_NOT_SENTRY = "{url} did not answer the way Sentry does for `{org}`; check the URL."
+SETUP_STATUS = "{url} answered HTTP {status}; check the URL and try again."
+SETUP_UNREACHABLE = "Could not connect securely to {url}; check the URL."
+SETUP_TIMEOUT = "{url} did not answer within {seconds:.0f} s."
 SETUP_BAD_ORG = "Enter the organization slug: lower-case letters, digits, - and _."
 SETUP_BAD_TOKEN = "Paste the auth token (no spaces)."

@@ -177,6 +177,8 @@ def record_outcome(exc: BaseException) -> None:
         kind = "denied"
     elif isinstance(exc, errors.StateUnavailable):
         kind = "state_unavailable"
+    elif isinstance(exc, errors.SlackUnavailable):
+        kind = "slack_unavailable"
     elif isinstance(exc, errors.SentryRateLimited):
         kind = "sentry_rate_limited"
     elif isinstance(exc, errors.SentryUnavailable):

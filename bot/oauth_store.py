@@ -3,6 +3,10 @@
 slack-sdk ships neither store for Redis. Layout, one hash per workspace (or org install):
 `install:<enterprise>-<team>` with fields `bot`, `installer-latest` and `installer-<user>`.
 Every replica reads the same hash, so any of them can serve any workspace.
+
+Background jobs know only a team id; `install-teams` maps it to where its bot lives (an
+Enterprise Grid workspace install under its enterprise, or an org-wide install), written
+on install and when a request from the team arrives.
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ class RedisInstallationStore(AsyncInstallationStore):
     def __init__(self, store: Store, box: SecretBox) -> None:
         self.store = store
         self.box = box
+        self.teams_key = store.key("install-teams")
+        self._known: set[tuple[str, str, bool]] = set()
+        self._scanned: set[str] = set()
 
     @property
     def logger(self) -> logging.Logger:
@@ -61,17 +68,27 @@ class RedisInstallationStore(AsyncInstallationStore):
         return self.box.encrypt(json.dumps(value.__dict__))
 
     def _unpack(self, raw: bytes | str | None) -> dict[str, Any] | None:
+        return self._open(raw)[0]
+
+    def _open(self, raw: bytes | str | None) -> tuple[dict[str, Any] | None, bool]:
+        """(the record, True when an older DEXTER_SECRET_KEY encrypted it)."""
         if raw is None:
-            return None
+            return None, False
         text = raw.decode() if isinstance(raw, bytes) else raw
         try:
-            data: dict[str, Any] = json.loads(self.box.decrypt(text))
+            plain, stale = self.box.open(text)
+            data: dict[str, Any] = json.loads(plain)
         except ValueError:
             log.error("cannot decrypt an installation: was DEXTER_SECRET_KEY changed?")
-            return None
+            return None, False
         for name in ("bot_token", "user_token", "bot_refresh_token", "user_refresh_token"):
             register_secret(data.get(name))
-        return data
+        return data, stale
+
+    async def _reencrypt(self, key: str, field: str, data: dict[str, Any]) -> None:
+        """Store a record read with an older key again under the first key."""
+        async with _guard():
+            await self.store.redis.hset(key, field, self.box.encrypt(json.dumps(data)))
 
     async def async_save(self, installation: Installation) -> None:
         """Save the installer (latest and per user) and its bot."""
@@ -91,6 +108,55 @@ class RedisInstallationStore(AsyncInstallationStore):
         key = self._key(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
         async with _guard():
             await self.store.redis.hset(key, "bot", self._pack(bot))
+        if bot.team_id and not bot.is_enterprise_install:
+            await self.remember_team(bot.team_id, bot.enterprise_id, False, force=True)
+
+    async def remember_team(
+        self,
+        team_id: str,
+        enterprise_id: str | None,
+        is_enterprise_install: bool,
+        *,
+        force: bool = False,
+    ) -> None:
+        """Record where the bot of `team_id` is installed (once per process, unless forced)."""
+        where = (team_id, enterprise_id or "", bool(is_enterprise_install))
+        if where in self._known and not force:
+            return
+        async with _guard():
+            await self.store.redis.hset(self.teams_key, team_id, f"{where[1]}|{int(where[2])}")
+        self._known.add(where)
+
+    async def async_find_bot_for_team(self, team_id: str) -> Bot | None:
+        """The bot serving `team_id`, wherever it is installed (plain, Grid or org-wide)."""
+        async with _guard():
+            raw = await self.store.redis.hget(self.teams_key, team_id)
+        if raw is not None:
+            enterprise, _, org = (raw.decode() if isinstance(raw, bytes) else raw).partition("|")
+            return await self.async_find_bot(
+                enterprise_id=enterprise or None,
+                team_id=None if org == "1" else team_id,
+                is_enterprise_install=org == "1",
+            )
+        bot = await self.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is not None or team_id in self._scanned:
+            return bot
+        # installed before the index existed: look for `install:<enterprise>-<team>`, once
+        # per process (a SCAN walks the whole keyspace)
+        self._scanned.add(team_id)
+        async with _guard():
+            keys = [
+                k async for k in self.store.redis.scan_iter(match=self._key("*", team_id, False))
+            ]
+        for key in keys:
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            enterprise = name.removeprefix(self.store.key("install", "")).rsplit("-", 1)[0]
+            if enterprise not in ("", "none"):
+                bot = await self.async_find_bot(enterprise_id=enterprise, team_id=team_id)
+                if bot is not None:
+                    await self.remember_team(team_id, enterprise, False)
+                    return bot
+        return None
 
     async def async_find_bot(
         self,
@@ -103,7 +169,9 @@ class RedisInstallationStore(AsyncInstallationStore):
         key = self._key(enterprise_id, team_id, is_enterprise_install)
         async with _guard():
             raw = await self.store.redis.hget(key, "bot")
-        data = self._unpack(raw)
+        data, stale = self._open(raw)
+        if data and stale:
+            await self._reencrypt(key, "bot", data)
         return Bot(**data) if data else None
 
     async def async_find_installation(
@@ -119,9 +187,11 @@ class RedisInstallationStore(AsyncInstallationStore):
         field = LATEST if user_id is None else f"installer-{user_id}"
         async with _guard():
             raw_inst, raw_bot = await self.store.redis.hmget(key, [field, "bot"])
-        data = self._unpack(raw_inst)
+        data, stale = self._open(raw_inst)
         if data is None:
             return None
+        if stale:
+            await self._reencrypt(key, field, data)
         installation = Installation(**data)
         bot = self._unpack(raw_bot)
         if bot and bot.get("bot_token") != installation.bot_token:
@@ -162,6 +232,9 @@ class RedisInstallationStore(AsyncInstallationStore):
         """Forget everything about the workspace (uninstall)."""
         async with _guard():
             await self.store.redis.delete(self._key(enterprise_id, team_id, False))
+            if team_id:
+                await self.store.redis.hdel(self.teams_key, team_id)
+        self._known = {k for k in self._known if k[0] != team_id}
 
 
 class RedisOAuthStateStore(AsyncOAuthStateStore):

@@ -28,10 +28,11 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot import messages
 from bot.dedupe import OnceChecker
+from bot.errors import StateUnavailable
 from bot.logs import bind_correlation_id
 from bot.metrics import Metrics, outcome
 from bot.sentry import deadline
-from bot.tenancy import TenantWebClient, enter
+from bot.tenancy import TenantWebClient, enter, slack_token
 
 if TYPE_CHECKING:
     from bot.commands import Dispatcher
@@ -237,7 +238,8 @@ class _Observe(AsyncMiddleware):
                 return BoltResponse(status=200, body="")
             return BoltResponse(status=401, body="replayed request")
         log.debug("slack %s %s [%s]", kind, name, cid)
-        # Bolt's client already carries this workspace's token; route Sentry calls too.
+        # Bolt's client already carries this workspace's token; route Sentry calls too,
+        # and give shared clients built without a token (the user directory) this one.
         await enter(self.deps, req.context.team_id, slack=False)
         # One deadline for everything this request asks of Sentry; where Slack gave a
         # response_url, a read still waiting after a few seconds says Sentry is slow.
@@ -248,6 +250,9 @@ class _Observe(AsyncMiddleware):
             slow_after=settings.sentry_slow_note,
             on_slow=_slow_note(respond) if respond is not None else None,
         )
+        if self.deps.settings.multi_workspace:
+            slack_token.set(req.context.bot_token)
+        await _remember_grid_team(self.deps, req)
         if kind != "event":  # Bolt acks events itself, inside the dispatch: never delay that
             req.context["ack"] = _Ack(self.first)
         client = req.context.client
@@ -295,6 +300,20 @@ async def _duplicate(
             log.info("dropping duplicate delivery of event %s", event_id)
             return "retry"
     return None
+
+
+async def _remember_grid_team(deps: Deps, req: AsyncBoltRequest) -> None:
+    """Note where an Enterprise Grid team's bot lives, for jobs that only know the team."""
+    ctx = req.context
+    installs: Any = deps.extras.get("installations")
+    if installs is None or not ctx.enterprise_id or not ctx.team_id:
+        return
+    try:
+        await installs.remember_team(
+            ctx.team_id, ctx.enterprise_id, bool(ctx.is_enterprise_install)
+        )
+    except StateUnavailable:
+        log.info("could not record the install of team %s", ctx.team_id)
 
 
 def _header(req: AsyncBoltRequest, name: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +14,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DexterError
 from bot.release_outbox import Job, Outbox
 from bot.release_report import ReleaseReports
-from bot.release_subs import SubscriptionStore
+from bot.release_subs import ReleaseSubscription, SubscriptionStore
 from bot.render import fallback_text
 from bot.sentry.release_models import Deploy, Release
+from bot.tenancy import workspace
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -33,10 +35,18 @@ GONE = frozenset(
 class Notifier:
     """Claims due jobs from the outbox and posts them; one replica sends each job."""
 
-    def __init__(self, deps: Deps, client: AsyncWebClient, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        client: AsyncWebClient,
+        outbox: Outbox,
+        *,
+        team_of: Callable[[ReleaseSubscription], str] = lambda sub: sub.team_id,
+    ) -> None:
         self.deps = deps
-        self.client = client
+        self.client = client  # without a token of its own: the workspace's (multi-workspace)
         self.outbox = outbox
+        self.team_of = team_of
         self.subs = SubscriptionStore(deps.store)
         self.reports = ReleaseReports(deps.releases, deps.sessions, deps.issues)
 
@@ -87,6 +97,12 @@ class Notifier:
         if sub is None or kind not in ("release", "deploy", "followup"):
             await self.outbox.done(job.id)  # unsubscribed meanwhile, or not ours to read
             return 0
+        # the workspace's Sentry for links and health, its bot token for the post
+        async with workspace(self.deps, self.team_of(sub) or None):
+            return await self._post(job, sub, kind, now)
+
+    async def _post(self, job: Job, sub: ReleaseSubscription, kind: str, now: datetime) -> int:
+        p = job.payload
         release = Release.model_validate(p["release"])
         deploy = Deploy.model_validate(p["deploy"]) if p.get("deploy") else None
         thread_ts: str | None = None

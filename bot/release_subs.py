@@ -11,11 +11,16 @@ from bot.store import Store
 
 
 class ReleaseSubscription(BaseModel):
-    """A channel that wants a project's new releases and deploys (deploys of `environment`)."""
+    """A channel that wants a project's new releases and deploys (deploys of `environment`).
+
+    `team_id` is the workspace whose Sentry is polled and whose bot posts; subscriptions
+    stored before it existed have "" and belong to the environment's workspace.
+    """
 
     id: str
     channel: str
     project: str
+    team_id: str = ""
     environment: str | None = None
     created_by: str = ""
     created_at: datetime
@@ -50,16 +55,28 @@ class SubscriptionStore:
             raw = await self.store.redis.hget(self._hash, sub_id)
         return ReleaseSubscription.model_validate_json(raw) if raw else None
 
-    async def for_channel(self, channel: str) -> list[ReleaseSubscription]:
-        """The channel's subscriptions."""
-        return [s for s in await self.all() if s.channel == channel]
+    async def for_channel(
+        self, channel: str, *, team_id: str | None = None
+    ) -> list[ReleaseSubscription]:
+        """The channel's subscriptions (of one workspace, and those from before workspaces)."""
+        return [
+            s
+            for s in await self.all()
+            if s.channel == channel and (team_id is None or s.team_id in ("", team_id))
+        ]
 
     async def add(
-        self, channel: str, project: str, environment: str | None, *, user: str
+        self,
+        channel: str,
+        project: str,
+        environment: str | None,
+        *,
+        user: str,
+        team_id: str = "",
     ) -> tuple[ReleaseSubscription, bool]:
         """Subscribe the channel; returns (subscription, created) — an identical one is reused."""
         for sub in await self.for_channel(channel):
-            if sub.project == project and sub.environment == environment:
+            if sub.project == project and sub.environment == environment and sub.team_id == team_id:
                 return sub, False
         async with guarded():
             n = await self.store.redis.incr(self._seq)
@@ -67,6 +84,7 @@ class SubscriptionStore:
             id=f"r{n}",
             channel=channel,
             project=project,
+            team_id=team_id,
             environment=environment,
             created_by=user,
             created_at=datetime.now(UTC),

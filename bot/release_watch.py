@@ -6,6 +6,10 @@ Every new release or deploy is marked seen and its jobs queued in one atomic ste
 (bot/release_outbox.py), so replicas and restarts neither repeat nor drop an announcement.
 Then every replica sends whatever is due: announcements at once, deploy follow-ups an hour
 after the deploy, in the announcement's thread.
+
+Multi-workspace: each workspace's subscriptions are polled against its own Sentry, with a
+cursor and seen-markers of its own, and announced with its own bot token (bot/tenancy.py).
+Subscriptions from before workspaces were recorded belong to the environment's workspace.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from bot.release_notify import Notifier, utcnow
 from bot.release_outbox import Job, Outbox
 from bot.release_subs import ReleaseSubscription, SubscriptionStore
 from bot.sentry.release_models import Deploy, Release
+from bot.sentry.scope import sentry_identity
+from bot.tenancy import workspace
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -59,7 +65,7 @@ class ReleaseWatch:
         self.clock = clock
         self.subs = SubscriptionStore(deps.store)
         self.outbox = Outbox(deps.store)
-        self.notifier = Notifier(deps, client, self.outbox)
+        self.notifier = Notifier(deps, client, self.outbox, team_of=self.team_of)
         self.cursor_key = deps.store.key("release-watch", deps.sentry.org, "cursor")
         self._scheduler: Any = None
 
@@ -86,16 +92,57 @@ class ReleaseWatch:
                 return 0
             return await self._poll()
 
-    async def cursor(self) -> datetime | None:
-        """Where the next poll starts looking (before the overlap), if any poll ran."""
-        raw = await self.deps.store.get_json(self.cursor_key)
+    async def cursor(self, team_id: str = "") -> datetime | None:
+        """Where a workspace's next poll starts looking (before the overlap), if any poll ran."""
+        async with workspace(self.deps, team_id or None):
+            raw = await self.deps.store.get_json(self._cursor_key(team_id))
         return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+    def _cursor_key(self, team_id: str) -> str:
+        if not team_id:
+            return self.cursor_key  # the environment's workspace keeps its original cursor
+        return self.deps.store.key("release-watch", team_id, self._scope(team_id), "cursor")
+
+    def _scope(self, team_id: str) -> str:
+        """The prefix of a workspace's seen-markers: its team and the Sentry it polls."""
+        return f"{team_id}@{sentry_identity(self.deps.sentry)}:" if team_id else ""
+
+    def team_of(self, sub: ReleaseSubscription) -> str:
+        """The workspace a subscription is polled and announced for ("" = the environment's)."""
+        return sub.team_id if self.deps.settings.multi_workspace else ""
 
     async def _poll(self) -> int:
         now = self.clock()
-        cursor = await self.cursor() or now
+        teams: dict[str, list[ReleaseSubscription]] = {}
+        for sub in await self.subs.all():
+            teams.setdefault(self.team_of(sub), []).append(sub)
+        queued = 0
+        for team_id, subs in teams.items():
+            settings = self.deps.settings
+            no_bot = not settings.slack_bot_token.get_secret_value()
+            if not team_id and settings.multi_workspace and no_bot:
+                # from before subscriptions knew their workspace, with no bot to post them
+                log.warning(
+                    "release subscriptions %s have no workspace; subscribe again",
+                    ", ".join(s.id for s in subs),
+                )
+                continue
+            try:
+                async with workspace(self.deps, team_id or None):
+                    queued += await self._poll_workspace(team_id, subs, now)
+            except DexterError as exc:  # one workspace's Sentry must not stop the others
+                log.warning("release watch of %s failed: %s", team_id or "default", exc)
+        await self.outbox.trim_seen((now - SEEN_RETENTION).timestamp())
+        return queued
+
+    async def _poll_workspace(
+        self, team_id: str, subs: list[ReleaseSubscription], now: datetime
+    ) -> int:
+        cursor_key = self._cursor_key(team_id)
+        raw = await self.deps.store.get_json(cursor_key)
+        cursor = datetime.fromisoformat(raw) if isinstance(raw, str) else now
         horizon = max(cursor - OVERLAP, now - MAX_CATCH_UP)
-        subs = await self.subs.all()
+        scope = self._scope(team_id)
         queued = 0
         ids = await self._project_ids(subs)
         if ids:
@@ -103,8 +150,8 @@ class ReleaseWatch:
                 project_ids=ids, since=horizon, per_page=PER_PAGE, max_pages=MAX_PAGES
             )
             for release in releases:
-                queued += await self._release(release, subs, horizon, now)
-            fresh = [r for r in releases if await self._new_deploys(r, horizon)]
+                queued += await self._release(release, subs, horizon, now, scope)
+            fresh = [r for r in releases if await self._new_deploys(r, horizon, scope)]
             gate = asyncio.Semaphore(DEPLOY_FETCHES)
 
             async def deploys(r: Release) -> list[Deploy]:
@@ -113,10 +160,9 @@ class ReleaseWatch:
 
             found = await asyncio.gather(*(deploys(r) for r in fresh))
             for release, its_deploys in zip(fresh, found, strict=True):
-                queued += await self._deploys(release, its_deploys, subs, horizon, now)
+                queued += await self._deploys(release, its_deploys, subs, horizon, now, scope)
         # Only a poll that got this far moves the cursor: a failed one is retried in full.
-        await self.deps.store.set_json(self.cursor_key, now.isoformat())
-        await self.outbox.trim_seen((now - SEEN_RETENTION).timestamp())
+        await self.deps.store.set_json(cursor_key, now.isoformat())
         return queued
 
     async def _project_ids(self, subs: list[ReleaseSubscription]) -> list[str]:
@@ -129,7 +175,12 @@ class ReleaseWatch:
         return ids
 
     async def _release(
-        self, r: Release, subs: list[ReleaseSubscription], horizon: datetime, now: datetime
+        self,
+        r: Release,
+        subs: list[ReleaseSubscription],
+        horizon: datetime,
+        now: datetime,
+        scope: str,
     ) -> int:
         if r.date_created is None or r.date_created < horizon:
             return 0
@@ -140,15 +191,16 @@ class ReleaseWatch:
             Job(f"release:{r.version}:{s.id}", now.timestamp(), payload | {"sub": s.id})
             for s in targets
         ]
-        fresh = await self.outbox.enqueue_once(f"release:{r.version}", jobs, now=now.timestamp())
+        event = f"{scope}release:{r.version}"
+        fresh = await self.outbox.enqueue_once(event, jobs, now=now.timestamp())
         return len(jobs) if fresh else 0
 
-    async def _new_deploys(self, r: Release, horizon: datetime) -> bool:
+    async def _new_deploys(self, r: Release, horizon: datetime, scope: str) -> bool:
         """True when the release's latest deploy is recent and not yet handled."""
         last = r.last_deploy
         if last is None or last.date_finished is None or last.date_finished < horizon:
             return False
-        return not await self.outbox.seen(f"deploy:{last.id}")
+        return not await self.outbox.seen(f"{scope}deploy:{last.id}")
 
     async def _deploys(
         self,
@@ -157,6 +209,7 @@ class ReleaseWatch:
         subs: list[ReleaseSubscription],
         horizon: datetime,
         now: datetime,
+        scope: str,
     ) -> int:
         queued = 0
         for d in deploys:
@@ -183,7 +236,7 @@ class ReleaseWatch:
                         base | {"kind": "followup", "sub": s.id, "thread_of": notice},
                     )
                 )
-            if await self.outbox.enqueue_once(f"deploy:{d.id}", jobs, now=now.timestamp()):
+            if await self.outbox.enqueue_once(f"{scope}deploy:{d.id}", jobs, now=now.timestamp()):
                 queued += len(jobs)
         return queued
 

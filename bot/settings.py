@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PermissionMode = Literal["team", "org-member", "open"]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # What each variable should look like; used to explain a missing or malformed one.
 HINTS: dict[str, str] = {
@@ -33,13 +35,16 @@ HINTS: dict[str, str] = {
     "(multi-workspace install; leave unset for one workspace)",
     "SLACK_CLIENT_SECRET": "the Client Secret from your Slack app's Basic Information page",
     "DEXTER_SECRET_KEY": "a long random value, e.g. the output of `openssl rand -hex 32` "
-    "(encrypts tokens at rest; required with SLACK_CLIENT_ID)",
+    "(encrypts tokens at rest; required with SLACK_CLIENT_ID; to rotate, put the new key "
+    "first: new,old)",
     "DEXTER_PUBLIC_URL": "the public base URL of the bot, e.g. https://dexter.acme.com",
     "METRICS_PORT": "a TCP port for /metrics, e.g. 9100 (leave unset to serve it on PORT in "
     "HTTP mode)",
     "LOG_FORMAT": "text or json",
     "DEXTER_SENTRY_DSN": "a Sentry DSN for Dexter's own errors (leave unset to turn it off)",
     "DEXTER_DIGEST_GRACE": "how late a missed digest may still go out, e.g. 1h, 30m or 3600",
+    "DEXTER_SENTRY_ALLOWED_HOSTS": "comma-separated host names and CIDR ranges of private "
+    "Sentry servers workspaces may use, e.g. sentry.corp.example,10.20.0.0/16",
 }
 
 
@@ -85,6 +90,7 @@ class Settings(BaseSettings):
     # One user operation's budget for Sentry, and when a read still waiting says so.
     sentry_deadline: float = Field(default=15.0, alias="DEXTER_SENTRY_DEADLINE", gt=0, le=120)
     sentry_slow_note: float = Field(default=3.0, alias="DEXTER_SENTRY_SLOW_NOTE", gt=0)
+    sentry_allowed_hosts: str = Field(default="", alias="DEXTER_SENTRY_ALLOWED_HOSTS")
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -108,8 +114,11 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _secret_key(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and len(v.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters")
+        # several comma-separated keys rotate it: the first encrypts, all decrypt
+        if v is not None:
+            keys = [k.strip() for k in v.get_secret_value().split(",")]
+            if any(len(k) < 16 for k in keys):
+                raise ValueError("each comma-separated key must be at least 16 characters")
         return v
 
     @model_validator(mode="after")
@@ -154,6 +163,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return v
 
+    @field_validator("sentry_allowed_hosts")
+    @classmethod
+    def _allowed_hosts(cls, v: str) -> str:
+        parse_allowed_hosts(v)
+        return v
+
     @field_validator("digest_grace", mode="before")
     @classmethod
     def _duration(cls, v: object) -> object:
@@ -193,6 +208,25 @@ class Settings(BaseSettings):
     def admin_ids(self) -> frozenset[str]:
         """Slack user ids granted admin rights in Dexter."""
         return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+
+def parse_allowed_hosts(raw: str) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
+    """Host names and CIDR ranges from `sentry.corp.example, 10.20.0.0/16` (ValueError)."""
+    hosts: set[str] = set()
+    nets: list[IPNetwork] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+            continue
+        except ValueError:
+            pass
+        name = item.lower().rstrip(".")
+        if not name or any(c in name for c in "/:@ *") or len(name) > 253:
+            raise ValueError(f"{item!r} is neither a host name nor a CIDR range")
+        hosts.add(name)
+    return frozenset(hosts), tuple(nets)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import aiohttp
 from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import SlackUnavailable
 from bot.settings import Settings
 from bot.store import Store
 
+log = logging.getLogger(__name__)
+
 USER_TTL = 600.0
+NO_SUCH_USER = frozenset({"user_not_found", "user_not_visible"})
 
 
 class SlackUser(BaseModel):
@@ -32,13 +38,22 @@ class SlackDirectory:
         self.settings = settings
 
     async def user(self, team_id: str, user_id: str) -> SlackUser | None:
-        """The Slack user, or None when Slack does not know them."""
+        """The Slack user, None when Slack does not know them; SlackUnavailable on failure."""
 
         async def load() -> dict[str, Any]:
+            # Only Slack's "no such user" is an answer worth keeping; a failure is never
+            # cached (it would read as "no email" for ten minutes, across restarts).
             try:
                 resp = await self.client.users_info(user=user_id)
-            except SlackApiError:
-                return {}
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or exc.response.status_code)
+                if error in NO_SUCH_USER:
+                    return {}
+                log.warning("users.info for %s failed: %s", user_id, error)
+                raise SlackUnavailable(f"users.info failed: {error}") from None
+            except (OSError, TimeoutError, aiohttp.ClientError) as exc:
+                log.warning("users.info for %s failed: %s", user_id, type(exc).__name__)
+                raise SlackUnavailable(f"users.info failed: {type(exc).__name__}") from None
             u = resp.get("user") or {}
             profile = u.get("profile") or {}
             return SlackUser(

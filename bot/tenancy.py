@@ -1,9 +1,10 @@
 """Which Slack workspace a request or background job is for, in a multi-workspace install.
 
 Two context variables carry it: the workspace's Sentry client (from `/dexter setup`, read
-by `SentryClient`), and its Slack bot token (from the installation store, read by
-`TenantWebClient` when that client was built without a token). Single-workspace installs
-never set either, so everything uses the environment's settings.
+by `SentryClient`), and its Slack bot token (from bot/slack_tokens.py, refreshed when it
+expires, read by `TenantWebClient` when that client was built without a token). Every
+background job runs inside `workspace(deps, team_id)`. Single-workspace installs never set
+either, so everything uses the environment's settings.
 """
 
 from __future__ import annotations
@@ -47,10 +48,9 @@ async def enter(deps: Deps, team_id: str | None, *, slack: bool = True) -> None:
     if not deps.settings.multi_workspace or not team_id:
         return
     workspace_client.set(await deps.workspaces.client_for(team_id))
-    finder: Any = deps.extras.get("installations")
-    if slack and finder is not None:
-        bot = await finder.async_find_bot(enterprise_id=None, team_id=team_id)
-        slack_token.set(bot.bot_token if bot is not None else None)
+    tokens: Any = deps.extras.get("bot_tokens")  # bot/slack_tokens.py: Grid, rotation
+    if slack and tokens is not None:
+        slack_token.set(await tokens.for_team(team_id))
 
 
 @asynccontextmanager

@@ -16,6 +16,7 @@ from bot.permissions import Policy
 from bot.sentry.issues import RELEASE_TTL, IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.models import Issue, ProjectRef
+from bot.sentry.scope import sentry_identity
 from bot.triage import Assign, AssigneeSpec, Ignore, Resolve, Unresolve, to_body
 from bot.triage_words import describe
 
@@ -209,8 +210,12 @@ class TriageService:
 
     def release_hint(self, project_id: str) -> bool:
         """The last known answer of `has_releases` in this process; True when unknown."""
-        known = self._release_hints.get(project_id)
+        known = self._release_hints.get(self._hint_key(project_id))
         return known[0] if known and known[1] > time.monotonic() else True
 
     def _remember_releases(self, project_id: str, value: bool) -> None:
-        self._release_hints[project_id] = (value, time.monotonic() + RELEASE_TTL)
+        self._release_hints[self._hint_key(project_id)] = (value, time.monotonic() + RELEASE_TTL)
+
+    def _hint_key(self, project_id: str) -> str:
+        # project ids repeat across Sentry servers (self-hosted ones all start at 1)
+        return f"{sentry_identity(self.issues.client)}:{project_id}"

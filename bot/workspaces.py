@@ -11,13 +11,16 @@ import logging
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
+import httpx
 from pydantic import BaseModel, SecretStr
 
-from bot import errors
+from bot import errors, messages
 from bot.crypto import SecretBox
 from bot.logs import register_secret
 from bot.sentry.client import SentryClient
+from bot.sentry.egress import EgressPolicy, EgressRefused, GuardedTransport
 from bot.settings import Settings
 from bot.store import Store
 
@@ -65,6 +68,7 @@ class WorkspaceService:
         self.box = (
             SecretBox(settings.secret_key.get_secret_value()) if settings.secret_key else None
         )
+        self.egress = EgressPolicy.from_setting(settings.sentry_allowed_hosts)
         self._last: dict[str, tuple[WorkspaceSentry | None, float]] = {}
         self._clients: dict[str, SentryClient] = {}
 
@@ -82,21 +86,26 @@ class WorkspaceService:
             if self.settings.multi_workspace:
                 raise  # guessing the environment's organisation could show another team's data
             return None
-        cfg = self._decode(team_id, raw) if raw else None
+        cfg, stale = self._decode(team_id, raw) if raw else (None, False)
+        if cfg is not None and stale:  # read with an older DEXTER_SECRET_KEY: re-encrypt
+            try:
+                await self.save(team_id, cfg)
+            except errors.StateUnavailable:
+                log.warning("could not re-encrypt workspace %s's settings", team_id)
         self._last[team_id] = (cfg, time.monotonic())
         return cfg
 
-    def _decode(self, team_id: str, raw: dict[str, str]) -> WorkspaceSentry | None:
+    def _decode(self, team_id: str, raw: dict[str, str]) -> tuple[WorkspaceSentry | None, bool]:
         if self.box is None:
             log.warning("workspace %s has Sentry settings but DEXTER_SECRET_KEY is unset", team_id)
-            return None
+            return None, False
         try:
-            token = self.box.decrypt(raw["token"])
+            token, stale = self.box.open(raw["token"])
         except (ValueError, KeyError):
             log.error("cannot read workspace %s's Sentry token; run /dexter setup again", team_id)
-            return None
+            return None, False
         register_secret(token)
-        return WorkspaceSentry(**{**raw, "token": SecretStr(token)})
+        return WorkspaceSentry(**{**raw, "token": SecretStr(token)}), stale
 
     async def save(self, team_id: str, cfg: WorkspaceSentry) -> None:
         """Store the settings with the token encrypted."""
@@ -140,36 +149,75 @@ class WorkspaceService:
             "sleep": self.default._sleep,
         }
         kwargs.update(overrides)
+        kwargs.setdefault("transport", GuardedTransport(self.egress))  # never inward (SSRF)
         client = SentryClient(base_url=cfg.base, token=token, org=cfg.org, **kwargs)  # type: ignore[arg-type]
         self.metrics.watch_sentry(client)
         return client
 
     async def verify(self, cfg: WorkspaceSentry) -> str:
-        """Ask Sentry for the organisation with these settings; its name, or UserError."""
-        client = self.new_client(cfg, max_retries=0, timeout=VERIFY_TIMEOUT)
+        """Ask the entered Sentry for the organisation; its name, or UserError in our words.
+
+        A fresh connection to exactly what was entered (never the workspace's current
+        client), https only, through the egress guard, without redirects; nothing the
+        remote server answers is shown, since it may not be Sentry at all.
+        """
         try:
-            resp = await client.get(client.org_path())
-        except errors.SentryUnauthorized:
-            raise errors.UserError("Sentry refused that token (401).") from None
-        except errors.SentryNotFound:
+            await self.egress.check_url(cfg.base)
+            async with httpx.AsyncClient(
+                base_url=f"{cfg.base}/api/0/",
+                headers={
+                    "Authorization": f"Bearer {cfg.token.get_secret_value()}",
+                    "User-Agent": "dexter-slack-bot",
+                },
+                timeout=httpx.Timeout(VERIFY_TIMEOUT, connect=5.0),
+                follow_redirects=False,
+                transport=GuardedTransport(self.egress),
+            ) as http:
+                resp = await http.get(f"organizations/{quote(cfg.org, safe='')}/")
+        except EgressRefused as exc:
+            raise errors.UserError(exc.reason) from None
+        except (httpx.InvalidURL, ValueError):  # e.g. a port out of range
+            raise errors.UserError(messages.SETUP_BAD_URL) from None
+        except httpx.TimeoutException:
             raise errors.UserError(
-                f"Sentry has no organization `{cfg.org}` visible to that token (404)."
+                messages.SETUP_TIMEOUT.format(url=cfg.base, seconds=VERIFY_TIMEOUT)
             ) from None
-        except errors.SentryForbidden as exc:
-            raise errors.UserError(f"Sentry refused access to `{cfg.org}` (403): {exc}") from None
-        except errors.SentryError as exc:
-            raise errors.UserError(f"Could not reach Sentry at {cfg.base}: {exc.message}") from None
-        finally:
-            self.metrics.forget_sentry(client)
-            await client.aclose()
-        data = resp.data if isinstance(resp.data, dict) else {}
-        return str(data.get("name") or cfg.org)
+        except httpx.HTTPError as exc:
+            refused = exc.__cause__ or exc.__context__
+            if isinstance(refused, EgressRefused):
+                raise errors.UserError(refused.reason) from None
+            log.info("setup check of %s failed: %s", cfg.base, type(exc).__name__)
+            raise errors.UserError(messages.SETUP_UNREACHABLE.format(url=cfg.base)) from None
+        return _org_name(cfg, resp)
 
     async def aclose(self) -> None:
         """Close every per-workspace client."""
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+
+
+def _org_name(cfg: WorkspaceSentry, resp: httpx.Response) -> str:
+    """The organisation's name from a verification answer, or UserError naming the status."""
+    status = resp.status_code
+    if status == 401:
+        raise errors.UserError(messages.SETUP_TOKEN_REFUSED)
+    if status == 403:
+        raise errors.UserError(messages.SETUP_FORBIDDEN.format(org=cfg.org))
+    if status == 404:
+        raise errors.UserError(messages.SETUP_NO_ORG.format(org=cfg.org))
+    if 300 <= status < 400:
+        raise errors.UserError(messages.SETUP_REDIRECT.format(url=cfg.base))
+    if status != 200:
+        raise errors.UserError(messages.SETUP_STATUS.format(url=cfg.base, status=status))
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("slug") != cfg.org:
+        raise errors.UserError(messages.SETUP_NOT_SENTRY.format(url=cfg.base, org=cfg.org))
+    name = data.get("name")
+    return name if isinstance(name, str) and name.strip() else cfg.org
 
 
 def now_iso() -> str:

@@ -82,17 +82,30 @@ def read_click(body: dict[str, Any]) -> Click:
     )
 
 
-async def first_click(deps: Deps, click: Click) -> bool:
-    """False for a repeated delivery or a double click of the same control."""
+def _click_keys(deps: Deps, click: Click) -> tuple[str, str]:
     parts = [click.user_id, click.action_id, click.value]
     exact = deps.store.key("interaction", click.action_ts, *parts)
     again = deps.store.key("click", click.message_ts or "-", *parts)
+    return exact, again
+
+
+async def first_click(deps: Deps, click: Click) -> bool:
+    """False for a repeated delivery or a double click of the same control."""
+    exact, again = _click_keys(deps, click)
     try:
         return await deps.store.first_time(exact, ttl=EXACT_TTL) and await deps.store.first_time(
             again, ttl=CLICK_TTL
         )
     except errors.StateUnavailable:
         return True  # Sentry updates are idempotent; better a rare repeat than a lost click
+
+
+async def release_click(deps: Deps, click: Click) -> None:
+    """Forget a click whose action failed, so clicking again (a retry) runs."""
+    try:
+        await deps.store.delete(*_click_keys(deps, click))
+    except errors.StateUnavailable:
+        log.info("could not release the click marker; a retry waits %ss", CLICK_TTL)
 
 
 async def issue_of(deps: Deps, click: Click) -> str:
@@ -237,6 +250,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             await act(deps, client, click, respond)
         except Exception as exc:
+            await release_click(deps, click)  # before the user reads the error and retries
             await report(
                 exc, lambda m: respond(text=m, response_type="ephemeral", replace_original=False)
             )

@@ -50,13 +50,31 @@ class CommandContext:
         public: bool = False,
         replace: bool = False,
     ) -> None:
-        """Answer through the response_url: ephemeral unless public."""
-        await self.respond(
-            text=text or (fallback_text(blocks) if blocks else ""),
+        """Answer through the response_url: ephemeral unless public.
+
+        A response_url lives 30 minutes and takes 5 answers; when Slack refuses it (a modal
+        submitted late, a button clicked much later), the answer is posted instead.
+        """
+        text = text or (fallback_text(blocks) if blocks else "")
+        resp = await self.respond(
+            text=text,
             blocks=blocks,
             response_type="in_channel" if public else "ephemeral",
             replace_original=replace,
         )
+        status = getattr(resp, "status_code", 200)
+        if status == 200:
+            return
+        log.info(
+            "response_url refused (%s, %s); posting instead", status, getattr(resp, "body", "")
+        )
+        if public or not self.channel_id:
+            channel = self.channel_id or self.user_id
+            await self.client.chat_postMessage(channel=channel, blocks=blocks, text=text)
+        else:
+            await self.client.chat_postEphemeral(
+                channel=self.channel_id, user=self.user_id, blocks=blocks, text=text
+            )
 
     async def post(self, blocks: list[dict[str, Any]], *, text: str) -> dict[str, Any] | None:
         """Post in the channel as the bot; returns {channel, ts}, or None after a fallback."""

@@ -31,6 +31,8 @@ def _describe(exc: BaseException, *, search: bool = False) -> str:
         return exc.reason
     if isinstance(exc, errors.StateUnavailable):
         return messages.STATE_UNAVAILABLE.format(cid=cid)
+    if isinstance(exc, errors.SlackUnavailable):
+        return messages.SLACK_UNAVAILABLE.format(cid=cid)
     if isinstance(exc, errors.SentryBadRequest):
         text = messages.SENTRY_BAD_REQUEST.format(detail=exc.message)
         return f"{text}\n{messages.SEARCH_HINT}" if search else text
@@ -50,7 +52,9 @@ def _describe(exc: BaseException, *, search: bool = False) -> str:
 async def report(exc: BaseException, say: Say, *, search: bool = False) -> None:
     """Log the failure with the correlation id and tell the user what happened."""
     record_outcome(exc)
-    if isinstance(exc, errors.SentryUnavailable | errors.StateUnavailable):
+    if isinstance(
+        exc, errors.SentryUnavailable | errors.StateUnavailable | errors.SlackUnavailable
+    ):
         log.warning("%s: %s", type(exc).__name__, exc)
     elif not isinstance(exc, errors.DexterError):
         log.error("unhandled error", exc_info=exc)

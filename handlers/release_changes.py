@@ -8,12 +8,13 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import format as fmt
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.errors import UserError
+from bot.errors import DexterError, UserError
 from bot.ids import BlockId, Callback
 from bot.logs import new_correlation_id
 from bot.release_args import (
@@ -37,7 +38,8 @@ EXISTED = "Release {release} already existed; Sentry updated it for {projects}."
 ASSOCIATING = " Sentry is associating the commits of {refs}."
 DEPLOYED = "Recorded a deploy of {release} to `{env}`{name}."
 NOT_IN_RELEASE = "Release `{version}` does not include {projects}; it has {has}."
-MODAL_PROJECTS_WAIT = 1.5  # the trigger_id expires after 3 s
+MODAL_PROJECTS_WAIT = 8.0  # then the open form offers a text field for the projects
+MODAL_NOT_OPENED = "Slack did not let me open the form ({error}); run the command again."
 
 
 def _code_list(items: list[str] | tuple[str, ...]) -> str:
@@ -81,19 +83,36 @@ async def create_command(ctx: CommandContext, args: str) -> None:
 
 
 async def open_create_modal(ctx: CommandContext) -> None:
-    """The modal with the same fields as the command."""
+    """The modal with the same fields as the command: opened at once, filled in after.
+
+    A trigger id lives 3 seconds, so the modal opens as a placeholder before Sentry is
+    asked for the projects (as the alert form does).
+    """
+    deps = ctx.deps
+    metadata = json.dumps({"channel": ctx.channel_id})
+    try:
+        opened = await ctx.client.views_open(
+            trigger_id=ctx.trigger_id,
+            view=deps.renderer.view(
+                "release_create_modal", loading=True, projects=None, metadata=metadata
+            ),
+        )
+    except SlackApiError as exc:  # expired_trigger_id when Slack was slow to deliver
+        await ctx.reply(text=MODAL_NOT_OPENED.format(error=exc.response.get("error")))
+        return
     slugs: list[str] = []
     try:
-        projects = await asyncio.wait_for(ctx.deps.projects.all(), MODAL_PROJECTS_WAIT)
+        projects = await asyncio.wait_for(deps.projects.all(), MODAL_PROJECTS_WAIT)
         slugs = sorted(p.slug for p in projects)
-    except (TimeoutError, UserError):
-        pass
-    view = ctx.deps.renderer.view(
+    except (TimeoutError, DexterError) as exc:
+        log.info("release form without project choices: %s", type(exc).__name__)
+    view = deps.renderer.view(
         "release_create_modal",
+        loading=False,
         projects=slugs if 0 < len(slugs) <= 100 else None,
-        metadata=json.dumps({"channel": ctx.channel_id}),
+        metadata=metadata,
     )
-    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+    await ctx.client.views_update(view_id=str(opened["view"]["id"]), view=view)
 
 
 def request_from_view(values: dict[str, Any]) -> tuple[CreateRequest | None, dict[str, str]]:

@@ -25,7 +25,9 @@ async def subscribe_command(ctx: CommandContext, args: str) -> None:
     f = parse_subscribe(args)
     project = await ctx.deps.projects.by_slug(f.projects[0])
     subs = SubscriptionStore(ctx.deps.store)
-    sub, created = await subs.add(ctx.channel_id, project.slug, f.environment, user=ctx.user_id)
+    sub, created = await subs.add(
+        ctx.channel_id, project.slug, f.environment, user=ctx.user_id, team_id=ctx.team_id
+    )
     what = fmt.escape(sub.describe())
     if created:
         await ctx.reply(
@@ -38,7 +40,7 @@ async def subscribe_command(ctx: CommandContext, args: str) -> None:
 
 async def subscriptions_command(ctx: CommandContext, args: str) -> None:
     """List this channel's subscriptions."""
-    subs = await SubscriptionStore(ctx.deps.store).for_channel(ctx.channel_id)
+    subs = await SubscriptionStore(ctx.deps.store).for_channel(ctx.channel_id, team_id=ctx.team_id)
     blocks = ctx.deps.renderer.blocks("release_subscriptions", subs=subs, notice=None)
     await ctx.reply(blocks)
 

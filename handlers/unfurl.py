@@ -1,4 +1,4 @@
-"""Unfurl links to Sentry issues of the configured organisation into live issue cards."""
+"""Unfurl links to Sentry issues of the workspace's organisation into live issue cards."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.deps import Deps
 from bot.errors import DexterError
 from bot.logs import new_correlation_id
 from bot.refs import IssueRef, parse_issue_url
-from bot.settings import Settings
+from bot.sentry.client import SentryClient
 from handlers import cards
 
 log = logging.getLogger(__name__)
@@ -23,28 +23,29 @@ log = logging.getLogger(__name__)
 MAX_UNFURLS = 5
 
 
-def is_ours(ref: IssueRef, settings: Settings) -> bool:
-    """True for an issue URL of the configured organisation on the configured Sentry."""
-    ours = (urlparse(settings.sentry_base).hostname or "").lower()
+def is_ours(ref: IssueRef, base_url: str, org: str) -> bool:
+    """True for an issue URL of `org` on the Sentry at `base_url` (the asking workspace's)."""
+    ours = (urlparse(base_url).hostname or "").lower()
     host = (ref.host or "").lower()
     saas = ours == "sentry.io" or ours.endswith(".sentry.io")
     if saas:
         # acme.sentry.io, sentry.io/organizations/acme, de.sentry.io/organizations/acme …
         if not (host == "sentry.io" or host.endswith(".sentry.io")):
             return False
-        return ref.org == settings.sentry_org
+        return ref.org == org
     if host != ours:
         return False
-    return ref.org in (None, settings.sentry_org)
+    return ref.org in (None, org)
 
 
-def issue_links(links: list[dict[str, Any]], settings: Settings) -> list[tuple[str, str]]:
+def issue_links(links: list[dict[str, Any]], sentry: SentryClient) -> list[tuple[str, str]]:
     """(url, issue id) for every link that is one of our issues, at most a few."""
+    base_url, org = sentry.base_url, sentry.org  # routed to the workspace that shared the link
     out: list[tuple[str, str]] = []
     for item in links:
         url = str(item.get("url") or "")
         ref = parse_issue_url(url)
-        if ref is None or ref.issue_id is None or not is_ours(ref, settings):
+        if ref is None or ref.issue_id is None or not is_ours(ref, base_url, org):
             continue
         if all(u != url for u, _ in out):
             out.append((url, ref.issue_id))
@@ -57,7 +58,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.event("link_shared")
     async def on_link_shared(event: dict[str, Any], client: AsyncWebClient) -> None:
         new_correlation_id()
-        found = issue_links(list(event.get("links") or []), deps.settings)
+        found = issue_links(list(event.get("links") or []), deps.sentry)
         if not found:
             return
         unfurls: dict[str, dict[str, Any]] = {}

@@ -16,6 +16,7 @@ from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.ids import BlockId, Callback
 from bot.logs import register_secret
+from bot.slack_directory import NO_SUCH_USER
 from bot.workspaces import WorkspaceSentry, now_iso
 from handlers.context import CommandContext
 from handlers.errors import describe, report
@@ -33,8 +34,11 @@ async def is_workspace_admin(deps: Deps, client: AsyncWebClient, user_id: str) -
     try:
         resp = await client.users_info(user=user_id)
     except SlackApiError as exc:
-        log.info("users.info failed for %s: %s", user_id, exc.response.status_code)
-        return False
+        error = str(exc.response.get("error") or exc.response.status_code)
+        log.warning("users.info failed for %s: %s", user_id, error)
+        if error in NO_SUCH_USER:
+            return False
+        raise errors.SlackUnavailable(f"users.info failed: {error}") from None
     user = resp.get("user") or {}
     return bool(user.get("is_admin") or user.get("is_owner"))
 
@@ -54,6 +58,9 @@ def setup_view(deps: Deps, state: str, **ctx: Any) -> dict[str, Any]:
 async def setup_command(ctx: CommandContext, args: str) -> None:
     """Open the modal that connects this workspace to its own Sentry organisation."""
     deps = ctx.deps
+    if not deps.settings.multi_workspace:
+        # one workspace: the environment's settings are the only ones used
+        raise errors.UserError(messages.SETUP_SINGLE_WORKSPACE)
     if deps.workspaces.box is None:
         raise errors.UserError(messages.SETUP_NEEDS_KEY)
     if not await is_workspace_admin(deps, ctx.client, ctx.user_id):
@@ -65,7 +72,12 @@ async def setup_command(ctx: CommandContext, args: str) -> None:
         url=current.base if current else deps.settings.sentry_base,
         org=current.org if current else "",
     )
-    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+    try:
+        await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+    except SlackApiError as exc:  # expired_trigger_id: Slack delivered the command late
+        error = str(exc.response.get("error") or "")
+        log.info("setup modal not opened: %s", error)
+        await ctx.reply(text=messages.SETUP_NO_MODAL.format(error=error))
 
 
 COMMANDS = [
@@ -93,7 +105,7 @@ def parse_submission(view: dict[str, Any]) -> tuple[WorkspaceSentry | None, dict
     token = _value(values, BlockId.SETUP_TOKEN)
     register_secret(token)
     problems: dict[str, str] = {}
-    if not url.startswith(("http://", "https://")) or len(url) > 300:
+    if not url.startswith("https://") or len(url) > 300:
         problems[BlockId.SETUP_URL] = messages.SETUP_BAD_URL
     if not _ORG.match(org) or len(org) > 100:
         problems[BlockId.SETUP_ORG] = messages.SETUP_BAD_ORG
@@ -120,11 +132,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
         view_id = str(view.get("id") or "")
         form = {"url": cfg.base, "org": cfg.org}
         try:
+            if not deps.settings.multi_workspace:
+                raise errors.UserError(messages.SETUP_SINGLE_WORKSPACE)
             if not await is_workspace_admin(deps, client, user_id):
                 raise errors.PermissionDenied(messages.SETUP_ADMIN_ONLY)
             name = await deps.workspaces.verify(cfg)
             cfg.updated_by, cfg.updated_at = user_id, now_iso()
+            before = await deps.workspaces.get(team_id)
+            env = (deps.settings.sentry_base, deps.settings.sentry_org)
             await deps.workspaces.save(team_id, cfg)
+            if ((before.base, before.org) if before else env) != (cfg.base, cfg.org):
+                # links name members of the Sentry the workspace used before
+                await deps.identity.forget_team(team_id)
         except Exception as exc:  # the modal must never stay at "Checking…"
             await report(exc, _ignore)
             done = setup_view(deps, "form", error=describe(exc), **form)
@@ -141,28 +160,30 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.event("tokens_revoked")
     async def on_tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Only the Slack tokens are gone: the workspace's Sentry settings stay for a
+        # reinstall. Only app_uninstalled forgets them.
         tokens = event.get("tokens") or {}
-        if tokens.get("bot"):
-            await forget_workspace(app, deps, body)
-            return
         store = app.installation_store
+        if store is None:
+            return
+        where = {"enterprise_id": body.get("enterprise_id"), "team_id": body.get("team_id")}
+        if tokens.get("bot"):
+            await store.async_delete_all(**where)
+            log.info("workspace %s revoked the bot token: Slack tokens removed", where["team_id"])
+            return
         for user_id in tokens.get("oauth") or []:
-            if store is not None:
-                await store.async_delete_installation(
-                    enterprise_id=body.get("enterprise_id"),
-                    team_id=body.get("team_id"),
-                    user_id=str(user_id),
-                )
+            await store.async_delete_installation(**where, user_id=str(user_id))
 
 
 async def forget_workspace(app: AsyncApp, deps: Deps, body: dict[str, Any]) -> None:
-    """Remove a workspace's Slack tokens and Sentry settings."""
+    """Remove a workspace's Slack tokens and Sentry settings (uninstall)."""
     team_id = str(body.get("team_id") or "")
     store = app.installation_store
     if store is not None:
         await store.async_delete_all(enterprise_id=body.get("enterprise_id"), team_id=team_id)
     await deps.workspaces.delete(team_id)
-    log.info("workspace %s uninstalled: tokens and settings removed", team_id)
+    await deps.identity.forget_team(team_id)
+    log.info("workspace %s uninstalled: tokens, settings and links removed", team_id)
 
 
 async def _ignore(_: str) -> None:

@@ -32,6 +32,7 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     overrides: dict[str, Responder] = field(default_factory=dict)
+    expired: set[str] = field(default_factory=set)  # response_url ids Slack no longer takes
     url: str = ""
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -153,6 +154,8 @@ class FakeSlack:
         return ok
 
     async def _response(self, request: web.Request) -> web.Response:
+        if request.match_info["rid"] in self.expired:
+            return web.Response(status=404, text="expired_url")
         body = await request.json()
         body["_rid"] = request.match_info["rid"]
         self.responses.append(body)

@@ -190,12 +190,17 @@ class SlackDriver:
         return await self.interaction(payload)
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry: int | None = None,
+        team: str = "T1",
     ) -> Reply:
         body = json.dumps(
             {
                 "token": "legacy",
-                "team_id": "T1",
+                "team_id": team,
                 "api_app_id": "A1",
                 "type": "event_callback",
                 "event_id": event_id or f"Ev{next(self._ids)}",

@@ -12,6 +12,7 @@ in each of them, and assignment in a closed-membership org needs access to each 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,15 +41,22 @@ MEMBERS = [
 SLACK_USERS = {"U1": "ann@acme.io", "U2": "bob@acme.io", "U3": "carol@acme.io", "U9": "x@else.io"}
 
 
-def card_extras(router: respx.MockRouter, *, replays: bool = True, deploys: bool = True) -> None:
+def card_extras(
+    router: respx.MockRouter,
+    *,
+    replays: bool = True,
+    deploys: bool = True,
+    api: str = "organizations/acme",
+) -> None:
     """What an issue card asks besides the issue: its replay count and its first release's
-    deploys (the suspect-release line). Call it after a test's own routes for these."""
+    deploys (the suspect-release line). Call it after a test's own routes for these; `api` is
+    the organisation's API path, or its full URL on another Sentry."""
     if replays:
-        router.get("organizations/acme/replay-count/").mock(return_value=Response(200, json={}))
+        router.get(f"{api}/replay-count/").mock(return_value=Response(200, json={}))
     if deploys:
-        router.get(url__regex=r"organizations/acme/releases/[^/]+/deploys/$").mock(
-            return_value=Response(200, json=[])
-        )
+        url = httpx.URL(api if "://" in api else f"https://sentry.io/api/0/{api}")
+        pattern = re.escape(url.path) + r"/releases/[^/]+/deploys/$"
+        router.get(host=url.host, path__regex=pattern).mock(return_value=Response(200, json=[]))
 
 
 @dataclass
@@ -62,6 +70,7 @@ class SentryOrg:
     bulk_projects: list[list[str]] = field(default_factory=list)  # `project` of each bulk PUT
     bulk_fail: Callable[[list[str]], Response | None] | None = None
     open_membership: bool = True  # the org's "allow_joinleave" flag
+    put_fail: Callable[[str], Response | None] | None = None
 
     def add(self, iid: int, *, proj: dict[str, Any] = BACKEND, **kw: Any) -> dict[str, Any]:
         issue = f.issue(iid, proj=proj, **kw)
@@ -123,6 +132,9 @@ class SentryOrg:
 
         body = json.loads(request.content)
         self.puts.append(([iid], body))
+        failure = self.put_fail(iid) if self.put_fail is not None else None
+        if failure is not None:
+            return failure
         if iid not in self.issues:
             return Response(404, json={"detail": "not found"})
         issue = self.issues[iid]

@@ -29,7 +29,6 @@ def service(deps: Deps) -> DigestService:
         data=DigestData(deps.sentry),
         projects=deps.projects,
         members=deps.members,
-        sentry_base="https://sentry.io",
         extras=deps.extras,
     )
 

@@ -227,6 +227,30 @@ async def test_builder_modal_opens_and_runs_what_is_submitted(
     assert params.get_list("environment") == ["production"]
 
 
+async def test_a_builder_submitted_after_the_response_url_expired_still_answers(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    await bot.command("discover")
+    [opened] = await slack.wait_for("views.open")
+    slack.expired.add("cmd1")  # submitted more than 30 minutes later
+    mock_events(sentry)
+    values = {
+        "dq_dataset": {"value": {"type": "static_select", "selected_option": {"value": "errors"}}},
+        "dq_fields": {
+            "value": {
+                "type": "multi_static_select",
+                "selected_options": [{"value": "title"}, {"value": "count()"}],
+            }
+        },
+    }
+    meta = opened.args["view"]["private_metadata"]
+    await bot.view_submission("discover_builder", values, private_metadata=meta)
+    [shown] = await slack.wait_for("chat.postEphemeral")
+    assert (shown.args["channel"], shown.args["user"]) == ("C1", "U1")
+    assert "in errors" in text_of(shown.args["blocks"])
+    assert slack.responses == []
+
+
 async def test_uploading_where_dexter_is_not_invited_says_how_to_fix_it(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:

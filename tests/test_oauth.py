@@ -216,3 +216,53 @@ def test_manifest_for_many_workspaces() -> None:
     single = build_manifest(socket_mode=False, public_url=None, sentry_url="https://sentry.io")
     assert "redirect_urls" not in single["oauth_config"]
     assert single["settings"]["token_rotation_enabled"] is False
+
+
+def test_the_manifest_asks_only_for_scopes_dexter_uses() -> None:
+    from bot.manifest import build_manifest
+
+    m = build_manifest(socket_mode=False, public_url=None, sentry_url="https://sentry.io")
+    assert set(m["oauth_config"]["scopes"]["bot"]) == {
+        "commands",  # /dexter
+        "chat:write",  # cards, notices, digests, ephemeral answers
+        "chat:write.public",  # notices in channels the bot was not invited to
+        "files:write",  # charts and exports
+        "links:read",  # link_shared
+        "links:write",  # chat.unfurl
+        "users:read",  # users.info: admin flag, time zone
+        "users:read.email",  # users.info: the email that links a Sentry member
+        "channels:read",  # conversations.info: who created a channel (digests)
+        "groups:read",  # the same for private channels
+    }
+
+
+async def test_a_rejected_oauth_code_is_not_logged(
+    server: SlackDriver, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import logging
+
+    from bot.logs import setup_logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", root.handlers[:])
+    monkeypatch.setattr(root, "level", root.level)
+    setup_logging("DEBUG", "text")
+    out = io.StringIO()
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(out)
+
+    slack.on("oauth.v2.access", {"ok": False, "error": "invalid_code"})
+    async with server.session.get(f"{server.bot_url}/slack/install", allow_redirects=False) as r:
+        page = await r.text()
+        cookie = r.headers["Set-Cookie"].split(";")[0]
+    found = re.search(r"state=([A-Za-z0-9_-]+)", page)
+    assert found is not None
+    code = "4724469134.4644010092847.232b4e6d82c333b4"
+    redirect = f"{server.bot_url}/slack/oauth_redirect?code={code}&state={found.group(1)}"
+    async with server.session.get(redirect, headers={"Cookie": cookie}) as r:
+        assert r.status >= 400
+    assert slack.of("oauth.v2.access")  # Bolt tried the code and logged the failure
+    logged = out.getvalue()
+    assert "oauth.v2.access" in logged and code not in logged

@@ -8,7 +8,6 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -17,7 +16,6 @@ import respx
 from httpx import Response
 
 from bot import messages
-from bot.ids import BlockId, Callback
 from bot.settings import Settings
 from bot.store import Store
 from tests import factories as f
@@ -101,14 +99,6 @@ async def _until_up(st: Store) -> None:
     raise AssertionError("redis did not come back")
 
 
-def _setup_values() -> dict[str, Any]:
-    return {
-        BlockId.SETUP_URL: {"value": {"type": "url_text_input", "value": "https://sentry.io"}},
-        BlockId.SETUP_ORG: {"value": {"type": "plain_text_input", "value": "acme"}},
-        BlockId.SETUP_TOKEN: {"value": {"type": "plain_text_input", "value": "sntrys_team_tok"}},
-    }
-
-
 async def test_reads_survive_a_redis_outage_and_changes_say_so(
     bot: SlackDriver,
     slack: FakeSlack,
@@ -134,18 +124,46 @@ async def test_reads_survive_a_redis_outage_and_changes_say_so(
     assert "BACKEND-1" in down["text"]  # answered without the cache
     assert projects.call_count == 2
 
-    await bot.view_submission(Callback.SENTRY_SETUP, _setup_values(), view_id="V9")
-    [update] = await slack.wait_for("views.update", 1)
-    shown = str(update.args["view"])
+    await bot.command("subscribe releases project:backend")
+    shown = (await slack.wait_for("response", 3))[2]["text"]
     assert messages.STATE_UNAVAILABLE.split(",")[0] in shown
 
     redis_server.start()
     await _until_up(store)  # nothing in the app is restarted or told
-    for n in (3, 4):
+    for n in (4, 5):
         await bot.command("issues project:backend")
         assert "BACKEND-1" in (await slack.wait_for("response", n))[n - 1]["text"]
-    assert projects.call_count == 3  # cached again after the first load
+    assert projects.call_count == 4  # cached again after the first load
 
-    await bot.view_submission(Callback.SENTRY_SETUP, _setup_values(), view_id="V9")
-    updates = await slack.wait_for("views.update", 2)
-    assert "Connected to *Acme*" in str(updates[1].args["view"])
+    await bot.command("subscribe releases project:backend")
+    assert "subscribed this channel" in (await slack.wait_for("response", 6))[5]["text"]
+
+
+async def test_a_replay_is_refused_while_redis_is_down(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, redis_server: RedisServer
+) -> None:
+    from urllib.parse import urlencode
+
+    issues = sentry.get("organizations/acme/issues/").mock(
+        return_value=Response(200, json=[f.issue(1)])
+    )
+    sentry.get("organizations/acme/projects/").mock(return_value=Response(200, json=[f.project()]))
+    redis_server.stop()
+    body = urlencode(
+        {
+            "team_id": "T1",
+            "channel_id": "C1",
+            "user_id": "U1",
+            "command": "/dexter",
+            "text": "issues",
+            "response_url": slack.response_url("r1"),
+            "trigger_id": "t1",
+        }
+    )
+    headers = bot.signed_headers(body)
+    first = await bot.post(body, headers=headers)
+    second = await bot.post(body, headers=headers)
+    assert (first.status, second.status) == (200, 401)
+    await slack.wait_for("response")
+    await asyncio.sleep(0.3)
+    assert issues.call_count == 1 and len(slack.responses) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import respx
@@ -14,6 +15,8 @@ from bot.format import escape
 from bot.ids import BlockId, Callback
 from bot.release_args import CREATE_USAGE
 from bot.sentry.models import Member
+from handlers.release_changes import MODAL_NOT_OPENED
+from tests import factories as f
 from tests import release_factories as rf
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -129,17 +132,35 @@ async def test_create_unknown_project(
     )
 
 
-async def test_modal_opens_with_project_choices(
+async def test_modal_opens_before_sentry_is_asked_then_offers_projects(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:
-    mock_projects(sentry)
+    opened_first: list[bool] = []
+
+    def projects(request: Any) -> Response:
+        opened_first.append(bool(slack.of("views.open")))  # the trigger id was used in time
+        return Response(200, json=[f.project(2, "backend"), f.project(3, "frontend", "web")])
+
+    sentry.get("organizations/acme/projects/").mock(side_effect=projects)
     await bot.command("release create", channel="C9")
-    [call] = await slack.wait_for("views.open")
+    [placeholder] = await slack.wait_for("views.open")
+    assert "submit" not in placeholder.args["view"]
+    [call] = await slack.wait_for("views.update")
+    assert opened_first == [True] and call.args["view_id"] == "V1"
     view = call.args["view"]
     assert view["callback_id"] == Callback.RELEASE_CREATE
     assert json.loads(view["private_metadata"]) == {"channel": "C9"}
     [projects] = [b for b in view["blocks"] if b["block_id"] == BlockId.RELEASE_PROJECTS]
     assert [o["value"] for o in projects["element"]["options"]] == ["backend", "frontend"]
+
+
+async def test_an_expired_trigger_is_explained(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    slack.on("views.open", {"ok": False, "error": "expired_trigger_id"})
+    await bot.command("release create")
+    [reply] = await slack.wait_for("response")
+    assert reply["text"] == MODAL_NOT_OPENED.format(error="expired_trigger_id")
 
 
 async def test_modal_errors_point_at_fields(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,16 +17,26 @@ from bot.ids import BlockId, Callback
 from bot.settings import Settings
 from bot.workspaces import WorkspaceSentry, sentry_for_team
 from tests import factories as f
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.tenants import installation, installations, oauth_settings, served
 
 TEAM_TOKEN = "sntrys_globex_token_77aa"
 
 
 @pytest.fixture
 def settings(slack: FakeSlack) -> Settings:
-    return make_settings(slack, DEXTER_SECRET_KEY="a-long-random-secret-key-0123456789")
+    return oauth_settings(slack)
+
+
+@pytest.fixture
+async def bot(
+    settings: Settings, deps: Deps, slack: FakeSlack, sentry: respx.MockRouter
+) -> AsyncIterator[SlackDriver]:
+    """The multi-workspace app with workspace T1 installed."""
+    await installations(deps).async_save(installation("T1", "xoxb-t1-bot-token-0001"))
+    async with served(settings, deps, slack) as driver:
+        yield driver
 
 
 def values(url: str = "https://sentry.io", org: str = "globex", token: str = TEAM_TOKEN) -> Any:
@@ -95,9 +106,9 @@ async def test_bad_fields_are_shown_without_asking_sentry(
 @pytest.mark.parametrize(
     ("response", "shown"),
     [
-        (Response(401, json={"detail": "Invalid token"}), "Sentry refused that token (401)."),
-        (Response(404), "Sentry has no organization `globex` visible to that token (404)."),
-        (Response(503), "Could not reach Sentry at https://sentry.io"),
+        (Response(401, json={"detail": "Invalid token"}), messages.SETUP_TOKEN_REFUSED),
+        (Response(404), messages.SETUP_NO_ORG.format(org="globex")),
+        (Response(503), messages.SETUP_STATUS.format(url="https://sentry.io", status=503)),
     ],
 )
 async def test_settings_sentry_refuses_are_not_saved(
@@ -175,12 +186,6 @@ async def test_app_uninstalled_removes_the_settings(bot: SlackDriver, deps: Deps
     await _save(deps)
     reply = await bot.event({"type": "app_uninstalled"})
     assert reply.status == 200
-    await _until_gone(deps)
-
-
-async def test_bot_token_revoked_removes_the_settings(bot: SlackDriver, deps: Deps) -> None:
-    await _save(deps)
-    await bot.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}})
     await _until_gone(deps)
 
 

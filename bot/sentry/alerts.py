@@ -20,6 +20,7 @@ from bot.sentry.alert_history import AlertHistory
 from bot.sentry.client import SentryClient
 from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
+from bot.sentry.scope import cache_key
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class AlertService:
                 return "legacy"
             return "current"
 
-        key = self.store.key("cache", self.client.org, "alerts-api")
+        key = cache_key(self.store, self.client, "alerts-api")
         value = await self.store.cached(key, GENERATION_TTL, probe)
         return "legacy" if value == "legacy" else "current"
 
@@ -161,7 +162,7 @@ class AlertService:
                 for i in resp.data or []
             ]
 
-        key = self.store.key("cache", self.client.org, "slack-integrations")
+        key = cache_key(self.store, self.client, "slack-integrations")
         for integration in await self.store.cached(key, INTEGRATIONS_TTL, load):
             if integration["status"] == "active" and integration["externalId"] == team_id:
                 return str(integration["id"])

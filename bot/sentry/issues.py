@@ -14,6 +14,7 @@ from bot.sentry.client import SentryClient
 from bot.sentry.models import Event, Issue
 from bot.sentry.projects import ProjectService
 from bot.sentry.release_match import match_versions
+from bot.sentry.scope import cache_key
 from bot.store import Store
 
 PAGE_SIZE = 10
@@ -89,7 +90,7 @@ class IssueService:
         if ref.issue_id:
             return ref.issue_id
         assert ref.short_id is not None
-        key = self.store.key("shortid", self.client.org, ref.short_id)
+        key = cache_key(self.store, self.client, "shortid", ref.short_id)
 
         async def load() -> str:
             try:
@@ -189,7 +190,7 @@ class IssueService:
             rows = resp.data if isinstance(resp.data, list) else []
             return {"version": str(rows[0]["version"]) if rows else None}
 
-        key = self.store.key("cache", self.client.org, "latest-release", project_id)
+        key = cache_key(self.store, self.client, "latest-release", project_id)
         if fresh:
             raw = await load()
             with contextlib.suppress(StateUnavailable):

@@ -7,6 +7,7 @@ from typing import Any
 from bot.errors import SentryNotFound
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Member, Team
+from bot.sentry.scope import cache_key
 from bot.store import Store
 
 DIRECTORY_TTL = 300.0
@@ -22,7 +23,7 @@ class MemberService:
     async def members(self) -> list[Member]:
         """Every (non-pending) member of the organisation."""
         raw = await self.store.cached(
-            self.store.key("cache", self.client.org, "members"), DIRECTORY_TTL, self._load_members
+            cache_key(self.store, self.client, "members"), DIRECTORY_TTL, self._load_members
         )
         return [Member.model_validate(m) for m in raw]
 
@@ -54,7 +55,7 @@ class MemberService:
         """The member whose primary or verified email matches (case-insensitive)."""
         email = email.strip().lower()
         raw = await self.store.cached(
-            self.store.key("cache", self.client.org, "members"), DIRECTORY_TTL, self._load_members
+            cache_key(self.store, self.client, "members"), DIRECTORY_TTL, self._load_members
         )
         for m in raw:
             if m["email"] == email or email in m.get("emails", []):
@@ -75,7 +76,7 @@ class MemberService:
                 return []
             return [str(t) for t in (resp.data or {}).get("teams") or []]
 
-        key = self.store.key("cache", self.client.org, "member-teams", member_id)
+        key = cache_key(self.store, self.client, "member-teams", member_id)
         return await self.store.cached(key, DIRECTORY_TTL, load)
 
     async def teams(self) -> list[Team]:
@@ -101,7 +102,7 @@ class MemberService:
             return out
 
         raw = await self.store.cached(
-            self.store.key("cache", self.client.org, "teams"), DIRECTORY_TTL, load
+            cache_key(self.store, self.client, "teams"), DIRECTORY_TTL, load
         )
         return [Team.model_validate(t) for t in raw]
 

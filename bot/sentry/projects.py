@@ -8,6 +8,7 @@ from typing import Any
 from bot.errors import UserError
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Project
+from bot.sentry.scope import cache_key
 from bot.store import Store
 
 PROJECTS_TTL = 300.0
@@ -23,7 +24,7 @@ class ProjectService:
     async def all(self) -> list[Project]:
         """Every project of the organisation (cached for a few minutes)."""
         raw = await self.store.cached(
-            self.store.key("cache", self.client.org, "projects"), PROJECTS_TTL, self._load
+            cache_key(self.store, self.client, "projects"), PROJECTS_TTL, self._load
         )
         return [Project.model_validate(p) for p in raw]
 

@@ -14,6 +14,7 @@ from bot.errors import SentryNotFound, UserError
 from bot.sentry.client import Params, SentryClient
 from bot.sentry.projects import ProjectService
 from bot.sentry.release_models import Commit, Deploy, DeployRecord, Release, SeriesPoint
+from bot.sentry.scope import cache_key
 from bot.sentry.times import epoch_seconds, iso
 from bot.store import Store
 
@@ -149,7 +150,7 @@ class ReleaseService:
         async def load() -> list[dict[str, Any]]:
             return [d.model_dump(mode="json") for d in await self.deploys(version)]
 
-        key = self.store.key("cache", self.client.org, "release-deploys", version)
+        key = cache_key(self.store, self.client, "release-deploys", version)
         return [Deploy.model_validate(d) for d in await self.store.cached(key, DEPLOYS_TTL, load)]
 
     async def previous(self, release: Release) -> Release | None:
@@ -206,9 +207,7 @@ class ReleaseService:
         resp = await self.client.post(
             self.client.org_path("releases", version, "deploys"), json=body
         )
-        await self.store.delete(
-            self.store.key("cache", self.client.org, "release-deploys", version)
-        )
+        await self.store.delete(cache_key(self.store, self.client, "release-deploys", version))
         return Deploy.model_validate(resp.data)
 
     async def releases_between(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.errors import SentryBadRequest
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Issue
+from bot.sentry.scope import cache_key
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ class ReplayService:
 
     async def cached_count(self, issue: Issue) -> int:
         """`count()` cached in Redis for a few minutes (issue cards ask often)."""
-        key = self.store.key("cache", self.client.org, "replay-count", issue.id)
+        key = cache_key(self.store, self.client, "replay-count", issue.id)
         return int(await self.store.cached(key, COUNT_TTL, lambda: self.count(issue)))
 
     async def for_issue(self, issue: Issue, *, limit: int = RECENT) -> IssueReplays:

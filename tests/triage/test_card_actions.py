@@ -7,6 +7,8 @@ import json
 import time
 from typing import Any
 
+from httpx import Response
+
 from bot import messages
 from bot.ids import Action
 from bot.issue_actions import assign_block_id, row_actions
@@ -190,6 +192,21 @@ async def test_double_click_and_redelivery_change_sentry_once(
         {"assignedTo": "user:100"},
         {"status": "resolved", "statusDetails": {}},
     ]
+
+
+async def test_a_click_that_failed_can_be_retried_at_once(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    card = await post_card(bot, slack)
+    org.put_fail = lambda iid: Response(503)  # Sentry is down for the first click
+    await click(bot, card, Action.ISSUE_RESOLVE, prefix="now|")
+    [failed] = await slack.wait_for("response")
+    assert "Sentry" in failed["text"] and org.issues["1"]["status"] == "unresolved"
+    org.put_fail = None
+    await click(bot, card, Action.ISSUE_RESOLVE, prefix="now|")  # within the 3 s
+    [update] = await slack.wait_for("chat.update")
+    assert "*Status*\nresolved" in fields_text(update.args["blocks"])
+    assert org.issues["1"]["status"] == "resolved"
 
 
 async def test_digest_row_changes_the_issue_but_not_the_digest(

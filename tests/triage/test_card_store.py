@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.cards import MAX_CARDS_PER_ISSUE, Activity, CardRef, CardStore
-from bot.store import Store
+from bot.deps import Deps
 
 
-async def test_cards_are_remembered_capped_and_forgotten(store: Store) -> None:
-    cards = CardStore(store)
+async def test_cards_are_remembered_capped_and_forgotten(deps: Deps) -> None:
+    cards = CardStore(deps.store, deps.sentry)
     for n in range(MAX_CARDS_PER_ISSUE + 5):
         await cards.add("1", CardRef(channel="C1", ts=f"1700000000.{n:06d}"))
     await cards.add("1", CardRef(channel="C9", ts="1.0", url="https://acme.sentry.io/issues/1/"))
@@ -28,8 +28,8 @@ async def test_cards_are_remembered_capped_and_forgotten(store: Store) -> None:
     assert len(await cards.cards("2")) == 1
 
 
-async def test_activity_is_the_latest_change(store: Store) -> None:
-    cards = CardStore(store)
+async def test_activity_is_the_latest_change(deps: Deps) -> None:
+    cards = CardStore(deps.store, deps.sentry)
     assert await cards.activity("1") is None
     first = Activity(text="Resolved", slack_user_id="U1", at=datetime.now(UTC))
     second = Activity(text="Unresolved", slack_user_id="U2", at=datetime.now(UTC))

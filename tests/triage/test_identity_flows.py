@@ -50,6 +50,20 @@ async def test_unverified_slack_email_does_not_link(
     assert r["text"] == messages.LINK_NO_EMAIL
 
 
+async def test_a_slack_failure_is_said_and_never_remembered(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    slack.on("users.info", {"ok": False, "error": "internal_error"})
+    await bot.command("link")
+    first = (await reply(slack, 1))["text"]
+    assert first.startswith(messages.SLACK_UNAVAILABLE.split("(ref")[0])
+    assert first != messages.LINK_NO_EMAIL
+    del slack.overrides["users.info"]  # Slack answers again: asked again, not a cached "{}"
+    await bot.command("link")
+    second = (await reply(slack, 2))["text"]
+    assert second == messages.LINKED.format(name="Ann Example", email="ann@acme.io")
+
+
 async def test_whoami_shows_link_role_teams_and_scope(
     bot: SlackDriver, slack: FakeSlack, org: SentryOrg
 ) -> None:
