@@ -49,6 +49,7 @@ SETUP_VALUES: dict[str, Any] = {
     BlockId.SETUP_TOKEN: {"value": {"type": "plain_text_input", "value": "sntrys_bench"}},
 }
 _VIEWS = itertools.count(1)  # identical signed bodies would be refused as replays
+_TYPED = itertools.cycle(["a", "an", "ann"])
 NEXT = json.dumps({"cursor": "0:10:0", "page": 2})
 
 
@@ -84,7 +85,12 @@ OPERATIONS: list[Op] = [
     Op("/dexter issue 123", lambda b: b.command("issue 123"), "chat.postMessage"),
     Op("/dexter issue BACKEND-1", lambda b: b.command("issue BACKEND-1"), "chat.postMessage"),
     Op("Next page button", lambda b: b.action(Action.ISSUES_NEXT_PAGE, value=NEXT), "response"),
-    Op("Assign menu (options load)", lambda b: b.options(Action.ISSUE_ASSIGN, "a"), "reply"),
+    # typed differently each time: an identical signed body would be refused as a replay
+    Op(
+        "Assign menu (options load)",
+        lambda b: b.options(Action.ISSUE_ASSIGN, next(_TYPED)),
+        "reply",
+    ),
     Op(
         "Resolve button on a card",
         # a new card each time: the same click on the same card twice is one change
@@ -143,11 +149,13 @@ def mock_sentry(router: respx.MockRouter) -> None:
     router.get("organizations/acme/replay-count/").respond(200, json={"123": 0})
     router.put("organizations/acme/issues/123/").respond(200, json={"status": "resolved"})
     router.put("organizations/acme/issues/").respond(200, json={"status": "resolved"})
-    router.get("organizations/acme/shortids/BACKEND-1/").respond(
-        200, json={"groupId": "123", "group": f.issue(123)}
+    # Sentry's issue endpoints take the short id in place of the id
+    router.get(url__regex=r"organizations/acme/issues/(123|BACKEND-1)/$").respond(
+        200, json=f.issue(123, short="BACKEND-1")
     )
-    router.get("organizations/acme/issues/123/").respond(200, json=f.issue(123))
-    router.get("organizations/acme/issues/123/events/latest/").respond(200, json=f.event(123))
+    router.get(url__regex=r"organizations/acme/issues/(123|BACKEND-1)/events/latest/$").respond(
+        200, json=f.event(123)
+    )
     router.get("organizations/acme/").respond(200, json={"id": "1", "slug": "acme", "name": "Acme"})
 
 

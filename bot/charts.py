@@ -15,6 +15,7 @@ WIDTH = 1200
 HEIGHT = 600
 DPI = 100
 MAX_LABEL = 60
+MIN_LABEL = 16
 # Okabe–Ito: distinguishable for colour-blind readers, fine on Slack's light and dark themes.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 # matplotlib does not promise thread safety; renders run in worker threads, one at a time.
@@ -47,10 +48,16 @@ def render_timeseries(
 ) -> bytes:
     """A titled line chart with labelled axes, a legend and UTC time ticks, as PNG bytes."""
     with _RENDER_LOCK:
-        return _render(ts, title=title, subtitle=subtitle, width=width, height=height)
+        fig = build_figure(ts, title=title, subtitle=subtitle, width=width, height=height)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI)
+        return buf.getvalue()
 
 
-def _render(ts: Timeseries, *, title: str, subtitle: str, width: int, height: int) -> bytes:
+def build_figure(
+    ts: Timeseries, *, title: str, subtitle: str = "", width: int = WIDTH, height: int = HEIGHT
+) -> Any:
+    """The chart as a matplotlib Figure (rendered by `render_timeseries`; tests read its layout)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -69,7 +76,6 @@ def _render(ts: Timeseries, *, title: str, subtitle: str, width: int, height: in
         ax.plot(
             xs,
             ys,
-            label=fmt.truncate(series.label, MAX_LABEL),
             color=COLORS[i % len(COLORS)],
             linewidth=1.8,
             marker="o" if len(xs) <= 2 else None,
@@ -92,16 +98,36 @@ def _render(ts: Timeseries, *, title: str, subtitle: str, width: int, height: in
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=10)
     if ts.series:
-        ax.legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.14),
-            ncol=min(3, len(ts.series)),
-            frameon=False,
-            fontsize=10,
-        )
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    return buf.getvalue()
+        _fit_legend(fig, ax, [s.label for s in ts.series])
+    return fig
+
+
+def _fit_legend(fig: Any, ax: Any, labels: list[str]) -> Any:
+    """A legend below the full-width plot, labels shortened (…) until it fits the width.
+
+    A legend wider than the figure made the constrained layout squeeze the plot sideways
+    and cut the legend at both edges.
+    """
+    renderer = fig.canvas.get_renderer()
+    room = fig.bbox.width * 0.98
+    lines = ax.get_lines()
+    legend = None
+    for ncol in range(min(3, len(labels)), 0, -1):
+        for limit in range(MAX_LABEL, MIN_LABEL - 1, -4):
+            if legend is not None:
+                legend.remove()
+            shown = [fmt.truncate(label, limit) for label in labels]
+            legend = fig.legend(
+                lines,
+                shown,
+                loc="outside lower center",
+                ncol=ncol,
+                frameon=False,
+                fontsize=10,
+            )
+            if legend.get_window_extent(renderer).width <= room:
+                return legend
+    return legend
 
 
 def _tick_formatter(value_type: str, unit: str | None) -> Any:

@@ -8,7 +8,9 @@ import json
 import os
 import sys
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
+from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings, load_settings
 
@@ -54,7 +56,11 @@ def cmd_run(_: argparse.Namespace) -> int:
     settings = _settings_or_exit()
     setup_logging(settings.log_level, settings.log_format)
     init_self_monitoring(settings)
-    asyncio.run(_run(settings))
+    try:
+        asyncio.run(_run(settings))
+    except StartupError as exc:
+        print(f"Dexter cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -86,6 +92,16 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def public_url(value: str) -> str:
+    """argparse type for `--url`: an http(s) URL with a host."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value.strip():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a URL; give the bot's public base URL, e.g. https://dexter.acme.com"
+        )
+    return value.strip().rstrip("/")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `dexter` console script."""
     parser = argparse.ArgumentParser(prog="dexter", description="Dexter: Sentry in Slack.")
@@ -94,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="verify Slack, Sentry and Redis").set_defaults(func=cmd_check)
     m = sub.add_parser("manifest", help="print a Slack app manifest")
     m.add_argument(
-        "--url", help="public base URL of the bot (HTTP mode), e.g. https://dexter.acme.com"
+        "--url",
+        type=public_url,
+        help="public base URL of the bot (HTTP mode), e.g. https://dexter.acme.com",
     )
     mode = m.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="manifest for Socket Mode")
@@ -109,7 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["run"])
-    return int(args.func(args))
+    try:
+        code = int(args.func(args))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `dexter manifest | head -1`: the reader left; what it wanted it has. Point stdout
+        # at /dev/null so the interpreter's final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -63,12 +63,27 @@ class Dispatcher:
                 return Match(cmd, rest.strip())
         return None
 
+    def group(self, text: str) -> tuple[str, list[Subcommand]]:
+        """For text naming no command: the longest start of it that begins some command
+        names (`alert` of `alert create`), and those commands; ("", []) when none does."""
+        lowered = [t.lower() for t in text.strip().split()]
+        for n in range(min(self._max_words, len(lowered)), 0, -1):
+            prefix = tuple(lowered[:n])
+            found = [
+                cmd
+                for cmd in self.commands
+                if any(len(w) > n and w[:n] == prefix for w in cmd.words)
+            ]
+            if found:
+                return " ".join(prefix), found
+        return "", []
+
     def suggest(self, text: str) -> str | None:
         """The closest sub-command name to an unknown word, if any is close."""
         word = (text.strip().split() or [""])[0].lower()
         names = sorted({" ".join(w) for w in self._by_words} | {w[0] for w in self._by_words})
         close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-        return close[0] if close else None
+        return close[0] if close and close[0] != word else None
 
     def groups(self) -> list[tuple[str, list[Subcommand]]]:
         """Commands by group, in the order groups first appear."""

@@ -149,9 +149,11 @@ class DigestService:
 
     async def scope(self, target: Target) -> tuple[str, list[ProjectRef]]:
         """The dashboard title and the projects a target covers (UserError if unknown)."""
-        projects = await self._shared("projects", self.projects.all)
-        if target.team:
-            teams = await self._shared("teams", self.members.teams)
+        if target.team:  # the projects and the teams: asked for at once
+            projects, teams = await asyncio.gather(
+                self._shared("projects", self.projects.all),
+                self._shared("teams", self.members.teams),
+            )
             slug = target.team.lstrip("#").lower()
             team = next((t for t in teams if t.slug == slug), None)
             if team is None:
@@ -162,6 +164,7 @@ class DigestService:
                 if any(t.slug == team.slug for t in p.teams)
             ]
             return f"#{team.slug}", owned or list(team.projects)
+        projects = await self._shared("projects", self.projects.all)
         if target.projects:
             by_slug = {p.slug: p for p in projects}
             missing = [s for s in target.projects if s not in by_slug]

@@ -14,6 +14,7 @@ from bot.query_words import (
     QUOTES,
     describe_period,
     normalize_period,
+    option_kind,
     parse_datetime,
     period_seconds,
     split_fields,
@@ -159,10 +160,24 @@ def _is_clause(tokens: list[str], i: int) -> bool:
     return False
 
 
+def _where_has_options(raw: list[str]) -> bool:
+    """True when the `where` clause held `project:`/`env:` filters (taken out as options)."""
+    start = next((i for i, t in enumerate(raw) if t.lower() == "where"), None)
+    if start is None:
+        return False
+    i = start + 1
+    while i < len(raw) and not _is_clause(raw, i):
+        if option_kind(raw[i]):
+            return True
+        i += 1
+    return False
+
+
 def parse_discover(text: str) -> DiscoverCommand:
     """Parse the arguments of `/dexter discover` or raise UserError saying what is wrong."""
     text = unescape(text.translate(QUOTES)).strip()
-    tokens, projects, envs = take_options(tokenize(text))
+    raw = tokenize(text)
+    tokens, projects, envs = take_options(raw)
     i = 0
     field_tokens: list[str] = []
     while i < len(tokens) and not _is_clause(tokens, i):
@@ -190,7 +205,7 @@ def parse_discover(text: str) -> DiscoverCommand:
             while i < len(tokens) and not _is_clause(tokens, i):
                 where.append(tokens[i])
                 i += 1
-            if not where:
+            if not where and not _where_has_options(raw):
                 raise UserError("`where` needs a Sentry search query.", usage=DISCOVER_USAGE)
         elif word == "sort":
             if i >= len(tokens):

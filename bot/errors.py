@@ -13,6 +13,9 @@ DexterError
     ├── SentryNotFound       404
     ├── SentryRateLimited    429 after the bounded wait ran out
     └── SentryUnavailable    5xx, timeouts, connection errors, malformed JSON
+
+StartupError (not a DexterError: no user sees it) is what `dexter run` prints as one line
+before exiting 1: a port in use, an unusable data directory.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from __future__ import annotations
 
 class DexterError(Exception):
     """Base of every error Dexter knows how to explain to a user."""
+
+
+class StartupError(Exception):
+    """The bot cannot start for a reason the operator must fix; the message says which."""
 
 
 class UserError(DexterError):

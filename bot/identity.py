@@ -123,14 +123,19 @@ class IdentityService:
         ident, _ = await self.link_by_email(team_id, slack_user_id)
         return ident
 
-    async def require(self, team_id: str, slack_user_id: str) -> Identity:
-        """The link, or NotLinked with the exact reason and how to fix it."""
+    async def require(
+        self, team_id: str, slack_user_id: str, *, message: str = messages.NOT_LINKED
+    ) -> Identity:
+        """The link, or NotLinked with the exact reason and how to fix it.
+
+        `message` says what the link is needed for; its `{why}` is the reason.
+        """
         ident = await self.get(team_id, slack_user_id)
         if ident is not None:
             return ident
         if await self.opted_out(team_id, slack_user_id):
-            raise NotLinked(messages.NOT_LINKED.format(why=messages.LINK_OPTED_OUT))
+            raise NotLinked(message.format(why=messages.LINK_OPTED_OUT))
         ident, why = await self.link_by_email(team_id, slack_user_id)
         if ident is None:
-            raise NotLinked(messages.NOT_LINKED.format(why=why))
+            raise NotLinked(message.format(why=why))
         return ident

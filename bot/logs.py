@@ -69,6 +69,21 @@ class _RedactFilter(logging.Filter):
         return True
 
 
+class _QuietScheduler(logging.Filter):
+    """APScheduler says "Scheduler started" once per scheduler (Dexter runs two) and
+    "Running job …" on every 20-s tick: its INFO lines are DEBUG lines here."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("apscheduler") and record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return self.level <= logging.DEBUG
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the correlation id and any `extra` fields."""
 
@@ -99,9 +114,10 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s")
         )
-    handler.addFilter(_RedactFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    handler.addFilter(_QuietScheduler(root.level))
+    handler.addFilter(_RedactFilter())
     # httpx logs every request at INFO; Dexter logs Sentry calls itself (bot.sentry.calls)
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

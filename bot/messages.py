@@ -30,6 +30,8 @@ INTERNAL_ERROR = "Something went wrong on Dexter's side. (ref `{cid}`)"
 USAGE = "Usage: `{usage}`"
 UNKNOWN_COMMAND = "I don't know `{word}`."
 DID_YOU_MEAN = "Did you mean `{suggestion}`?"
+GROUP_NEEDS_SUB = "`/dexter {group}` needs one of these:"
+GROUP_UNKNOWN = "I don't know `/dexter {text}`. `/dexter {group}` takes one of these:"
 NOT_IN_CHANNEL = (
     "I can't post in this channel yet. Invite me with `/invite @Dexter`, "
     "or here is the card just for you:"
@@ -44,6 +46,14 @@ LINKED = "Linked you to Sentry member {name} ({email})."
 NOT_LINKED = (
     "You need a linked Sentry account to change things: {why} "
     "Run `/dexter link`, or ask a workspace admin to run `/dexter link @you <sentry-email>`."
+)
+HOW_TO_LINK = (
+    "Run `/dexter link`, or ask a workspace admin to run `/dexter link @you <sentry-email>`."
+)
+WHOAMI_NOT_LINKED = "Your Slack account is not linked to a Sentry account: {why} " + HOW_TO_LINK
+ME_NOT_LINKED = (
+    "`{term}` means you in Sentry, and your Slack account is not linked to a Sentry account: "
+    "{{why}} " + HOW_TO_LINK
 )
 DENY_NOT_MEMBER = "Your linked Sentry account ({email}) is no longer a member of the organization."
 DENY_ROLE = "Your Sentry role is {role}; only owners, managers and admins may do that."
@@ -121,6 +131,7 @@ EXPORT_PROGRESS = "Exporting CSV… {rows} rows so far (up to {cap})"
 EXPORT_DONE = "Exported {rows} to CSV."
 EXPORT_CAPPED = " The export stops at {cap} rows: narrow the query or the period to get the rest."
 EXPORT_EMPTY = "Nothing to export: no rows match this query."
+SAVE_REFUSED = "Not saved: "
 SAVED = "Saved `{name}`: {what}. Run it with `/dexter discover run {name}`."
 SAVED_DELETED = "Deleted the saved query `{name}`."
 SAVED_NONE = "No saved queries yet. Save one with `/dexter discover save <name> <query>`."

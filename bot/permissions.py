@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from bot import messages
@@ -46,9 +47,11 @@ class Policy:
             return Decision(True, f"your Sentry role is {member.role}")
         if project_slug is None:
             return Decision(False, messages.DENY_ROLE.format(role=member.role))
-        project = await self.projects.by_slug(project_slug)
+        project, teams_of = await asyncio.gather(
+            self.projects.by_slug(project_slug), self.members.teams_of(member.id)
+        )
         owning = {t.slug for t in project.teams}
-        mine = set(await self.members.teams_of(member.id))
+        mine = set(teams_of)
         shared = sorted(owning & mine)
         if shared:
             return Decision(True, f"you are in #{shared[0]}, which owns {project_slug}")

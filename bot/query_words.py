@@ -131,16 +131,26 @@ def parse_datetime(words: list[str], *, end_of_day: bool = False) -> tuple[datet
     return when.astimezone(UTC), used
 
 
+def option_kind(token: str) -> str | None:
+    """`project` or `env` for a `project:`/`env:`/`environment:` token, else None."""
+    low = token.lower()
+    if low.startswith("project:") and len(token) > len("project:"):
+        return "project"
+    if low.startswith(("env:", "environment:")) and not token.endswith(":"):
+        return "env"
+    return None
+
+
 def take_options(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Pull `project:` and `env:`/`environment:` tokens out of a token list."""
     rest: list[str] = []
     projects: list[str] = []
     envs: list[str] = []
     for token in tokens:
-        low = token.lower()
-        if low.startswith("project:") and len(token) > len("project:"):
+        kind = option_kind(token)
+        if kind == "project":
             projects += [p for p in token.split(":", 1)[1].split(",") if p]
-        elif low.startswith(("env:", "environment:")) and not token.endswith(":"):
+        elif kind == "env":
             envs += [e for e in token.split(":", 1)[1].split(",") if e]
         else:
             rest.append(token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,12 +14,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
+from bot.errors import StartupError
 from bot.metrics import CONTENT_TYPE
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[[web.Application], None]
+Ready = Callable[[], Awaitable[None]] | None
 web_hooks: list[Hook] = []  # later features add routes (metrics, OAuth) here
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; bigger bodies get 413
 
@@ -93,19 +96,53 @@ def add_ops_routes(
         web_app.router.add_get(flow.redirect_uri_path, redirect)
 
 
-async def _start(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+async def _start(web_app: web.Application, host: str, port: int, what: str) -> web.AppRunner:
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            why = f"{host}:{port} is already in use"
+        else:
+            why = f"it cannot listen on {host}:{port} ({exc.strerror or exc})"
+        raise StartupError(f"{why}; set {what} (and HOST) to a free address.") from None
     return runner
 
 
-async def serve(
-    settings: Settings,
-    deps: Deps,
-    app: AsyncApp,
-    on_ready: Callable[[], Awaitable[None]] | None = None,
+async def _socket_mode(
+    settings: Settings, app: AsyncApp, stop: asyncio.Event, on_ready: Ready
 ) -> None:
+    """Connect to Slack and serve until `stop`; a stop while still connecting ends at once."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    assert settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    log.info("connecting to Slack (Socket Mode)")
+    # Bolt retries a failed connection forever; SIGTERM must not wait for Slack to answer.
+    connect = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({connect, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if not connect.done():
+        connect.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await connect
+        log.info("stopped before Slack accepted the Socket Mode connection")
+        await handler.close_async()  # type: ignore[no-untyped-call]
+        return
+    connect.result()
+    log.info("Dexter is running in Socket Mode")
+    if on_ready:
+        await on_ready()
+    await stop.wait()
+    await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def serve(settings: Settings, deps: Deps, app: AsyncApp, on_ready: Ready = None) -> None:
     """Run until SIGINT/SIGTERM, in the configured mode."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -120,23 +157,14 @@ async def serve(
             add_ops_routes(side, app, deps)
         else:
             _metrics_only(side, deps)
-        runners.append(await _start(side, settings.host, settings.metrics_port))
+        runners.append(await _start(side, settings.host, settings.metrics_port, "METRICS_PORT"))
         log.info("metrics on http://%s:%s/metrics", settings.host, settings.metrics_port)
     try:
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            assert settings.slack_app_token is not None
-            handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-            log.info("Dexter is running in Socket Mode")
-            if on_ready:
-                await on_ready()
-            await stop.wait()
-            await handler.close_async()  # type: ignore[no-untyped-call]
+            await _socket_mode(settings, app, stop, on_ready)
             return
         main = http_app(app, deps, metrics=not settings.metrics_port)
-        runners.append(await _start(main, settings.host, settings.port))
+        runners.append(await _start(main, settings.host, settings.port, "PORT"))
         log.info("Dexter is listening on http://%s:%s/slack/events", settings.host, settings.port)
         if on_ready:
             await on_ready()

@@ -22,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.errors import StateUnavailable
+from bot.errors import StartupError, StateUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,7 +57,14 @@ class Store:
                 health_check_interval=30,
             )
             return cls(aioredis.Redis(connection_pool=pool))
-        embedded = start_embedded(data_dir)
+        try:
+            embedded = start_embedded(data_dir)
+        except OSError as exc:
+            why = "a file" if data_dir.is_file() else (exc.strerror or str(exc)).lower()
+            raise StartupError(
+                f"DEXTER_DATA_DIR {data_dir} is not a usable directory for the embedded Redis "
+                f"({why}). Point it at a writable directory, or set REDIS_URL."
+            ) from None
         pool = aioredis.BlockingConnectionPool(
             connection_class=UnixDomainSocketConnection,
             path=embedded.socket_file,

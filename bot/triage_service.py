@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -65,12 +67,18 @@ class TriageService:
 
     async def apply(self, actor: Actor, issue_id: str, change: AnyChange) -> Outcome:
         """Check the link and the policy, PUT the change, log it and record it for the card."""
+        # Who asks and which issue it is are independent questions: ask both at once.
+        reading = asyncio.ensure_future(self.issues.get(issue_id))
         try:
             ident = await self.identity.require(actor.team_id, actor.slack_user_id)
-        except NotLinked:
-            self.log_change(actor, None, [issue_id], change.kind, "refused: not linked")
+        except BaseException as exc:
+            reading.cancel()
+            with contextlib.suppress(BaseException):
+                await reading
+            if isinstance(exc, NotLinked):
+                self.log_change(actor, None, [issue_id], change.kind, "refused: not linked")
             raise
-        issue = await self.issues.get(issue_id)
+        issue = await reading
         try:
             await self.policy.require(ident, issue.project.slug)
         except PermissionDenied as exc:
@@ -141,9 +149,12 @@ class TriageService:
     ) -> None:
         """One structured log line per change (or batch of a bulk change)."""
         log.info(
-            "issue change %s on %s: %s",
+            "issue change %s on %s by %s (Slack %s in %s): %s",
             action,
             ",".join(issue_ids[:5]) + ("…" if len(issue_ids) > 5 else ""),
+            ident.email if ident else "an unlinked user",
+            actor.slack_user_id,
+            actor.team_id,
             result,
             extra={
                 "slack_team": actor.team_id,

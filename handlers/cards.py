@@ -23,7 +23,7 @@ from bot.refs import IssueRef
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.triage_words import status_note
-from handlers.issues import render_card
+from handlers.issues import card_blocks, card_parts
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +115,17 @@ async def notes(deps: Deps, issue: Issue) -> list[str]:
 async def render(deps: Deps, issue_id: str) -> Card:
     """Read the issue from Sentry and build its card."""
     detail = await deps.issues.detail(IssueRef(issue_id=issue_id))
-    try:
-        await deps.triage.has_releases(detail.issue.project.id)  # the Resolve menu reads it
-    except SentryError as exc:
-        log.info("could not tell whether %s has releases: %s", detail.issue.project.slug, exc)
-    return Card(detail=detail, blocks=await render_card(deps, detail))
+
+    async def releases_known() -> None:
+        try:
+            await deps.triage.has_releases(detail.issue.project.id)  # the Resolve menu reads it
+        except SentryError as exc:
+            log.info("could not tell whether %s has releases: %s", detail.issue.project.slug, exc)
+
+    # The card's notes and buttons do not depend on the releases check: ask both at once,
+    # then render (the card reads the check's cached answer).
+    (extra, notes), _ = await asyncio.gather(card_parts(deps, detail), releases_known())
+    return Card(detail=detail, blocks=card_blocks(deps, detail, notes=notes, extra_actions=extra))
 
 
 async def refresh(

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.commands import Dispatcher, Subcommand
 from bot.deps import Deps
+from bot.format import escape
 from bot.logs import new_correlation_id
 from handlers.context import CommandContext
 from handlers.errors import report
@@ -34,11 +35,38 @@ COMMANDS = [
 ]
 
 
-async def show_help(ctx: CommandContext, notice: str | None = None) -> None:
-    """Reply with help generated from the dispatcher's own table."""
+async def show_help(
+    ctx: CommandContext,
+    notice: str | None = None,
+    only: tuple[str, list[Subcommand]] | None = None,
+) -> None:
+    """Reply with help generated from the dispatcher's own table (`only` one group of it)."""
     dispatcher: Dispatcher = ctx.deps.extras["dispatcher"]
-    blocks = ctx.deps.renderer.blocks("help", groups=dispatcher.groups(), notice=notice)
+    groups = [only] if only else dispatcher.groups()
+    blocks = ctx.deps.renderer.blocks("help", groups=groups, notice=notice, full=only is None)
     await ctx.reply(blocks, text=notice or "Dexter commands")
+
+
+async def show_unknown(ctx: CommandContext, dispatcher: Dispatcher, text: str) -> None:
+    """A group word (`alert`) lists its sub-commands; anything else gets help and a guess."""
+    prefix, members = dispatcher.group(text)
+    if members:
+        shown = " ".join(text.split()[: len(prefix.split()) + 1])
+        heading = (
+            messages.GROUP_NEEDS_SUB.format(group=escape(prefix))
+            if shown.lower() == prefix
+            else messages.GROUP_UNKNOWN.format(text=escape(shown[:60]), group=escape(prefix))
+        )
+        await show_help(ctx, heading, only=(members[0].group, members))
+        return
+    if not text:
+        await show_help(ctx)
+        return
+    notice = messages.UNKNOWN_COMMAND.format(word=text.split()[0][:50])
+    suggestion = dispatcher.suggest(text)
+    if suggestion:
+        notice += " " + messages.DID_YOU_MEAN.format(suggestion=f"/dexter {suggestion}")
+    await show_help(ctx, notice)
 
 
 def unescape_slack(text: str) -> str:
@@ -61,14 +89,7 @@ def register(app: AsyncApp, deps: Deps, dispatcher: Dispatcher) -> None:
         match = dispatcher.match(text)
         log.info("command %r from %s", (match.command.name if match else text[:20]), ctx.user_id)
         if match is None:
-            notice = None
-            if text:
-                word = text.split()[0]
-                notice = messages.UNKNOWN_COMMAND.format(word=word[:50])
-                suggestion = dispatcher.suggest(text)
-                if suggestion:
-                    notice += " " + messages.DID_YOU_MEAN.format(suggestion=f"/dexter {suggestion}")
-            await show_help(ctx, notice)
+            await show_unknown(ctx, dispatcher, text)
             return
         try:
             await match.command.handler(ctx, match.args)

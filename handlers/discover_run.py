@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from bot.export import MAX_ROWS, ExportProgress, export_csv
 from bot.format import escape, plural
 from bot.ids import Action
 from bot.logs import new_correlation_id
+from bot.sentry.discover import Timeseries
 from handlers.context import CommandContext
 from handlers.discover_state import TableState, action_context, action_value, unpack
 from handlers.discover_table import bad_request_text, show_table, table_blocks
@@ -43,9 +45,24 @@ async def run(
     if cmd.export:
         await export_from_command(ctx, state)
         return
-    shown = await show_table(ctx, state, post=post)
-    if shown and cmd.chart:
-        await send_chart(ctx, state)
+    if not (cmd.chart and cmd.query.y_axis):
+        shown = await show_table(ctx, state, post=post)
+        if shown and cmd.chart:
+            await send_chart(ctx, state)
+        return
+    # The chart's series does not depend on the table: ask Sentry for both at once.
+    series = asyncio.ensure_future(ctx.deps.discover.timeseries(cmd.query))
+    try:
+        shown = await show_table(ctx, state, post=post)
+    except BaseException:
+        series.cancel()
+        raise
+    if not shown:
+        series.cancel()
+        with contextlib.suppress(BaseException):
+            await series
+        return
+    await send_chart(ctx, state, fetching=series)
 
 
 async def upload(ctx: CommandContext, *, file: bytes | str, filename: str, **kw: Any) -> bool:
@@ -76,14 +93,19 @@ def chart_titles(q: DiscoverQuery) -> tuple[str, str]:
     return title, " · ".join(parts)
 
 
-async def send_chart(ctx: CommandContext, state: TableState) -> None:
-    """Chart the query's first aggregate over time and upload the PNG to the channel."""
+async def send_chart(
+    ctx: CommandContext, state: TableState, *, fetching: Awaitable[Timeseries] | None = None
+) -> None:
+    """Chart the query's first aggregate over time and upload the PNG to the channel.
+
+    `fetching`: the time series when it is already being fetched.
+    """
     q = state.query()
     if not q.y_axis:
         await ctx.reply(text=messages.CHART_NEEDS_AGGREGATE)
         return
     try:
-        series = await ctx.deps.discover.timeseries(q)
+        series = await (fetching or ctx.deps.discover.timeseries(q))
     except errors.SentryBadRequest as exc:
         await ctx.reply(text=bad_request_text(q, exc))
         return

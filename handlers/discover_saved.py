@@ -8,12 +8,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import errors, messages
 from bot.commands import Subcommand
-from bot.discover_query import DiscoverCommand
+from bot.discover_query import DiscoverCommand, parse_discover
 from bot.format import escape
 from bot.query_words import tokenize
 from bot.saved_queries import SAVE_USAGE, clean_name
 from handlers.context import CommandContext
 from handlers.discover_run import run
+from handlers.discover_table import bad_request_text
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +23,19 @@ DELETE_USAGE = "/dexter discover delete <name>"
 
 
 async def save_command(ctx: CommandContext, args: str) -> None:
-    """Save a query under a name for this workspace."""
+    """Save a query under a name for this workspace, once Sentry has run it."""
     name, _, text = args.strip().partition(" ")
     if not name or not text.strip():
         raise errors.UserError("Give a name and a query to save.", usage=SAVE_USAGE)
+    clean_name(name)
+    query = parse_discover(text).query
+    # Sentry alone knows which fields and functions a dataset takes (they change with its
+    # version and the organisation's features): ask it for one row, as `run` would.
+    try:
+        await ctx.deps.discover.table(query, per_page=1)
+    except errors.SentryBadRequest as exc:
+        await ctx.reply(text=messages.SAVE_REFUSED + bad_request_text(query, exc))
+        return
     saved = await ctx.deps.saved_queries.save(ctx.team_id, name, text, ctx.user_id)
     what = escape(saved.query.describe())
     await ctx.reply(text=messages.SAVED.format(name=saved.name, what=what))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from slack_bolt.async_app import AsyncApp
@@ -10,6 +11,7 @@ from bot import errors, messages
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.identity import Identity
+from bot.permissions import ORG_WIDE_ROLES
 from bot.triage import AssigneeSpec, parse_assignee
 from handlers.context import CommandContext
 
@@ -85,7 +87,7 @@ async def whoami_command(ctx: CommandContext, args: str) -> None:
         if not await deps.identity.opted_out(ctx.team_id, ctx.user_id):
             ident, why = await deps.identity.link_by_email(ctx.team_id, ctx.user_id)
         if ident is None:
-            await ctx.reply(text=messages.NOT_LINKED.format(why=why))
+            await ctx.reply(text=messages.WHOAMI_NOT_LINKED.format(why=why))
             return
     blocks = deps.renderer.blocks("whoami", **await _whoami_context(deps, ident))
     await ctx.reply(blocks, text=f"You are linked to {ident.email}")
@@ -93,12 +95,16 @@ async def whoami_command(ctx: CommandContext, args: str) -> None:
 
 async def _whoami_context(deps: Deps, ident: Identity) -> dict[str, object]:
     member = await deps.members.by_id(ident.member_id)
-    teams = await deps.members.teams_of(ident.member_id) if member else []
+    teams: list[str] = []
     projects: list[str] = []
-    if member and deps.policy.mode == "team" and member.role not in ("owner", "manager", "admin"):
-        projects = sorted(
-            p.slug for p in await deps.projects.all() if {t.slug for t in p.teams} & set(teams)
+    if member and deps.policy.mode == "team" and member.role not in ORG_WIDE_ROLES:
+        # the member's teams and the projects they own: two questions asked at once
+        teams, every = await asyncio.gather(
+            deps.members.teams_of(ident.member_id), deps.projects.all()
         )
+        projects = sorted(p.slug for p in every if {t.slug for t in p.teams} & set(teams))
+    elif member:
+        teams = await deps.members.teams_of(ident.member_id)
     return {
         "ident": ident,
         "member": member,

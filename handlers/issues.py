@@ -10,14 +10,16 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import errors
+from bot import errors, messages
 from bot.commands import Subcommand
 from bot.deps import Deps
+from bot.format import escape
 from bot.ids import Action
 from bot.logs import new_correlation_id
 from bot.parsing import ISSUES_USAGE, IssueSearch, parse_issue_search
 from bot.refs import REF_USAGE, parse_ref_argument
 from bot.render import fallback_text
+from bot.search_me import needs_teams, personal_terms, personalize
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from handlers.context import CommandContext
@@ -59,9 +61,23 @@ async def render_page(
     )
 
 
+async def for_user(deps: Deps, team_id: str, user_id: str, search: IssueSearch) -> IssueSearch:
+    """The search with `me`/`my_teams` meaning the user's linked Sentry account and teams."""
+    terms = personal_terms(search.query)
+    if not terms:
+        return search
+    term = escape(terms[0]).replace("{", "{{").replace("}", "}}")  # `require` formats it again
+    ident = await deps.identity.require(
+        team_id, user_id, message=messages.ME_NOT_LINKED.format(term=term)
+    )
+    teams = await deps.members.teams_of(ident.member_id) if needs_teams(search.query) else []
+    query = personalize(search.query, email=ident.email, teams=teams)
+    return search.model_copy(update={"query": query})
+
+
 async def issues_command(ctx: CommandContext, args: str) -> None:
     """List issues matching a Sentry search."""
-    search = parse_issue_search(args)
+    search = await for_user(ctx.deps, ctx.team_id, ctx.user_id, parse_issue_search(args))
     try:
         blocks = await render_page(ctx.deps, search)
     except errors.SentryBadRequest as exc:
@@ -123,9 +139,15 @@ async def card_notes(deps: Deps, issue: Issue) -> list[str]:
     return notes
 
 
+async def card_parts(deps: Deps, detail: IssueDetail) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every feature's extra buttons and context lines for a card, gathered concurrently."""
+    extra, notes = await asyncio.gather(enrich_card(deps, detail), card_notes(deps, detail.issue))
+    return extra, notes
+
+
 async def render_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
     """The card with every feature's extra buttons and context lines, gathered concurrently."""
-    extra, notes = await asyncio.gather(enrich_card(deps, detail), card_notes(deps, detail.issue))
+    extra, notes = await card_parts(deps, detail)
     return card_blocks(deps, detail, notes=notes, extra_actions=extra)
 
 

@@ -32,7 +32,7 @@ from bot.release_health import percent
 from bot.release_report import ReleaseCard, ReleaseReports
 from bot.release_watch import ReleaseWatch
 from bot.sentry.models import Issue
-from bot.sentry.release_models import DeployRecord
+from bot.sentry.release_models import Deploy, DeployRecord
 from handlers import release_changes, release_subs
 from handlers.context import CommandContext
 from handlers.errors import report
@@ -112,7 +112,15 @@ async def suspect_release_notes(deps: Deps, issue: Issue) -> list[str]:
     if issue.first_release is None:
         return []
     version = issue.first_release.version
-    deploys = await deps.releases.deploys_cached(version)
+    # The issue detail serializes its first release in full: with at most one deploy the
+    # answer is already here (`deployCount`, `lastDeploy`), no deploy list to fetch.
+    count, last = issue.first_release.deploy_count, issue.first_release.last_deploy
+    if count == 0:
+        deploys: list[Deploy] = []
+    elif count == 1 and last:
+        deploys = [Deploy.model_validate(last)]
+    else:
+        deploys = await deps.releases.deploys_cached(version)
     first: dict[str, datetime] = {}
     for d in deploys:
         when = d.date_finished or d.date_started

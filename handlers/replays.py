@@ -50,7 +50,7 @@ async def replays_blocks(deps: Deps, issue: Issue) -> list[dict[str, Any]] | Non
 
 
 async def show_replays(ctx: CommandContext, issue_id: str) -> None:
-    """Answer with the replays of one issue."""
+    """Answer with the replays of one issue (`issue_id` may be a short id)."""
     issue = await ctx.deps.issues.get(issue_id)
     blocks = await replays_blocks(ctx.deps, issue)
     if blocks is None:
@@ -62,7 +62,7 @@ async def show_replays(ctx: CommandContext, issue_id: str) -> None:
 async def replays_command(ctx: CommandContext, args: str) -> None:
     """How many replays an issue has, and the latest ones."""
     ref = parse_ref_argument(args, REPLAYS_USAGE)
-    await show_replays(ctx, await ctx.deps.issues.resolve_id(ref))
+    await show_replays(ctx, await ctx.deps.issues.path_id(ref))
 
 
 async def card_button(deps: Deps, issue: Issue) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -33,7 +34,8 @@ async def teams_command(ctx: CommandContext, args: str) -> None:
     """List the organization's teams with member and project counts."""
     deps = ctx.deps
     service = _service(deps)
-    teams = sorted(await deps.members.teams(), key=lambda t: t.slug)
+    found, _ = await asyncio.gather(deps.members.teams(), deps.projects.all())  # both at once
+    teams = sorted(found, key=lambda t: t.slug)
     rows = [{"team": t, "projects": len(await service.projects_of(t))} for t in teams]
     blocks = deps.renderer.blocks("teams", rows=rows, org=deps.sentry.org)
     await ctx.reply(blocks, text=f"{len(teams)} teams")

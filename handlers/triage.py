@@ -72,9 +72,9 @@ async def change_issue(ctx: CommandContext, ref_text: str, change: AnyChange) ->
     """Apply a change to one issue, refresh its cards and confirm to the user."""
     if not await first_command(ctx):
         return
-    issue_id = await ctx.deps.issues.resolve_id(parse_issue_ref(ref_text))
-    outcome = await ctx.deps.triage.apply(actor(ctx), issue_id, change)
-    await cards.refresh(ctx.deps, ctx.client, issue_id)
+    key = await ctx.deps.issues.path_id(parse_issue_ref(ref_text))
+    outcome = await ctx.deps.triage.apply(actor(ctx), key, change)
+    await cards.refresh(ctx.deps, ctx.client, outcome.issue.id)
     issue = outcome.issue
     label = f"{link(issue.permalink, issue.short_id)} {escape(truncate(issue.title, 120))}"
     await ctx.reply(text=messages.CHANGED.format(what=outcome.what, issue=label))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import socket
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import respx
 
 from bot.app import create_app
 from bot.deps import Deps, build_deps
+from bot.logs import setup_logging
 from bot.settings import Settings, load_settings
 from bot.store import Store, start_embedded, stop_embedded
 from tests import sentry_rules, sentry_schema
@@ -157,3 +160,21 @@ async def bot(
         serve_bot(create_app(settings, deps), deps, slack, session) as driver,
     ):
         yield driver
+
+
+@pytest.fixture
+def text_logs() -> Iterator[Callable[[str], io.StringIO]]:
+    """Start logging as `dexter run` does (text format) at a level; returns its output."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+
+    def start(level: str) -> io.StringIO:
+        setup_logging(level, "text")
+        buf = io.StringIO()
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(buf)
+        return buf
+
+    yield start
+    root.handlers[:], root.level = saved[0], saved[1]

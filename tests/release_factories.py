@@ -57,13 +57,20 @@ def release(
     stamp = when.isoformat().replace("+00:00", "Z")
     deploys = deploys or []
     last = max(deploys, key=lambda d: d["dateFinished"]) if deploys else None
-    short = version.split("@", 1)[1] if "@" in version else version
+    package, _, raw = version.rpartition("@")
     return {
         "id": int(hashlib.md5(version.encode()).hexdigest()[:6], 16),
         "version": version,
-        "shortVersion": short,
+        # Sentry's ReleaseSerializer sends the full version as `shortVersion`; the short
+        # form is `versionInfo.version.raw` (src/sentry/api/serializers/models/release.py).
+        "shortVersion": version,
         "status": "open",
-        "versionInfo": None,
+        "versionInfo": {
+            "package": package or None,
+            "version": {"raw": raw},
+            "description": raw,
+            "buildHash": None,
+        },
         "ref": None,
         "url": None,
         "dateCreated": stamp,

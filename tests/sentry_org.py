@@ -91,10 +91,11 @@ class SentryOrg:
         r.get(url__regex=r"organizations/acme/shortids/(?P<sid>[^/]+)/$").mock(
             side_effect=self._shortid
         )
-        r.get(url__regex=r"organizations/acme/issues/(?P<iid>\d+)/events/latest/$").mock(
-            side_effect=lambda request, iid: Response(200, json=f.event(int(iid)))
+        # Like Sentry, issue endpoints take a qualified short id in place of the id.
+        r.get(url__regex=r"organizations/acme/issues/(?P<iid>[^/]+)/events/latest/$").mock(
+            side_effect=self._latest
         )
-        r.get(url__regex=r"organizations/acme/issues/(?P<iid>\d+)/$").mock(side_effect=self._get)
+        r.get(url__regex=r"organizations/acme/issues/(?P<iid>[^/]+)/$").mock(side_effect=self._get)
         r.put(url__regex=r"organizations/acme/issues/(?P<iid>\d+)/$").mock(side_effect=self._put)
         r.get("organizations/acme/issues/").mock(side_effect=self._search)
         r.put("organizations/acme/issues/").mock(side_effect=self._bulk)
@@ -123,9 +124,19 @@ class SentryOrg:
                 return Response(200, json={"groupId": issue["id"], "shortId": sid})
         return Response(404, json={"detail": "The requested resource does not exist"})
 
+    def _find(self, iid: str) -> dict[str, Any] | None:
+        found = [i for i in self.issues.values() if iid in (i["id"], i["shortId"])]
+        return found[0] if found else None
+
     def _get(self, request: httpx.Request, iid: str) -> Response:
-        issue = self.issues.get(iid)
+        issue = self._find(iid)
         return Response(200, json=issue) if issue else Response(404, json={"detail": "not found"})
+
+    def _latest(self, request: httpx.Request, iid: str) -> Response:
+        issue = self._find(iid)
+        if issue is None:
+            return Response(404, json={"detail": "not found"})
+        return Response(200, json=f.event(int(issue["id"])))
 
     def _put(self, request: httpx.Request, iid: str) -> Response:
         import json

@@ -123,6 +123,8 @@ async def test_current_list_names_kinds_owners_and_recipients(
     assert "metric · `backend` · disabled · owner #core" in shown
     assert "Notifies Slack #alerts" in shown and "Notifies email #core" in shown
     assert detectors.calls[0].request.url.params.get_list("id") == ["31", "9"]
+    # the listing itself tells that Sentry has workflows: no separate probe first
+    assert sentry.routes["workflows"].call_count == 1
     assert button(blocks, "123", "alert_disable") and button(blocks, "124", "alert_enable")
     assert "cannot enable or disable" not in shown
 
@@ -271,6 +273,8 @@ async def test_legacy_list_deletes_but_does_not_toggle(
 
     only_web = await listed(bot, slack, "alerts project:web")
     assert "Bad requests" in texts(only_web) and "High volume" not in texts(only_web)
+    # the 404 of workflows/ was remembered: the second listing went straight to legacy
+    assert len([c for c in sentry.calls if c.request.url.path.endswith("/workflows/")]) == 1
 
     deleted = sentry.delete("projects/acme/backend/rules/3/").mock(return_value=Response(204))
     await bot.action("alert_delete", value=button(blocks, "3", "alert_delete"))

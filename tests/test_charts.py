@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import sys
 
-from bot.charts import HEIGHT, WIDTH, render_timeseries, unit_label
+from bot.charts import HEIGHT, WIDTH, build_figure, render_timeseries, unit_label
 from bot.sentry.discover import parse_timeseries
 from tests import discover_factories as df
 
@@ -72,3 +72,34 @@ def test_matplotlib_is_not_imported_at_start_up() -> None:
     code = "import bot.app, handlers, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_long_series_labels_keep_the_plot_full_width_and_the_legend_inside() -> None:
+    import io
+
+    from matplotlib import image
+
+    labels = [
+        "ConnectionResetError: [Errno 104] Connection reset by peer",
+        "OperationalError: SSL SYSCALL error: EOF detected (pg-main)",
+        "TimeoutError: PAYMENTS-GATEWAY DID NOT ANSWER WITHIN 30 SEC",
+        "KeyError: 'plan' in billing.compute_total (app/billing.py)",
+        "MemoryError: WORKER WAS KILLED AFTER EXCEEDING 2048 MB RSS",
+    ]
+    ts = parse_timeseries(df.timeseries(labels, points=24), "count()")
+    png = render_timeseries(ts, title="count() by title", subtitle="errors · last 24 hours")
+    pixels = image.imread(io.BytesIO(png), format="png")[:, :, :3].mean(axis=2)
+    dark = pixels < 0.3
+    # nothing is cut at the left or right edge (the legend used to run off both)
+    assert not dark[:, :3].any() and not dark[:, -3:].any()
+    # the x axis (a dark horizontal line) spans most of the width: the plot is not squeezed
+    longest = max(
+        max((len(run) for run in "".join("1" if d else "0" for d in row).split("0")), default=0)
+        for row in dark
+    )
+    assert longest > 0.8 * WIDTH
+    fig = build_figure(ts, title="count() by title")
+    fig.canvas.draw()
+    shown = [t.get_text() for t in fig.legends[0].get_texts()]
+    for text, label in zip(shown, labels, strict=True):
+        assert text.endswith("…") and len(text) < len(label)

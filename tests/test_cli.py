@@ -255,3 +255,139 @@ def test_run_serves_healthz_in_http_mode(tmp_path: Path) -> None:
     assert "listening on http://127.0.0.1" in out
     for secret in SECRETS:
         assert secret not in out
+
+
+def _run_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "SENTRY_", "DEXTER_", "REDIS_"))
+        },
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": SECRETS[0],
+        "SLACK_SIGNING_SECRET": SECRETS[1],
+        "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
+        "SENTRY_ORG": "acme",
+        "HOST": "127.0.0.1",
+        "DEXTER_DATA_DIR": str(tmp_path),
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "DEXTER_RELEASE_POLL_SECONDS": "0",
+        **extra,
+    }
+
+
+def test_manifest_into_a_closed_pipe_exits_quietly() -> None:
+    # `dexter manifest | head -1`: the reader may be gone before the manifest is written.
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "manifest"],
+        cwd="/tmp",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    os.close(write)
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+
+
+def test_manifest_url_must_be_an_http_url() -> None:
+    for bad in ("not a url", "ftp://bot.acme.com", "https://", "bot.acme.com"):
+        proc = dexter("manifest", "--url", bad)
+        assert proc.returncode == 2, bad
+        assert "--url" in proc.stderr and "https://" in proc.stderr, proc.stderr
+        assert proc.stdout == ""
+    ok = dexter("manifest", "--url", "http://localhost:3000/")
+    assert ok.returncode == 0
+    url = json.loads(ok.stdout)["settings"]["event_subscriptions"]["request_url"]
+    assert url == "http://localhost:3000/slack/events"
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = _run_env(tmp_path, PORT=str(port), REDIS_URL=os.environ.get("REDIS_URL", ""))
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd="/tmp",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if "cannot" in x.lower()]
+    assert f"127.0.0.1:{port} is already in use" in line and "PORT" in line
+
+
+def test_an_unusable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd="/tmp",
+        env=_run_env(not_a_dir, PORT=str(port)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if "DEXTER_DATA_DIR" in x]
+    assert str(not_a_dir) in line and "REDIS_URL" in line
+
+
+def test_sigterm_stops_socket_mode_while_it_cannot_connect(tmp_path: Path) -> None:
+    import signal
+    import threading
+    import time
+
+    env = _run_env(
+        tmp_path,
+        SLACK_APP_TOKEN="xapp-1-A1-1-abcdef",
+        REDIS_URL=os.environ.get("REDIS_URL", ""),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd="/tmp",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    trying = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "apps.connections.open" in line or "Failed to connect" in line:
+                trying.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert trying.wait(30), "".join(lines)
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        proc.wait(timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, "".join(lines)

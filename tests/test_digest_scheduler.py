@@ -84,7 +84,9 @@ async def wait_until(predicate: Any, timeout: float = 15.0) -> None:
 async def test_exactly_once_with_three_replicas_one_stopped_mid_run(
     deps: Deps, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:
-    DashboardSentry(delay=0.25).install(sentry)
+    # A digest waits for 3 Sentry round trips in a row: at 0.35 s each, c is still fetching
+    # (not yet posting) for about a second after it claims, when it is stopped.
+    DashboardSentry(delay=0.35).install(sentry)
     shift = shift_for(FIRE, lead=1.0)
     a, b = (replica(deps, slack, shift, name=n) for n in "ab")
     # c's clock runs 0.2 s ahead, so it claims first and is stopped holding claims.

@@ -100,6 +100,18 @@ def test_quoted_where_keeps_keywords_and_slack_escapes_are_undone() -> None:
     assert q.query == 'message:"hello world"'
 
 
+def test_a_where_holding_only_env_or_project_is_a_filter_not_a_mistake() -> None:
+    # The README's own example: `environment:` inside `where` becomes the env filter.
+    cmd = parse_discover("release, count() where environment:production last 2 weeks chart")
+    assert cmd.query.query == ""
+    assert cmd.query.environments == ("production",)
+    assert (cmd.query.period, cmd.chart) == ("2w", True)
+    q = parse_discover("count() where env:prod project:backend level:error").query
+    assert (q.query, q.environments, q.projects) == ("level:error", ("prod",), ("backend",))
+    with pytest.raises(UserError, match="needs a Sentry search query"):
+        parse_discover("count() where last 2 weeks env:prod")
+
+
 def test_in_and_last_are_words_unless_followed_by_a_dataset_or_period() -> None:
     q = parse_discover("title where message:x connection in pool last 2h").query
     assert q.query == "message:x connection in pool"

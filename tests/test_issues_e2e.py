@@ -136,18 +136,17 @@ async def test_sentry_down_answers_clearly(
 async def test_issue_card_by_short_id(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:
-    short = sentry.get("organizations/acme/shortids/BACKEND-1A/").mock(
-        return_value=Response(
-            200,
-            json={
-                "organizationSlug": "acme",
-                "projectSlug": "backend",
-                "groupId": "26",
-                "group": f.issue(26),
-            },
-        )
+    # Sentry's issue endpoints take the short id in place of the id: no shortids/ lookup first.
+    lookup = sentry.get("organizations/acme/shortids/BACKEND-1A/")
+    short = sentry.get("organizations/acme/issues/BACKEND-1A/").mock(
+        return_value=Response(200, json=f.issue(26))
     )
-    sentry.get("organizations/acme/issues/26/").mock(return_value=Response(200, json=f.issue(26)))
+    sentry.get("organizations/acme/issues/BACKEND-1A/events/latest/").mock(
+        return_value=Response(200, json=f.event(26))
+    )
+    by_id = sentry.get("organizations/acme/issues/26/").mock(
+        return_value=Response(200, json=f.issue(26))
+    )
     sentry.get("organizations/acme/issues/26/events/latest/").mock(
         return_value=Response(200, json=f.event(26))
     )
@@ -177,11 +176,11 @@ async def test_issue_card_by_short_id(
         "app.billing in compute_total",
     ):
         assert expected in text, expected
-    # a second look-up of the same short id is served from the cache
-    card_extras(sentry)
+    # the short id's issue id is remembered: the second card reads the issue by id
     await bot.command("issue BACKEND-1A")
     await slack.wait_for("chat.postMessage", 2)
-    assert short.call_count == 1
+    assert short.call_count == 1 and by_id.call_count == 1
+    assert not lookup.called
 
 
 async def test_issue_card_from_urls(
@@ -269,6 +268,28 @@ async def test_unknown_command_suggests(bot: SlackDriver, slack: FakeSlack) -> N
     assert "Dexter commands" in text
 
 
+async def test_a_group_word_alone_lists_its_sub_commands(
+    bot: SlackDriver, slack: FakeSlack
+) -> None:
+    await bot.command("alert")
+    [resp] = await slack.wait_for("response")
+    text = all_text(resp["blocks"])
+    assert "`/dexter alert` needs one of these:" in text
+    assert "/dexter alert create [issue|metric] [project:&lt;slug&gt;]" in text
+    assert "Did you mean" not in text and "I don't know" not in text
+    assert "/dexter issues" not in text  # only the group, not the whole help
+    await bot.command("subscribe")
+    [_, resp] = await slack.wait_for("response", 2)
+    text = all_text(resp["blocks"])
+    assert "`/dexter subscribe` needs one of these:" in text
+    assert "/dexter subscribe releases project:&lt;slug&gt;" in text
+    await bot.command("alert delete 5")
+    [*_, resp] = await slack.wait_for("response", 3)
+    text = all_text(resp["blocks"])
+    assert "I don't know `/dexter alert delete`. `/dexter alert` takes one of these:" in text
+    assert "/dexter alert create" in text
+
+
 async def test_bad_signature_is_rejected(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:
@@ -294,3 +315,53 @@ async def test_slack_escaped_operators_reach_sentry_unescaped(
     await bot.command("issues times_seen:&gt;100 title:&quot;a&amp;b&quot;")
     await slack.wait_for("response")
     assert route.calls.last.request.url.params["query"] == "times_seen:>100 title:&quot;a&b&quot;"
+
+
+async def test_assigned_me_means_the_linked_sentry_user(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    # With an integration token Sentry's `me` is the integration, which owns nothing.
+    slack.add_user("U1", email="ann@acme.io", name="ann")
+    sentry.get("organizations/acme/members/").mock(
+        return_value=Response(200, json=[f.member(1, "ann@acme.io", teams=["core", "pay"])])
+    )
+    sentry.get("organizations/acme/members/1/").mock(
+        return_value=Response(200, json=f.member(1, "ann@acme.io", teams=["core", "pay"]))
+    )
+    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[f.issue(1)]))
+    await bot.command(
+        "issues assigned:me is:unresolved !bookmarks:me assigned_or_suggested:[me, none]"
+    )
+    [resp] = await slack.wait_for("response")
+    assert resp.get("blocks"), resp
+    assert route.calls.last.request.url.params["query"] == (
+        "assigned:ann@acme.io is:unresolved !bookmarks:ann@acme.io "
+        "assigned_or_suggested:[ann@acme.io, none]"
+    )
+    await bot.command("issues assigned:my_teams")
+    await slack.wait_for("response", 2)
+    assert route.calls.last.request.url.params["query"] == "assigned:[#core, #pay]"
+    await bot.command("issues message:me assigned:someone")  # nothing to translate
+    await slack.wait_for("response", 3)
+    assert route.calls.last.request.url.params["query"] == "message:me assigned:someone"
+
+
+async def test_assigned_me_without_a_link_says_how_to_link(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    slack.add_user("U1", email="nobody@else.io", name="x")
+    sentry.get("organizations/acme/members/").mock(
+        return_value=Response(200, json=[f.member(1, "ann@acme.io")])
+    )
+    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[]))
+    await bot.command("issues assigned:me")
+    [resp] = await slack.wait_for("response")
+    assert resp["text"].startswith(
+        "`assigned:me` means you in Sentry, and your Slack account is not linked to a Sentry "
+        "account: No member of the Sentry organization `acme` has the email nobody@else.io."
+    )
+    assert "/dexter link" in resp["text"]
+    await bot.command("issues assigned:[me, {x}]")  # braces in the term are just text
+    [_, resp] = await slack.wait_for("response", 2)
+    assert resp["text"].startswith("`assigned:[me, {x}]` means you in Sentry")
+    assert not route.called

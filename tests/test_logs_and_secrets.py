@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ import respx
 from httpx import Response
 
 from bot import logs
+from bot.deps import Deps
 from bot.logs import setup_logging
 from bot.settings import Settings
 from tests import factories as f
@@ -121,3 +123,43 @@ async def test_correlation_id_follows_the_request_into_sentry_calls(
     assert all(
         line["correlation_id"] != "-" for line in lines if line["logger"] == "bot.sentry.calls"
     )
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def test_schedulers_log_their_start_once_and_ticks_only_at_debug(
+    text_logs: Callable[[str], io.StringIO], deps: Deps, sentry: respx.MockRouter
+) -> None:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.app import create_app
+    from bot.cli import run_hooks
+
+    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=[]))
+    out = text_logs("INFO")
+    create_app(deps.settings, deps)
+    await run_hooks(deps, "on_start")
+    try:
+        ticking = AsyncIOScheduler()
+        ticking.add_job(_nothing, "interval", seconds=0.05, id="tick")
+        ticking.start()
+        await asyncio.sleep(0.3)
+        ticking.shutdown(wait=False)
+    finally:
+        await run_hooks(deps, "on_stop")
+    lines = out.getvalue().splitlines()
+    assert len([x for x in lines if "digest scheduler" in x and "started" in x]) == 1
+    assert not [x for x in lines if "Scheduler started" in x]
+    assert not [x for x in lines if "apscheduler" in x], lines  # no "Running job" every 20 s
+
+    debug = text_logs("DEBUG")
+    ticking = AsyncIOScheduler()
+    ticking.add_job(_nothing, "interval", seconds=0.05, id="tick")
+    ticking.start()
+    await asyncio.sleep(0.2)
+    ticking.shutdown(wait=False)
+    shown = [x for x in debug.getvalue().splitlines() if "apscheduler" in x]
+    assert any("Running job" in x for x in shown)
+    assert all(" DEBUG " in x for x in shown)

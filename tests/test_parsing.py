@@ -152,3 +152,21 @@ def test_ref_argument_errors_carry_the_usage(args: str) -> None:
         parse_ref_argument(args, "/dexter issue <ref>")
     assert info.value.usage == "/dexter issue <ref>"
     assert parse_ref_argument("backend-1a more words", "u").short_id == "BACKEND-1A"
+
+
+def test_me_and_my_teams_become_the_linked_user() -> None:
+    from bot.search_me import needs_teams, personal_terms, personalize
+
+    q = 'assigned:me message:"assigned:me" !bookmarks:"me" subscribed:me level:error'
+    assert personal_terms(q) == ["assigned:me", '!bookmarks:"me"', "subscribed:me"]
+    assert personalize(q, email="ann@acme.io") == (
+        'assigned:ann@acme.io message:"assigned:me" !bookmarks:ann@acme.io '
+        "subscribed:ann@acme.io level:error"
+    )
+    q = 'assigned_or_suggested:[me, "Jo Doe", my_teams] assigned:my_teams'
+    assert needs_teams(q)
+    assert personalize(q, email="a@b.io", teams=["core"]) == (
+        'assigned_or_suggested:[a@b.io, "Jo Doe", #core] assigned:#core'
+    )
+    assert personalize("assigned:my_teams", email="a@b.io") == "assigned:my_teams"
+    assert not personal_terms("bookmarks:my_teams firstRelease:me assigned:meg")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.discover_query import parse_discover
 from bot.settings import Settings
 from handlers import MODULES, commands
 
@@ -51,3 +52,12 @@ def test_every_setting_is_in_the_readme() -> None:
         if f"`{(env := f.alias or name.upper())}`" not in README
     ]
     assert not missing, f"README lacks: {missing}"
+
+
+def test_every_discover_example_in_the_readme_parses() -> None:
+    section = README[README.index("### Discover queries") :]
+    block = section[section.index("Examples:") :].split("```")[1]
+    examples = re.findall(r"^/dexter discover (.+)$", block, re.M)
+    assert len(examples) >= 5
+    for text in examples:
+        parse_discover(text)  # raises UserError on a documented example that fails

@@ -261,6 +261,26 @@ async def test_deploy_recorded(
     }
 
 
+async def test_deploy_by_short_version_when_sentry_finds_exactly_one(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, linked: None
+) -> None:
+    _linked(slack, sentry)
+    sentry.get(rf.path("1.2.0")).mock(return_value=Response(404, json={"detail": "nope"}))
+    sentry.get("organizations/acme/releases/").mock(
+        side_effect=lambda request: Response(
+            200, json=[rf.release("backend@1.2.0")] if request.url.params.get("query") else []
+        )
+    )
+    created = sentry.post(rf.path("backend@1.2.0", "deploys")).mock(
+        return_value=Response(201, json=rf.deploy(78, "production"))
+    )
+    await bot.command("deploy 1.2.0 production")
+    [resp] = await slack.wait_for("response")
+    assert resp["text"].startswith("Recorded a deploy of *<https://sentry.io/organizations/acme/")
+    assert "|1.2.0>* to `production`" in resp["text"]
+    assert created.called
+
+
 async def test_deploy_needs_permission_on_the_release_projects(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, linked: None
 ) -> None:

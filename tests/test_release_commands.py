@@ -167,6 +167,39 @@ async def test_short_version_resolves_when_unique(
     assert "Release 1.5.2" in text_of(post.args["blocks"])
 
 
+async def test_short_version_found_by_sentry_search_posts_the_card(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    mock_projects(sentry)
+    routes = release_card_routes(sentry, "backend@1.1.0")
+    sentry.get(rf.path("1.1.0")).mock(return_value=Response(404, json={"detail": "nope"}))
+    release, previous = routes["list"].return_value.json()
+
+    def listing(request):  # type: ignore[no-untyped-def]
+        query = request.url.params.get("query")
+        return Response(200, json=[release] if query == "1.1.0" else [release, previous])
+
+    sentry.get("organizations/acme/releases/").mock(side_effect=listing)
+    await bot.command("release 1.1.0")
+    [post] = await slack.wait_for("chat.postMessage")
+    assert "Release 1.1.0" in text_of(post.args["blocks"])
+
+
+async def test_a_short_version_of_several_releases_asks_which(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    sentry.get(rf.path("2.0.0")).mock(return_value=Response(404, json={"detail": "nope"}))
+    both = [rf.release("backend@2.0.0"), rf.release("web@2.0.0", projects=("frontend",))]
+    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=both))
+    await bot.command("release 2.0.0")
+    [resp] = await slack.wait_for("response")
+    assert resp["text"].startswith(
+        "`2.0.0` is a version of several releases: `backend@2.0.0`, `web@2.0.0`. "
+        "Give the full version."
+    )
+    assert not slack.of("chat.postMessage")
+
+
 async def test_release_usage(bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter) -> None:
     await bot.command("release")
     [resp] = await slack.wait_for("response")
@@ -275,6 +308,33 @@ async def test_issue_card_links_releases_and_names_suspect(
     ) in text
     assert text_of(posts[1].args["blocks"]) == text
     assert deploys.call_count == 1  # the second card came from the cache
+
+
+async def test_suspect_release_with_at_most_one_deploy_needs_no_deploy_list(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    # The issue detail serializes its first release in full (deployCount, lastDeploy).
+    once = rf.release("backend@1.4.0", deploys=[rf.deploy(9, "production", ago=timedelta(days=2))])
+    never = rf.release("backend@1.4.0", deploys=[])
+    sentry.get("organizations/acme/issues/1/").mock(
+        return_value=Response(200, json=f.issue(1, firstRelease=once))
+    )
+    sentry.get("organizations/acme/issues/2/").mock(
+        return_value=Response(200, json=f.issue(2, firstRelease=never))
+    )
+    for iid in (1, 2):
+        sentry.get(f"organizations/acme/issues/{iid}/events/latest/").mock(
+            return_value=Response(200, json=f.event(iid))
+        )
+    deploys = sentry.get(rf.path("backend@1.4.0", "deploys"))
+    card_extras(sentry, deploys=False)
+    await bot.command("issue 1")
+    await bot.command("issue 2")
+    posts = await slack.wait_for("chat.postMessage", 2)
+    texts = sorted(text_of(p.args["blocks"]) for p in posts)
+    assert any("(first seen in it) · deployed to `production` 2d ago" in t for t in texts)
+    assert any("(first seen in it) · no deploys recorded" in t for t in texts)
+    assert not deploys.called
 
 
 async def test_issue_card_survives_a_failing_enricher(

@@ -49,9 +49,11 @@ async def test_save_list_run_and_delete(
 
 
 async def test_saved_queries_belong_to_their_workspace_and_bad_input_is_explained(
-    bot: SlackDriver, slack: FakeSlack
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:
+    sentry.get(df.EVENTS).mock(return_value=httpx.Response(200, json=df.events(df.error_rows(1))))
     await bot.command("discover save mine count() last 1h", team="T1")
+    await slack.wait_for("response")
     await bot.command("discover list", team="T2")
     answers = await slack.wait_for("response", 2)
     assert answers[-1]["text"].startswith("No saved queries yet.")
@@ -62,3 +64,22 @@ async def test_saved_queries_belong_to_their_workspace_and_bad_input_is_explaine
     assert answers[2]["text"].startswith("Give a name and a query to save.\nUsage:")
     assert answers[3]["text"].startswith("No saved query `nope`.")
     assert answers[4]["text"].startswith("Unknown option `loudly`.")
+
+
+async def test_save_refuses_a_query_sentry_would_not_run(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    # Sentry is the judge of fields: one row is asked for at save time, as `run` would.
+    route = sentry.get(df.EVENTS).mock(
+        return_value=httpx.Response(400, json={"detail": "Unknown function: p95(durationn)"})
+    )
+    await bot.command("discover save slow transaction, p95(durationn) in spans last 7d")
+    [refused] = await slack.wait_for("response")
+    assert refused["text"].startswith(
+        "Not saved: Sentry did not accept that query: Unknown function: p95(durationn)"
+    )
+    assert "The problem is with `p95(durationn)`." in refused["text"]
+    assert await deps.saved_queries.list("T1") == []
+    params = route.calls.last.request.url.params
+    assert params["per_page"] == "1" and params["dataset"] == "spans"
+    assert params.get_list("field") == ["transaction", "p95(durationn)"]

@@ -8,6 +8,8 @@ alerts_legacy.py. Which one an organisation has is detected once and cached in R
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -15,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from bot.alert_preview import Preview
 from bot.alert_rules import Generation, IssueAlert, MetricAlert
-from bot.errors import SentryNotFound
+from bot.errors import SentryNotFound, StateUnavailable
 from bot.sentry.alert_history import AlertHistory
 from bot.sentry.client import SentryClient
 from bot.sentry.members import MemberService
@@ -138,9 +140,15 @@ class AlertService:
                 return "legacy"
             return "current"
 
-        key = cache_key(self.store, self.client, "alerts-api")
-        value = await self.store.cached(key, GENERATION_TTL, probe)
+        value = await self.store.cached(self._generation_key(), GENERATION_TTL, probe)
         return "legacy" if value == "legacy" else "current"
+
+    def _generation_key(self) -> str:
+        return cache_key(self.store, self.client, "alerts-api")
+
+    async def _remember_generation(self, value: Generation) -> None:
+        with contextlib.suppress(StateUnavailable):
+            await self.store.set_json(self._generation_key(), value, ttl=GENERATION_TTL)
 
     async def backend(self, generation: Generation | None = None) -> AlertBackend:
         """The backend for a generation (detected when not given)."""
@@ -172,11 +180,10 @@ class AlertService:
         """Every rule (of one project when given), with owners and recipients named."""
         if project_slug:
             await self.projects.by_slug(project_slug)  # a clear error for a typo
-        rules = await (await self.backend()).rules(project_slug)
+        rules = await self._rules(project_slug)
         users: dict[str, str] = {}
         teams: dict[str, str] = {}
-        kinds = {r.kind for rule in rules for r in rule.recipients}
-        kinds |= {(rule.owner or "").partition(":")[0] for rule in rules}
+        kinds = _kinds(rules)
         if "user" in kinds:
             users = {
                 m.user_id: m.name or m.email for m in await self.members.members() if m.user_id
@@ -189,6 +196,34 @@ class AlertService:
             rule.owner_name = names.get(ident) or rule.owner
             rule.notifies = [_recipient_words(r, users, teams) for r in rule.recipients]
         return sorted(rules, key=lambda r: (r.name.lower(), r.id))
+
+    async def _rules(self, project_slug: str | None) -> list[AlertSummary]:
+        """The backend's rules; the first listing of workflows doubles as the API probe."""
+        from bot.sentry.alerts_current import CurrentAlerts
+
+        known = None
+        with contextlib.suppress(StateUnavailable):
+            known = await self.store.get_json(self._generation_key())
+        if known == "legacy":
+            return await self.backends["legacy"].rules(project_slug)
+        current = self.backends["current"]
+        assert isinstance(current, CurrentAlerts)
+        try:
+            rules = await current.rules(project_slug, prefetch=self._directory)
+        except NoWorkflows:
+            log.info("sentry has no workflows endpoint: using legacy alert rules")
+            await self._remember_generation("legacy")
+            return await self.backends["legacy"].rules(project_slug)
+        if known != "current":
+            await self._remember_generation("current")
+        return rules
+
+    async def _directory(self, kinds: set[str]) -> None:
+        """Load the member/team directory the rules will be named from (Redis-cached)."""
+        await asyncio.gather(
+            self.members.members() if "user" in kinds else _nothing(),
+            self.members.teams() if "team" in kinds else _nothing(),
+        )
 
     async def create(
         self,
@@ -211,6 +246,19 @@ class AlertService:
     async def preview(self, rule: IssueAlert | MetricAlert) -> Preview:
         """How often the rule would have fired over the last week."""
         return await self.history.preview(rule)
+
+
+class NoWorkflows(SentryNotFound):
+    """The organisation's Sentry has no `workflows/` endpoint (older self-hosted)."""
+
+
+def _kinds(rules: list[AlertSummary]) -> set[str]:
+    kinds = {r.kind for rule in rules for r in rule.recipients}
+    return kinds | {(rule.owner or "").partition(":")[0] for rule in rules}
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _recipient_words(r: Recipient, users: dict[str, str], teams: dict[str, str]) -> str:

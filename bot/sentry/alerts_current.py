@@ -7,13 +7,15 @@ request bodies are built in bot/sentry/workflow_bodies.py.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.alert_rules import Generation, IssueAlert, MetricAlert
 from bot.errors import SentryError, SentryNotFound, UserError
-from bot.sentry.alerts import AlertRef, AlertSummary, Created, Recipient
+from bot.sentry.alerts import AlertRef, AlertSummary, Created, NoWorkflows, Recipient
 from bot.sentry.client import SentryClient
 from bot.sentry.projects import ProjectService
 from bot.sentry.workflow_bodies import detector_body, issue_workflow_body, metric_workflow_body
@@ -21,6 +23,11 @@ from bot.sentry.workflow_bodies import detector_body, issue_workflow_body, metri
 log = logging.getLogger(__name__)
 
 ISSUE_STREAM_TYPES = ("issue_stream", "error")  # `error` on organisations not yet migrated
+Prefetch = Callable[[set[str]], Awaitable[None]]
+
+
+async def _empty() -> dict[str, dict[str, Any]]:
+    return {}
 
 
 def recipient(raw: dict[str, Any]) -> Recipient:
@@ -59,19 +66,39 @@ class CurrentAlerts:
             out.update({str(d["id"]): d for d in resp.data or []})
         return out
 
-    async def rules(self, project_slug: str | None) -> list[AlertSummary]:
-        """Every alert, with the kind and projects of its monitors."""
+    async def rules(
+        self, project_slug: str | None, *, prefetch: Prefetch | None = None
+    ) -> list[AlertSummary]:
+        """Every alert, with the kind and projects of its monitors.
+
+        Raises NoWorkflows when Sentry has no `workflows/` (older self-hosted). `prefetch`
+        gets the recipient and owner kinds as soon as the workflows are read, so what names
+        them loads while the monitors are read.
+        """
         params: dict[str, Any] = {}
         if project_slug:
             params["project"] = [(await self.projects.by_slug(project_slug)).id]
         workflows: list[dict[str, Any]] = []
-        async for page in self.client.paginate(
-            self.client.org_path("workflows"), params=params, max_pages=5
-        ):
-            workflows += page.data or []
+        try:
+            async for page in self.client.paginate(
+                self.client.org_path("workflows"), params=params, max_pages=5
+            ):
+                workflows += page.data or []
+        except SentryNotFound as exc:
+            raise NoWorkflows(exc.message, status=404) from None
         ids = sorted({str(d) for w in workflows for d in w.get("detectorIds") or []})
-        detectors = await self._detectors(ids) if ids else {}
-        slugs = {p.id: p.slug for p in await self.projects.all()}
+        kinds = {
+            recipient(a).kind
+            for w in workflows
+            for f in w.get("actionFilters") or []
+            for a in f.get("actions") or []
+        } | {str(w.get("owner") or "").partition(":")[0] for w in workflows}
+        detectors, projects, _ = await asyncio.gather(
+            self._detectors(ids) if ids else _empty(),
+            self.projects.all(),
+            prefetch(kinds) if prefetch else _empty(),
+        )
+        slugs = {p.id: p.slug for p in projects}
         return [self._summary(w, detectors, slugs) for w in workflows]
 
     def _summary(

@@ -211,10 +211,10 @@ class LegacyAlerts:
         if len(slugs) > MAX_PROJECTS:
             log.info("listing issue rules of the first %d of %d projects", MAX_PROJECTS, len(slugs))
             slugs = slugs[:MAX_PROJECTS]
-        issue_lists = await asyncio.gather(
-            *(self._all(self._project_path(s, "rules")) for s in slugs)
+        metric, *issue_lists = await asyncio.gather(
+            self._all(self.client.org_path("alert-rules")),
+            *(self._all(self._project_path(s, "rules")) for s in slugs),
         )
-        metric = await self._all(self.client.org_path("alert-rules"))
         out = [
             self._issue(r, s) for s, rules in zip(slugs, issue_lists, strict=True) for r in rules
         ]

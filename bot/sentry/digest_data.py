@@ -3,6 +3,7 @@ slow transactions, event series per project, releases and deploys."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -219,7 +220,7 @@ class DigestData:
         )
         releases: list[Release] = []
         deploys: list[Deploy] = []
-        lookups = 0
+        lookups: list[str] = []  # releases deployed more than once: their deploys, at once
         for r in resp.data or []:
             version = str(r.get("version") or "")
             created = _when(r.get("dateReleased")) or _when(r.get("dateCreated"))
@@ -236,11 +237,12 @@ class DigestData:
             finished = _when(last.get("dateFinished"))
             if not (version and finished and finished >= start):
                 continue
-            if int(_number(r.get("deployCount"))) > 1 and lookups < MAX_DEPLOY_LOOKUPS:
-                lookups += 1
-                deploys += await self._deploys(version, start, end)
+            if int(_number(r.get("deployCount"))) > 1 and len(lookups) < MAX_DEPLOY_LOOKUPS:
+                lookups.append(version)
             elif finished <= end:
                 deploys.append(Deploy(version, str(last.get("environment") or ""), finished))
+        for found in await asyncio.gather(*(self._deploys(v, start, end) for v in lookups)):
+            deploys += found
         deploys.sort(key=lambda d: d.finished, reverse=True)
         releases.sort(key=lambda r: r.created, reverse=True)
         return ReleaseActivity(releases, deploys)

@@ -80,17 +80,45 @@ class IssueService:
             next_cursor=resp.next_cursor,
         )
 
-    async def resolve_id(self, ref: IssueRef) -> str:
-        """The numeric issue id for a ref (short ids are looked up once and cached)."""
+    def _check_org(self, ref: IssueRef) -> None:
         if ref.org and ref.org != self.client.org:
             raise UserError(
                 f"That issue belongs to the `{ref.org}` organization; "
                 f"Dexter is connected to `{self.client.org}`."
             )
+
+    def _short_key(self, short_id: str) -> str:
+        return cache_key(self.store, self.client, "shortid", short_id)
+
+    async def path_id(self, ref: IssueRef) -> str:
+        """What to put in `issues/{issue_id}/`: the numeric id when known, else the short id.
+
+        Sentry's issue endpoints take a qualified short id in place of the id within an
+        organisation (src/sentry/api/bases/group.py, `get_group_with_redirect`), so an issue
+        named by short id needs no `shortids/` round trip first.
+        """
+        self._check_org(ref)
         if ref.issue_id:
             return ref.issue_id
         assert ref.short_id is not None
-        key = cache_key(self.store, self.client, "shortid", ref.short_id)
+        with contextlib.suppress(StateUnavailable):
+            known = await self.store.get_json(self._short_key(ref.short_id))
+            if isinstance(known, str) and known:
+                return known
+        return ref.short_id
+
+    async def remember_short_id(self, short_id: str, issue_id: str) -> None:
+        """Cache short id → id (best effort) after reading an issue by its short id."""
+        with contextlib.suppress(StateUnavailable):
+            await self.store.set_json(self._short_key(short_id), issue_id, ttl=SHORT_ID_TTL)
+
+    async def resolve_id(self, ref: IssueRef) -> str:
+        """The numeric issue id for a ref (short ids are looked up once and cached)."""
+        self._check_org(ref)
+        if ref.issue_id:
+            return ref.issue_id
+        assert ref.short_id is not None
+        key = self._short_key(ref.short_id)
 
         async def load() -> str:
             try:
@@ -102,12 +130,15 @@ class IssueService:
         return await self.store.cached(key, SHORT_ID_TTL, load)
 
     async def get(self, issue_id: str) -> Issue:
-        """The issue's detail."""
+        """The issue's detail (`issue_id` may be a short id, see `path_id`)."""
         try:
             resp = await self.client.get(self.client.org_path("issues", issue_id))
         except SentryNotFound:
             raise SentryNotFound(f"No issue `{issue_id}` found.", status=404) from None
-        return Issue.model_validate(resp.data)
+        issue = Issue.model_validate(resp.data)
+        if issue_id != issue.id and not issue_id.isdigit():
+            await self.remember_short_id(issue_id, issue.id)
+        return issue
 
     async def latest_event(self, issue_id: str) -> Event | None:
         """The latest event, or None when Sentry has none to show."""
@@ -120,9 +151,9 @@ class IssueService:
         return Event.model_validate(resp.data) if isinstance(resp.data, dict) else None
 
     async def detail(self, ref: IssueRef) -> IssueDetail:
-        """Issue and latest event, fetched concurrently."""
-        issue_id = await self.resolve_id(ref)
-        issue, event = await asyncio.gather(self.get(issue_id), self.latest_event(issue_id))
+        """Issue and latest event, fetched concurrently (by short id when that is all we have)."""
+        key = await self.path_id(ref)
+        issue, event = await asyncio.gather(self.get(key), self.latest_event(key))
         return IssueDetail(issue=issue, event=event)
 
     async def update(self, issue_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -41,11 +41,32 @@ class Assignee(SentryModel):
     email: str | None = None
 
 
+def short_version_of(version: str, version_info: dict[str, Any] | None = None) -> str:
+    """`1.5.2` for `backend@1.5.2`: Sentry's parsed version, else what follows the `@`."""
+    raw = ((version_info or {}).get("version") or {}).get("raw")
+    if isinstance(raw, str) and raw:
+        return raw
+    return version.rpartition("@")[2] or version
+
+
 class ReleaseRef(SentryModel):
+    """A release as an issue names it (first/last release): Sentry serializes it in full."""
+
     version: str
     short_version: str | None = None
+    version_info: dict[str, Any] | None = None
     date_created: datetime | None = None
     date_released: datetime | None = None
+    deploy_count: int | None = None  # None: Sentry did not say (then ask for the deploys)
+    last_deploy: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _short(self) -> ReleaseRef:
+        # Sentry sends `shortVersion` = the full version (ReleaseSerializer); see Release.
+        if not self.short_version or self.short_version == self.version:
+            derived = short_version_of(self.version, self.version_info)
+            self.short_version = derived if derived != self.version else self.short_version
+        return self
 
 
 class TagSummary(SentryModel):

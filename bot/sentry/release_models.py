@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from bot.sentry.models import SentryModel
+from bot.sentry.models import SentryModel, short_version_of
 
 
 class Deploy(SentryModel):
@@ -54,11 +54,22 @@ class Release(SentryModel):
     deploy_count: int = 0
     last_deploy: Deploy | None = None
     projects: list[ReleaseProject] = Field(default_factory=list)
+    version_info: dict[str, Any] | None = None
 
     @field_validator("projects", mode="before")
     @classmethod
     def _none_list(cls, v: object) -> object:
         return [] if v is None else v
+
+    @model_validator(mode="after")
+    def _short(self) -> Release:
+        # Sentry's ReleaseSerializer sends `shortVersion` = the full version; the short form
+        # (`1.5.2` of `backend@1.5.2`) is `versionInfo.version.raw`
+        # (src/sentry/api/serializers/models/release.py).
+        if not self.short_version or self.short_version == self.version:
+            derived = short_version_of(self.version, self.version_info)
+            self.short_version = derived if derived != self.version else self.short_version
+        return self
 
     @property
     def label(self) -> str:

@@ -21,6 +21,7 @@ from bot.store import Store
 PAGE = 100
 DEPLOYS_TTL = 300.0
 NO_SUCH_RELEASE = "No such release `{version}`."
+AMBIGUOUS_RELEASE = "`{version}` is a version of several releases: {names}. Give the full version."
 CLOSEST = " Closest: {names}."
 
 
@@ -111,17 +112,25 @@ class ReleaseService:
 
         A unique short version (`1.5.2` for `backend@1.5.2`) is accepted too.
         """
-        try:
-            resp = await self.client.get(self.client.org_path("releases", version))
-            return Release.model_validate(resp.data)
-        except SentryNotFound:
-            pass
-        similar, recent = await asyncio.gather(
-            self.latest(query=version, limit=10), self.latest(limit=PAGE)
+        full = "@" in version  # `package@version`: most likely exact
+        found, searched = await asyncio.gather(
+            self._detail(version), self.latest(query=version, limit=10) if not full else _none()
         )
-        exact = [r for r in similar if r.short_version == version]
-        if len(exact) == 1:
-            return exact[0]
+        if found is not None:
+            return found
+        if searched is not None:  # a short version: search ran with the exact look-up
+            similar = searched
+            exact = [r for r in similar if r.short_version == version]
+            if len(exact) == 1:
+                return exact[0]
+            if exact:
+                which = ", ".join(f"`{r.version}`" for r in exact[:5])
+                raise UserError(AMBIGUOUS_RELEASE.format(version=version, names=which))
+            recent = await self.latest(limit=PAGE)  # only to name the closest versions
+        else:
+            similar, recent = await asyncio.gather(
+                self.latest(query=version, limit=10), self.latest(limit=PAGE)
+            )
         names = {r.version for r in similar} | {r.version for r in recent}
         by_short = {r.short_version: r.version for r in [*similar, *recent] if r.short_version}
         close = difflib.get_close_matches(version, sorted(names | set(by_short)), n=3, cutoff=0.5)
@@ -130,6 +139,13 @@ class ReleaseService:
             close = [r.version for r in similar[:3]]
         hint = CLOSEST.format(names=", ".join(f"`{c}`" for c in close)) if close else ""
         raise UserError(NO_SUCH_RELEASE.format(version=version) + hint)
+
+    async def _detail(self, version: str) -> Release | None:
+        try:
+            resp = await self.client.get(self.client.org_path("releases", version))
+        except SentryNotFound:
+            return None
+        return Release.model_validate(resp.data)
 
     async def commits(self, version: str) -> list[Commit]:
         """The first page of the release's commits (newest first)."""
@@ -283,6 +299,10 @@ class ReleaseService:
 
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+async def _none() -> None:
+    return None
 
 
 def _finished(d: Deploy) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -164,11 +163,12 @@ class ReplayService:
 
     async def for_issue(self, issue: Issue, *, limit: int = RECENT) -> IssueReplays:
         """The count and the `limit` most recent replays of an issue."""
-        count, ids_data = await asyncio.gather(
-            self.count(issue), self._count_query(issue, return_ids=True)
-        )
+        # With returnIds Sentry lists the replay ids it would otherwise count, under the same
+        # cap (src/sentry/replays/usecases/replay_counts.py): one query gives both.
+        ids_data = await self._count_query(issue, return_ids=True)
         ids = ids_data.get(str(issue.id))
         replay_ids = [str(i) for i in ids] if isinstance(ids, list) else []
+        count = len(replay_ids)
         if not replay_ids:
             return IssueReplays(count=count, replays=[])
         resp = await self.client.get(
@@ -185,4 +185,4 @@ class ReplayService:
         rows = resp.data.get("data") if isinstance(resp.data, dict) else None
         replays = [Replay.model_validate(r) for r in rows or [] if isinstance(r, dict)]
         replays = [r.model_copy(update={"url": self.replay_url(r.id)}) for r in replays]
-        return IssueReplays(count=max(count, len(replay_ids)), replays=replays[:limit])
+        return IssueReplays(count=count, replays=replays[:limit])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import difflib
 from dataclasses import dataclass
 
@@ -58,10 +60,35 @@ class TeamService:
         return owned or list(team.projects)
 
     async def overview(self, slug: str, *, issues: int = 10) -> TeamOverview:
-        """Members, projects and open issues assigned to the team."""
-        team = await self.require(slug)
+        """Members, projects and open issues assigned to the team, all asked for at once."""
+        slug = slug.lstrip("#").lower()
+        team_t = asyncio.ensure_future(self.require(slug))
+        rest = asyncio.gather(
+            self._members(slug),
+            self.issues.search(
+                IssueQuery(query=f"is:unresolved assigned:#{slug}", sort="freq"), limit=issues
+            ),
+            self.projects.all(),
+        )
+        try:
+            team = await team_t
+        except BaseException:
+            rest.cancel()
+            with contextlib.suppress(BaseException):
+                await rest  # an unknown team makes the others fail too: the name error wins
+            raise
+        members, page, _ = await rest
+        return TeamOverview(
+            team=team,
+            members=members,
+            projects=await self.projects_of(team),
+            assigned=page.issues,
+            assigned_more=page.next_cursor is not None,
+        )
+
+    async def _members(self, slug: str) -> list[Member]:
         members: list[Member] = []
-        path = f"teams/{self.client.org}/{team.slug}/members/"
+        path = f"teams/{self.client.org}/{slug}/members/"
         async for resp in self.client.paginate(path, max_pages=5):
             for m in resp.data or []:
                 user = m.get("user") or {}
@@ -74,13 +101,4 @@ class TeamService:
                         pending=bool(m.get("pending")),
                     )
                 )
-        page = await self.issues.search(
-            IssueQuery(query=f"is:unresolved assigned:#{team.slug}", sort="freq"), limit=issues
-        )
-        return TeamOverview(
-            team=team,
-            members=members,
-            projects=await self.projects_of(team),
-            assigned=page.issues,
-            assigned_more=page.next_cursor is not None,
-        )
+        return members

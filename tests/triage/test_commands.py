@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -303,3 +305,13 @@ async def test_a_link_to_someone_who_left_the_org_is_refused(
     reply = await last_reply(slack)
     assert reply["text"] == messages.DENY_NOT_MEMBER.format(email="gone@acme.io")
     assert org.puts == []
+
+
+async def test_the_text_audit_line_says_who_made_the_change(
+    text_logs: Callable[[str], io.StringIO], bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    out = text_logs("INFO")
+    await bot.command("resolve 1", user="U1")
+    await slack.wait_for("response")
+    [line] = [x for x in out.getvalue().splitlines() if "issue change" in x]
+    assert "issue change resolve on 1 by ann@acme.io (Slack U1 in T1): ok" in line

@@ -77,7 +77,11 @@ async def test_whoami_shows_link_role_teams_and_scope(
     assert "As admin you may change issues in every project" in text
     await bot.command("whoami", user="U9")
     text = text_of(await reply(slack, 3))
-    assert text.startswith("You need a linked Sentry account")
+    # whoami changes nothing: it says what is missing, not "to change things"
+    assert text == messages.WHOAMI_NOT_LINKED.format(
+        why=messages.LINK_NO_MEMBER.format(org="acme", email="x@else.io")
+    )
+    assert "change things" not in text
 
 
 async def test_admin_links_someone_explicitly(
