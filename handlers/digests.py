@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import digest_messages as msg
+from bot.channel_rights import may_manage
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.digest_args import PREVIEW_USAGE, SUBSCRIBE_USAGE, Target, parse_preview, parse_subscribe
@@ -44,24 +45,20 @@ async def user_tz(deps: Deps, team_id: str, user_id: str) -> str:
     return tz
 
 
-async def can_manage(
-    deps: Deps, client: AsyncWebClient, sub: Subscription, team_id: str, user_id: str
-) -> bool:
-    """The owner, the channel's manager (its creator) or a workspace admin."""
-    if user_id == sub.owner_id or await deps.slack_users.is_admin(team_id, user_id):
-        return True
-    try:
-        info = await client.conversations_info(channel=sub.channel_id)
-    except SlackApiError:
-        return False
-    return bool((info.get("channel") or {}).get("creator") == user_id)
-
-
 async def require_manage(
     deps: Deps, client: AsyncWebClient, sub: Subscription, team_id: str, user_id: str
 ) -> None:
-    """PermissionDenied unless the user may change this subscription."""
-    if not await can_manage(deps, client, sub, team_id, user_id):
+    """PermissionDenied unless the user may change this subscription (bot/channel_rights.py:
+    the owner, the channel's manager or a workspace admin)."""
+    allowed = await may_manage(
+        deps.slack_users,
+        client,
+        team_id=team_id,
+        user_id=user_id,
+        owner_id=sub.owner_id,
+        channel_id=sub.channel_id,
+    )
+    if not allowed:
         raise PermissionDenied(msg.NOT_ALLOWED.format(owner=sub.owner_id, id=sub.id))
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot import format as fmt
+from bot.channel_rights import may_manage
 from bot.commands import Subcommand
-from bot.errors import UserError
+from bot.errors import PermissionDenied, UserError
 from bot.parsing import split_args
 from bot.release_args import SUBSCRIBE_USAGE, UNSUBSCRIBE_USAGE, parse_subscribe
 from bot.release_subs import SubscriptionStore
 from handlers.context import CommandContext
+
+log = logging.getLogger(__name__)
 
 SUBSCRIBED = (
     "<@{user}> subscribed this channel to new releases and deploys of `{what}` "
@@ -17,6 +22,11 @@ SUBSCRIBED = (
 ALREADY = "This channel is already subscribed to `{what}` (subscription `{id}`)."
 INVITE_HINT = " Make sure Dexter is in this channel: `/invite @Dexter`."
 UNSUBSCRIBED = "Removed subscription `{id}` (`{what}`) from this channel."
+NOT_ALLOWED = (
+    "Only whoever added subscription `{id}`{owner}, the channel's manager or a "
+    "workspace admin may remove it."
+)
+OWNER = " (<@{user}>)"
 NO_SUCH_SUB = "This channel has no subscription `{id}`. See `/dexter subscriptions`."
 
 
@@ -50,10 +60,26 @@ async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
     words = split_args(args)
     if len(words) != 1:
         raise UserError("Which subscription?", usage=UNSUBSCRIBE_USAGE)
-    sub_id = fmt.escape(words[0][:20])
-    removed = await SubscriptionStore(ctx.deps.store).remove(words[0], ctx.channel_id)
-    if removed is None:
-        raise UserError(NO_SUCH_SUB.format(id=sub_id), usage=UNSUBSCRIBE_USAGE)
+    subs = SubscriptionStore(ctx.deps.store)
+    sub = await subs.get(words[0].strip().lower())
+    if sub is None or sub.channel != ctx.channel_id or sub.team_id not in ("", ctx.team_id):
+        raise UserError(NO_SUCH_SUB.format(id=fmt.escape(words[0][:20])), usage=UNSUBSCRIBE_USAGE)
+    allowed = await may_manage(
+        ctx.deps.slack_users,
+        ctx.client,
+        team_id=ctx.team_id,
+        user_id=ctx.user_id,
+        owner_id=sub.created_by,
+        channel_id=sub.channel,
+    )
+    if not allowed:
+        log.info("release subscription %s: removal by %s refused", sub.id, ctx.user_id)
+        owner = OWNER.format(user=sub.created_by) if sub.created_by else ""
+        raise PermissionDenied(NOT_ALLOWED.format(id=sub.id, owner=owner))
+    removed = await subs.remove(sub.id, ctx.channel_id)
+    if removed is None:  # removed meanwhile
+        raise UserError(NO_SUCH_SUB.format(id=sub.id), usage=UNSUBSCRIBE_USAGE)
+    log.info("release subscription %s removed by %s", removed.id, ctx.user_id)
     await ctx.reply(text=UNSUBSCRIBED.format(id=removed.id, what=fmt.escape(removed.describe())))
 
 
@@ -78,7 +104,8 @@ COMMANDS = [
     Subcommand(
         name="unsubscribe",
         usage=UNSUBSCRIBE_USAGE,
-        summary="Remove one of this channel's subscriptions.",
+        summary="Remove one of this channel's subscriptions (whoever added it, the "
+        "channel's manager or an admin).",
         example="/dexter unsubscribe r1",
         handler=unsubscribe_command,
         group="Releases",

@@ -6,6 +6,7 @@ import respx
 
 from bot.deps import Deps
 from bot.release_subs import SubscriptionStore
+from handlers.release_subs import NOT_ALLOWED, OWNER
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.release_helpers import mock_projects, text_of
@@ -62,3 +63,34 @@ async def test_subscribe_unknown_project_and_usage(
         "Usage: `/dexter subscribe releases project:&lt;slug&gt; [env:&lt;name&gt;]`"
     )
     assert "None yet." in text_of(resps[2]["blocks"])
+
+
+async def test_only_the_subscriber_the_channel_manager_or_an_admin_may_unsubscribe(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    # The same rule as digests (bot/channel_rights.py); no Sentry link is involved.
+    mock_projects(sentry)
+    slack.add_user("U2", email="bo@acme.com")  # unlinked, no admin, did not subscribe
+    slack.add_user("U3", email="cy@acme.com")
+    slack.add_user("U4", email="di@acme.com", admin=True)
+    for project in ("backend", "frontend", "backend env:staging"):
+        await bot.command(f"subscribe releases project:{project}", channel="C5")
+    await slack.wait_for("response", 3)
+    subs = SubscriptionStore(deps.store)
+
+    await bot.command("unsubscribe r1", channel="C5", user="U2")
+    [*_, refused] = await slack.wait_for("response", 4)
+    assert refused["text"] == NOT_ALLOWED.format(id="r1", owner=OWNER.format(user="U1"))
+    assert [s.id for s in await subs.all()] == ["r1", "r2", "r3"]
+
+    slack.on("conversations.info", {"ok": True, "channel": {"id": "C5", "creator": "U3"}})
+    await bot.command("unsubscribe r1", channel="C5", user="U3")  # the channel's manager
+    await bot.command("unsubscribe r2", channel="C5", user="U4")  # a workspace admin
+    await bot.command("unsubscribe r3", channel="C5")  # who subscribed it
+    answers = await slack.wait_for("response", 7)
+    assert [a["text"].split(" (")[0] for a in answers[4:]] == [
+        "Removed subscription `r1`",
+        "Removed subscription `r2`",
+        "Removed subscription `r3`",
+    ]
+    assert await subs.all() == []
