@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import messages
@@ -18,6 +19,10 @@ from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
 
 ORG_WIDE_ROLES = frozenset({"owner", "manager", "admin"})
+DENY_OWNER = (
+    "Your Sentry role is {role} and this alert rule belongs to #{team}, which you are not in. "
+    "Ask someone in #{team} or an org admin."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,43 @@ class Policy:
             False,
             messages.DENY_TEAM.format(role=member.role, project=project_slug, teams=teams),
         )
+
+    async def decide_rule(
+        self, ident: Identity, projects: Sequence[str | None], owner: str | None
+    ) -> Decision:
+        """Whether the identity may change an alert rule, from the rule as Sentry has it.
+
+        Every project the rule watches must be the identity's to change (a project Dexter
+        cannot name, None, or a rule with no project, needs an org-wide role). In `team`
+        mode a rule owned by a team also needs that team, as Sentry's own alert list allows
+        editing a team's rule only to its members (static/app/views/alerts/list/rules/row.tsx,
+        `canEdit`); owners, managers and admins are not held to it.
+        """
+        decision = Decision(True, "")
+        for project in dict.fromkeys(projects or [None]):
+            decision = await self.decide(ident, project)
+            if not decision.allowed:
+                return decision
+        kind, _, team_id = (owner or "").partition(":")
+        if self.mode != "team" or kind != "team" or not team_id:
+            return decision
+        member = await self.members.by_id(ident.member_id)
+        if member is None or member.role in ORG_WIDE_ROLES:
+            return decision
+        teams, mine = await asyncio.gather(self.members.teams(), self.members.teams_of(member.id))
+        slug = next((t.slug for t in teams if t.id == team_id), None)
+        if slug is not None and slug in mine:
+            return Decision(True, f"you are in #{slug}, which owns this rule")
+        return Decision(False, DENY_OWNER.format(role=member.role, team=slug or team_id))
+
+    async def require_rule(
+        self, ident: Identity, projects: Sequence[str | None], owner: str | None
+    ) -> Decision:
+        """decide_rule, raising PermissionDenied on a refusal."""
+        decision = await self.decide_rule(ident, projects, owner)
+        if not decision.allowed:
+            raise PermissionDenied(decision.reason)
+        return decision
 
     async def require(self, ident: Identity, project_slug: str | None) -> Decision:
         """Decide, raising PermissionDenied on a refusal."""

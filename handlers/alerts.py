@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import errors
+from bot import format as fmt
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.identity import Identity
@@ -16,7 +17,7 @@ from bot.ids import Action
 from bot.logs import new_correlation_id
 from bot.parsing import split_args
 from bot.render import fallback_text
-from bot.sentry.alerts import AlertRef
+from bot.sentry.alerts import AlertRef, AlertSummary
 from handlers import alert_modal, alert_submit
 from handlers.context import CommandContext
 from handlers.errors import report
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 ALERTS_USAGE = "/dexter alerts [project:<slug>]"
 PAGE_SIZE = 15  # two blocks a rule: a message holds 50
 EXPIRED = "That button has expired; run `/dexter alerts` again."
+GONE = "That alert rule is no longer in Sentry; run `/dexter alerts` again."
 
 
 class ListState(BaseModel):
@@ -85,13 +87,21 @@ async def alerts_command(ctx: CommandContext, args: str) -> None:
     await ctx.reply(blocks, text=fallback_text(blocks))
 
 
-async def require_manager(deps: Deps, team_id: str, user_id: str, projects: list[str]) -> Identity:
-    """The user's identity when they may manage alerts of every one of these projects."""
+async def require_manager(deps: Deps, team_id: str, user_id: str, rule: AlertSummary) -> Identity:
+    """The user's identity when they may change this rule, read from Sentry: every project it
+    watches (one Dexter cannot name needs an org-wide role) and its owning team."""
     ident = await deps.identity.require(team_id, user_id)
-    known: list[str | None] = [p for p in projects if p and p != "?"]
-    for project in known or [None]:
-        await deps.policy.require(ident, project)
+    projects = [None if p in ("", "?") else p for p in rule.projects]
+    await deps.policy.require_rule(ident, projects, rule.owner)
     return ident
+
+
+async def sentrys_rule(deps: Deps, ref: AlertRef) -> AlertSummary:
+    """The rule the button points at, as Sentry has it; UserError when it is gone."""
+    try:
+        return await deps.alert_rules.read(ref)
+    except errors.SentryNotFound:
+        raise errors.UserError(GONE) from None
 
 
 COMMANDS = [
@@ -137,14 +147,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         try:
             team_id, user_id = _ids(body)
-            await require_manager(deps, team_id, user_id, ref.p)
+            # The value only points at a rule: who may change it, and what changes with it
+            # (its own monitors), is read from Sentry.
+            rule = await sentrys_rule(deps, ref)
+            await require_manager(deps, team_id, user_id, rule)
+            target = rule.ref(filter_project=ref.f, page=ref.pg)
+            name = fmt.escape(rule.name)
             if enable is None:
-                await deps.alert_rules.delete(ref)
-                notice = f"Deleted *{ref.n}*."
+                await deps.alert_rules.delete(target)
+                notice = f"Deleted *{name}*."
             else:
-                await deps.alert_rules.set_enabled(ref, enable)
-                notice = f"{'Enabled' if enable else 'Disabled'} *{ref.n}*."
-            log.info("alert %s %s by %s", ref.id, notice.split()[0].lower(), user_id)
+                await deps.alert_rules.set_enabled(target, enable)
+                notice = f"{'Enabled' if enable else 'Disabled'} *{name}*."
+            log.info("alert %s %s by %s", rule.id, notice.split()[0].lower(), user_id)
             blocks = await render_list(deps, ref.f, ref.pg, notice=notice)
         except Exception as exc:
             await report(exc, tell)

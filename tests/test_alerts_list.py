@@ -97,6 +97,12 @@ DETECTORS = [
 ]
 
 
+def each_workflow(sentry: respx.MockRouter, workflows: list[dict[str, Any]]) -> None:
+    """Sentry's `workflows/{id}/`: a button's rule is read again before it is changed."""
+    for wf in workflows:
+        sentry.get(ORG + f"workflows/{wf['id']}/").mock(return_value=Response(200, json=wf))
+
+
 def button(blocks: list[dict[str, Any]], rule_id: str, action_id: str) -> str:
     block = next(b for b in blocks if b.get("block_id") == f"alert_actions|{rule_id}")
     return str(next(e["value"] for e in block["elements"] if e["action_id"] == action_id))
@@ -134,6 +140,7 @@ async def test_enable_disable_and_delete_on_current_sentry(
 ) -> None:
     mock_org(sentry, workflows=WORKFLOWS)
     sentry.get(ORG + "detectors/").mock(return_value=Response(200, json=DETECTORS))
+    each_workflow(sentry, WORKFLOWS)
     await link(deps, ADMIN)
     blocks = await listed(bot, slack)
 
@@ -180,6 +187,7 @@ async def test_members_outside_the_owning_team_cannot_change_rules(
 ) -> None:
     mock_org(sentry, workflows=WORKFLOWS)
     sentry.get(ORG + "detectors/").mock(return_value=Response(200, json=DETECTORS))
+    each_workflow(sentry, WORKFLOWS)
     await link(deps, DEV, "U3")
     blocks = await listed(bot, slack)
     deleted = sentry.delete(ORG + "workflows/124/").mock(return_value=Response(204))
@@ -200,7 +208,7 @@ async def test_legacy_list_deletes_but_does_not_toggle(
     mock_org(sentry, generation="legacy")
     detectors = unexpected(sentry, r"/detectors/")  # a legacy Sentry has none
     await link(deps, ADMIN)
-    sentry.get("projects/acme/backend/rules/").mock(
+    sentry.get("projects/acme/backend/rules/", name="backend-rules").mock(
         return_value=Response(
             200,
             json=[
@@ -276,6 +284,8 @@ async def test_legacy_list_deletes_but_does_not_toggle(
     # the 404 of workflows/ was remembered: the second listing went straight to legacy
     assert len([c for c in sentry.calls if c.request.url.path.endswith("/workflows/")]) == 1
 
+    high_volume = sentry.routes["backend-rules"].return_value.json()[0]
+    sentry.get("projects/acme/backend/rules/3/").mock(return_value=Response(200, json=high_volume))
     deleted = sentry.delete("projects/acme/backend/rules/3/").mock(return_value=Response(204))
     await bot.action("alert_delete", value=button(blocks, "3", "alert_delete"))
     await slack.wait_for("response", 3)

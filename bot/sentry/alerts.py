@@ -101,6 +101,8 @@ class AlertBackend(Protocol):
 
     async def create(self, rule: IssueAlert | MetricAlert, *, owner: str | None) -> Created: ...
 
+    async def read(self, ref: AlertRef) -> AlertSummary: ...
+
     async def set_enabled(self, ref: AlertRef, enabled: bool) -> None: ...
 
     async def delete(self, ref: AlertRef) -> None: ...
@@ -234,6 +236,13 @@ class AlertService:
     ) -> Created:
         """Create the rule in whichever API the organisation has."""
         return await (await self.backend(generation)).create(rule, owner=owner)
+
+    async def read(self, ref: AlertRef) -> AlertSummary:
+        """The rule a button names, as Sentry has it now: its projects, owner, name and the
+        monitors that belong to it. A button value is only a pointer (Slack hands back
+        whatever the sender put there); permission and the change itself go by this.
+        SentryNotFound when Sentry has no such rule (where the value says it is)."""
+        return await (await self.backend(ref.g)).read(ref)
 
     async def set_enabled(self, ref: AlertRef, enabled: bool) -> None:
         """Enable or disable a listed rule."""

@@ -101,11 +101,26 @@ class CurrentAlerts:
         slugs = {p.id: p.slug for p in projects}
         return [self._summary(w, detectors, slugs) for w in workflows]
 
+    async def read(self, ref: AlertRef) -> AlertSummary:
+        """One alert with its monitors, from `workflows/{id}/` and `detectors/`."""
+        resp = await self.client.get(self.client.org_path("workflows", ref.id))
+        wf = resp.data if isinstance(resp.data, dict) else {}
+        if str(wf.get("id") or "") != ref.id:
+            raise SentryNotFound("no such alert", status=404)
+        ids = sorted({str(d) for d in wf.get("detectorIds") or []})
+        detectors, projects = await asyncio.gather(
+            self._detectors(ids) if ids else _empty(), self.projects.all()
+        )
+        return self._summary(wf, detectors, {p.id: p.slug for p in projects})
+
     def _summary(
         self, wf: dict[str, Any], detectors: dict[str, dict[str, Any]], slugs: dict[str, str]
     ) -> AlertSummary:
         wid = str(wf["id"])
-        mine = [detectors[str(d)] for d in wf.get("detectorIds") or [] if str(d) in detectors]
+        linked = [str(d) for d in wf.get("detectorIds") or []]
+        mine = [detectors[d] for d in linked if d in detectors]
+        # a monitor Sentry did not show us is in a project we cannot name: "?"
+        unseen = {"?"} if len(mine) < len(linked) else set()
         types = {str(d.get("type")) for d in mine}
         if "metric_issue" in types:
             kind = "metric"
@@ -125,7 +140,7 @@ class CurrentAlerts:
             id=wid,
             kind=kind,
             name=str(wf.get("name") or wid),
-            projects=sorted({slugs.get(str(d.get("projectId")), "?") for d in mine}),
+            projects=sorted({slugs.get(str(d.get("projectId")), "?") for d in mine} | unseen),
             enabled=bool(wf.get("enabled", True)),
             owner=wf.get("owner"),
             recipients=[recipient(a) for a in actions],

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.alert_rules import Generation, IssueAlert, Metric, MetricAlert, Target, Trigger, number
-from bot.errors import UserError
+from bot.errors import SentryNotFound, UserError
 from bot.sentry.alerts import AlertRef, AlertSummary, Created, Recipient
 from bot.sentry.client import SentryClient
 from bot.sentry.projects import ProjectService
@@ -160,6 +160,10 @@ def metric_rule_body(rule: MetricAlert, owner: str | None) -> dict[str, Any]:
     return body
 
 
+def _projects(raw: dict[str, Any]) -> list[str]:
+    return [str(p) for p in raw.get("projects") or []]
+
+
 def issue_recipient(raw: dict[str, Any]) -> Recipient:
     """Whom an issue rule action notifies."""
     ident = str(raw.get("targetIdentifier") or "")
@@ -219,28 +223,46 @@ class LegacyAlerts:
             self._issue(r, s) for s, rules in zip(slugs, issue_lists, strict=True) for r in rules
         ]
         for raw in metric:
-            projects = [str(p) for p in raw.get("projects") or []]
-            if project_slug and project_slug not in projects:
+            if project_slug and project_slug not in _projects(raw):
                 continue
-            actions = [a for t in raw.get("triggers") or [] for a in t.get("actions") or []]
-            seen: dict[str, Recipient] = {}
-            for a in actions:
-                r = metric_recipient(a)
-                seen.setdefault(f"{r.kind}:{r.ident}:{r.label}", r)
-            out.append(
-                AlertSummary(
-                    generation="legacy",
-                    id=str(raw["id"]),
-                    kind="metric",
-                    name=str(raw.get("name") or raw["id"]),
-                    projects=projects,
-                    enabled=None,
-                    owner=raw.get("owner"),
-                    recipients=list(seen.values()),
-                    url=self._web(f"details/{raw['id']}/"),
-                )
-            )
+            out.append(self._metric(raw))
         return out
+
+    async def read(self, ref: AlertRef) -> AlertSummary:
+        """One rule: an issue rule is read under the project the value names (Sentry answers
+        404 when the rule is not that project's), a metric rule by its id."""
+        if ref.k == "issue":
+            project = ref.p[0] if len(ref.p) == 1 else ""
+            if not project or project == "?":
+                raise SentryNotFound("no such rule", status=404)
+            resp = await self.client.get(self._project_path(project, "rules", ref.id))
+            raw = resp.data if isinstance(resp.data, dict) else {}
+            if str(raw.get("id") or "") != ref.id:
+                raise SentryNotFound("no such rule", status=404)
+            return self._issue(raw, project)
+        resp = await self.client.get(self.client.org_path("alert-rules", ref.id))
+        raw = resp.data if isinstance(resp.data, dict) else {}
+        if str(raw.get("id") or "") != ref.id:
+            raise SentryNotFound("no such rule", status=404)
+        return self._metric(raw)
+
+    def _metric(self, raw: dict[str, Any]) -> AlertSummary:
+        actions = [a for t in raw.get("triggers") or [] for a in t.get("actions") or []]
+        seen: dict[str, Recipient] = {}
+        for a in actions:
+            r = metric_recipient(a)
+            seen.setdefault(f"{r.kind}:{r.ident}:{r.label}", r)
+        return AlertSummary(
+            generation="legacy",
+            id=str(raw["id"]),
+            kind="metric",
+            name=str(raw.get("name") or raw["id"]),
+            projects=_projects(raw),
+            enabled=None,
+            owner=raw.get("owner"),
+            recipients=list(seen.values()),
+            url=self._web(f"details/{raw['id']}/"),
+        )
 
     def _issue(self, raw: dict[str, Any], slug: str) -> AlertSummary:
         rid = str(raw.get("id") or "")
