@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 BUDGET = 2.0  # seconds to answer a view_submission in its HTTP reply (Slack allows 3)
 DEDUPE_TTL = 24 * 3600.0
 MAX_METADATA = 3000
+NO_SLACK_INTEGRATION = (
+    "Sentry's Slack integration is not installed for this workspace (any more); "
+    "choose whom to email instead, or install it in Sentry."
+)
 SPARK_POINTS = 48
 
 Rule = IssueAlert | MetricAlert
@@ -169,9 +173,12 @@ async def preview_outcome(
         )
     try:
         ident = await deps.identity.require(team, user)
+        rule, meta.s = await as_sentry_has_it(deps, rule, team)
         await deps.policy.require(ident, rule.project)
     except (errors.NotLinked, errors.PermissionDenied, errors.UserError) as exc:
-        return form_problems(deps, values, meta, {F.PROJECT: explain(exc)})
+        where = F.NOTIFY if explain(exc) == NO_SLACK_INTEGRATION else F.PROJECT
+        return form_problems(deps, values, meta, {where: explain(exc)})
+    confirm = ConfirmMeta(**meta.model_dump(), r=rule)
     try:
         preview = await deps.alert_rules.preview(rule)
     except errors.SentryBadRequest as exc:
@@ -186,6 +193,24 @@ async def preview_outcome(
     return Outcome(view=preview_view(deps, rule, preview, confirm))
 
 
+async def as_sentry_has_it(deps: Deps, rule: Rule, team: str) -> tuple[Rule, str | None]:
+    """The rule bound to what Sentry says, not to what the private_metadata carried: the
+    project its slug names (its real id), and this workspace's Slack integration. Returns
+    the rule and that integration (None when the workspace has none)."""
+    project, integration = await asyncio.gather(
+        deps.projects.by_slug(rule.project), deps.alert_rules.slack_integration(team)
+    )
+    target = rule.target
+    if target.kind == "slack":
+        if integration is None:
+            raise errors.UserError(NO_SLACK_INTEGRATION)
+        target = target.model_copy(update={"integration_id": integration})
+    bound = rule.model_copy(
+        update={"project_id": project.id, "project": project.slug, "target": target}
+    )
+    return bound, integration
+
+
 async def create_outcome(
     deps: Deps, client: AsyncWebClient, meta: ConfirmMeta, key: str, team: str, user: str
 ) -> Outcome:
@@ -194,19 +219,22 @@ async def create_outcome(
     form_meta = FormMeta(c=meta.c, t=meta.t, g=meta.g, s=meta.s)
     try:
         ident = await deps.identity.require(team, user)
+        rule, form_meta.s = await as_sentry_has_it(deps, rule, team)
         await deps.policy.require(ident, rule.project)
         owner = f"user:{ident.user_id}" if ident.user_id else None
         created = await deps.alert_rules.create(rule, owner=owner, generation=meta.g)
     except (errors.SentryBadRequest, errors.UserError) as exc:
         await deps.store.delete(key)
         values = from_rule(rule)
+        if exc.message == NO_SLACK_INTEGRATION:
+            form_meta.s = None
         message = (
             exc.message
             if isinstance(exc, errors.UserError)
             else messages.ALERT_SENTRY_REFUSED.format(detail=exc.message)
         )
         field = (
-            F.PROJECT
+            (F.NOTIFY if exc.message == NO_SLACK_INTEGRATION else F.PROJECT)
             if isinstance(exc, errors.UserError)
             else sentry_field(exc.message, rule, values, form_meta)
         )
