@@ -25,6 +25,7 @@ from bot.observe import DexterApp, InstrumentedWebClient, install
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.slack_tokens import BotTokens
+from bot.workspace_guard import InstalledWorkspace, WorkspaceGuard
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,9 @@ def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None 
         **kwargs,
     )
     install(app, deps)
+    if not settings.multi_workspace:
+        # one bot token, one workspace: refuse the others (bot/workspace_guard.py)
+        app.use(WorkspaceGuard(InstalledWorkspace(web), deps.metrics))
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

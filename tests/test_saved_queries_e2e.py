@@ -6,6 +6,7 @@ import httpx
 import respx
 
 from bot.deps import Deps
+from bot.workspace_guard import WRONG_WORKSPACE
 from tests import discover_factories as df
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -49,21 +50,23 @@ async def test_save_list_run_and_delete(
 
 
 async def test_saved_queries_belong_to_their_workspace_and_bad_input_is_explained(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
     sentry.get(df.EVENTS).mock(return_value=httpx.Response(200, json=df.events(df.error_rows(1))))
     await bot.command("discover save mine count() last 1h", team="T1")
     await slack.wait_for("response")
-    await bot.command("discover list", team="T2")
-    answers = await slack.wait_for("response", 2)
-    assert answers[-1]["text"].startswith("No saved queries yet.")
+    # kept per workspace; another workspace is not even served here (single-workspace mode)
+    assert [q.name for q in await deps.saved_queries.list("T1")] == ["mine"]
+    assert await deps.saved_queries.list("T2") == []
+    other = await bot.command("discover list", team="T2")
+    assert other.body == WRONG_WORKSPACE
     await bot.command("discover save only-a-name")
     await bot.command("discover run nope")
     await bot.command("discover run mine loudly")
-    answers = await slack.wait_for("response", 5)
-    assert answers[2]["text"].startswith("Give a name and a query to save.\nUsage:")
-    assert answers[3]["text"].startswith("No saved query `nope`.")
-    assert answers[4]["text"].startswith("Unknown option `loudly`.")
+    answers = await slack.wait_for("response", 4)
+    assert answers[1]["text"].startswith("Give a name and a query to save.\nUsage:")
+    assert answers[2]["text"].startswith("No saved query `nope`.")
+    assert answers[3]["text"].startswith("Unknown option `loudly`.")
 
 
 async def test_save_refuses_a_query_sentry_would_not_run(
