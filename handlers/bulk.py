@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress updates
 PROGRESS_UPDATES = 3  # a response_url takes 5 messages: start, up to 3 updates, the result
 MAX_CARD_REFRESHES = 20
+NOT_YOURS_TO_CANCEL = "Only <@{user}>, who asked for this, can cancel it."
 
 
 async def parse_bulk(ctx: CommandContext, args: str) -> tuple[AnyChange, str]:
@@ -121,17 +122,13 @@ async def confirm(
     """Run a previewed plan once, however often Confirm is clicked."""
     service = BulkService(deps.triage, deps.store)
     token = str(body["actions"][0].get("value", ""))
-    user = body.get("user") or {}
-    who = Actor(
-        team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
-        slack_user_id=str(user.get("id", "")),
-    )
+    who = _clicker(body)
     plan = await service.load(token)
     if plan is None:
         if await service.claim(token):  # not a double click of a finished run: it expired
             await respond(text=messages.BULK_EXPIRED, replace_original=True)
         return
-    if plan.user_id != who.slack_user_id:
+    if not _owns(plan, who):
         await respond(
             text=messages.BULK_NOT_YOURS.format(user=plan.user_id), replace_original=False
         )
@@ -146,6 +143,31 @@ async def confirm(
     blocks = deps.renderer.blocks("bulk_report", report=result, retry=retry)
     await respond(blocks=blocks, text=_summary(result), replace_original=True)
     await _refresh_cards(deps, client, plan, result)
+
+
+def _clicker(body: dict[str, Any]) -> Actor:
+    user = body.get("user") or {}
+    return Actor(
+        team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+        slack_user_id=str(user.get("id", "")),
+    )
+
+
+def _owns(plan: BulkPlan, who: Actor) -> bool:
+    """The plan (kept in Redis, named by the button's token) is the clicker's own."""
+    return (plan.user_id, plan.team_id) == (who.slack_user_id, who.team_id)
+
+
+async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
+    """Forget a previewed plan: only its owner may (the token alone proves nothing)."""
+    service = BulkService(deps.triage, deps.store)
+    token = str(body["actions"][0].get("value", ""))
+    plan = await service.load(token)
+    if plan is not None and not _owns(plan, _clicker(body)):
+        await respond(text=NOT_YOURS_TO_CANCEL.format(user=plan.user_id), replace_original=False)
+        return
+    await service.discard(token)
+    await respond(text=messages.BULK_CANCELLED, replace_original=True)
 
 
 def _summary(result: BulkReport) -> str:
@@ -188,9 +210,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(Action.BULK_CANCEL.value)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        service = BulkService(deps.triage, deps.store)
+        new_correlation_id()
         try:
-            await service.discard(str(body["actions"][0].get("value", "")))
-            await respond(text=messages.BULK_CANCELLED, replace_original=True)
+            await cancel(deps, body, respond)
         except Exception as exc:
             await report(exc, say(respond))

@@ -344,3 +344,20 @@ async def test_the_mock_refuses_what_sentry_refuses_without_project(org: SentryO
             "organizations/acme/issues/", params={"id": "101", "project": "2"}, json=body
         )
         assert resp.status_code == 200
+
+
+async def test_only_who_asked_may_cancel(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    # The Cancel value is the plan's token; the plan in Redis says whose it is.
+    many(org, 3)
+    shown = await preview(bot, slack, "resolve level:warning")
+    token = button(shown, Action.BULK_CANCEL)["value"]
+    before = len(slack.responses)
+    await bot.action(Action.BULK_CANCEL, value=token, user="U3", ephemeral=True)
+    [*_, refused] = await slack.wait_for("response", before + 1)
+    assert refused["text"] == bulk_handlers.NOT_YOURS_TO_CANCEL.format(user="U1")
+    assert refused["replace_original"] is False
+    await bot.action(Action.BULK_CONFIRM, value=token, ephemeral=True)
+    await slack.wait_for("response", before + 3)  # started, then the report
+    assert [len(p[0]) for p in org.puts] == [3]
