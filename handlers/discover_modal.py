@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+from pydantic import BaseModel
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,6 +16,7 @@ from bot.discover_query import DATASETS, DiscoverCommand, build_query
 from bot.ids import Action, BlockId, Callback
 from bot.logs import new_correlation_id
 from bot.query_words import split_fields
+from bot.sealed import seal_model, unseal_model
 from handlers.context import CommandContext
 from handlers.discover_run import run
 from handlers.errors import report
@@ -59,13 +60,24 @@ PERIODS = [
     ("90d", "Last 90 days"),
 ]
 MAX_PROJECT_OPTIONS = 100
+FORM_EXPIRED = "That Discover form has expired; run `/dexter discover` again."
+
+
+def _secret(deps: Deps) -> str:
+    return deps.settings.slack_signing_secret.get_secret_value()
+
+
+class BuilderMeta(BaseModel):
+    """Where the command was run: the builder's answer goes there (sealed, bot/sealed.py)."""
+
+    channel: str = ""
+    response_url: str = ""
 
 
 async def open_builder(ctx: CommandContext) -> None:
-    """Open the modal; the channel and response_url travel in private_metadata."""
-    metadata = json.dumps(
-        {"channel": ctx.channel_id, "response_url": ctx.body.get("response_url", "")}
-    )
+    """Open the modal; the channel and response_url travel sealed in private_metadata."""
+    where = BuilderMeta(channel=ctx.channel_id, response_url=ctx.body.get("response_url", ""))
+    metadata = seal_model(_secret(ctx.deps), where)
     view = ctx.deps.renderer.view(
         "discover_modal",
         datasets=DATASETS[:3],
@@ -141,22 +153,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack()
         new_correlation_id()
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            meta = {}
         user = body.get("user") or {}
+        # Where to answer is Dexter's own sealed record of the command, or nothing: a
+        # metadata that is not could name any channel, or any URL to POST the results to.
+        meta = unseal_model(_secret(deps), BuilderMeta, view.get("private_metadata"))
+        if meta is None:
+            log.info("discover builder submitted without Dexter's seal; not run")
+            await client.chat_postMessage(channel=str(user.get("id", "")), text=FORM_EXPIRED)
+            return
         ctx = CommandContext(
             deps=deps,
             body={
                 "user_id": user.get("id", ""),
-                "channel_id": meta.get("channel", ""),
+                "channel_id": meta.channel,
                 "team_id": (body.get("team") or {}).get("id", "") or user.get("team_id", ""),
             },
-            respond=AsyncRespond(response_url=meta.get("response_url") or None),
+            respond=AsyncRespond(response_url=meta.response_url or None),
             client=client,
         )
-        post = cmd.public or not meta.get("response_url")
+        post = cmd.public or not meta.response_url
         try:
             await run(ctx, cmd, post=post)
         except Exception as exc:

@@ -14,9 +14,12 @@ import respx
 
 from bot import messages
 from bot.ids import Action
+from bot.sealed import seal_model, unseal_model
 from handlers import discover_run
+from handlers.discover_modal import FORM_EXPIRED, BuilderMeta
 from tests import discover_factories as df
 from tests import factories as f
+from tests.conftest import SLACK_SIGNING_SECRET
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.test_charts import png_size
@@ -177,8 +180,9 @@ async def test_builder_modal_opens_and_runs_what_is_submitted(
     assert opened.args["trigger_id"].startswith("trig")
     view = opened.args["view"]
     assert view["callback_id"] == "discover_builder"
-    meta = json.loads(view["private_metadata"])
-    assert meta["channel"] == "C1" and meta["response_url"].endswith("/response/cmd1")
+    meta = unseal_model(SLACK_SIGNING_SECRET, BuilderMeta, view["private_metadata"])
+    assert meta is not None and meta.channel == "C1"
+    assert meta.response_url.endswith("/response/cmd1")
     assert not sentry.routes.pop("anything").called  # nothing asked before the modal is open
 
     bad = await bot.view_submission(
@@ -249,6 +253,30 @@ async def test_a_builder_submitted_after_the_response_url_expired_still_answers(
     assert (shown.args["channel"], shown.args["user"]) == ("C1", "U1")
     assert "in errors" in text_of(shown.args["blocks"])
     assert slack.responses == []
+
+
+async def test_a_builder_answers_only_where_dexter_sealed_it_would(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    # A submission whose private_metadata names another channel and a URL to POST the
+    # results to: without Dexter's seal it is not run, and nothing goes anywhere it names.
+    mock_events(sentry)
+    values = {
+        "dq_dataset": {"value": {"type": "static_select", "selected_option": {"value": "errors"}}},
+        "dq_fields": {
+            "value": {"type": "multi_static_select", "selected_options": [{"value": "title"}]}
+        },
+    }
+    elsewhere = BuilderMeta(channel="C9", response_url=slack.response_url("attacker"))
+    forged = elsewhere.model_dump_json()
+    tampered = seal_model(SLACK_SIGNING_SECRET, BuilderMeta(channel="C1"))
+    tampered = tampered.replace('"C1"', '"C9"')
+    for meta in (forged, tampered, seal_model("another-secret", elsewhere)):
+        await bot.view_submission("discover_builder", values, private_metadata=meta)
+    told = await slack.wait_for("chat.postMessage", 3)
+    assert {(c.args["channel"], c.args["text"]) for c in told} == {("U1", FORM_EXPIRED)}
+    assert slack.responses == [] and slack.of("chat.postEphemeral") == []
+    assert len(sentry.calls) == 0
 
 
 async def test_uploading_where_dexter_is_not_invited_says_how_to_fix_it(
