@@ -8,7 +8,6 @@ import re
 import uuid
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -30,6 +29,7 @@ from bot.deps import Deps
 from bot.ids import AlertField as F
 from bot.logs import new_correlation_id
 from bot.parsing import split_args
+from bot.sealed import seal_model, unseal_model
 from handlers.context import CommandContext
 from handlers.errors import describe, report
 
@@ -39,6 +39,12 @@ CREATE_USAGE = "/dexter alert create [issue|metric] [project:<slug>]"
 REDRAW_FIELDS = re.compile(r"^alert_(kind|trigger|age|dataset|notify)$")
 SEARCH_FIELDS = re.compile(r"^alert_(project|team|member)$")
 MAX_OPTIONS = 100
+
+
+def secret(deps: Deps) -> str:
+    """The key the form's private_metadata is sealed with (bot/sealed.py): the metadata
+    names the channel the new rule is announced in, so only Dexter's own is taken."""
+    return deps.settings.slack_signing_secret.get_secret_value()
 
 
 def form_view(
@@ -65,7 +71,7 @@ def form_view(
         show=show,
         opts=opts,
         bid={f: block_id(f, values) for f in show},
-        meta=meta.model_dump_json(exclude_none=True),
+        meta=seal_model(secret(deps), meta),
         notices=notices or {},
         notice=notice,
     )
@@ -140,9 +146,8 @@ async def create_command(ctx: CommandContext, args: str) -> None:
 
 async def redraw(deps: Deps, client: AsyncWebClient, view: dict[str, Any]) -> None:
     """Show and hide fields for the choices just made."""
-    try:
-        meta = FormMeta.model_validate_json(view["private_metadata"])
-    except ValidationError:
+    meta = unseal_model(secret(deps), FormMeta, view.get("private_metadata"))
+    if meta is None:
         log.info("ignoring a choice in an expired alert form")
         return
     values = read_state(view.get("state") or {})

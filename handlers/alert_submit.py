@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -39,8 +38,9 @@ from bot.ids import Action, Callback
 from bot.ids import AlertField as F
 from bot.logs import new_correlation_id
 from bot.render import fallback_text
+from bot.sealed import seal_model, unseal_model
 from bot.sentry.alerts import Created
-from handlers.alert_modal import form_view, status_view
+from handlers.alert_modal import form_view, secret, status_view
 from handlers.errors import describe as explain
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def preview_view(deps: Deps, rule: Rule, preview: Preview, meta: ConfirmMeta) ->
         preview=preview,
         per_day=per_day,
         spark=_spark(preview.series),
-        meta=meta.model_dump_json(exclude_none=True),
+        meta=seal_model(secret(deps), meta),
         generation=meta.g,
         channel=meta.c,
     )
@@ -167,7 +167,7 @@ async def preview_outcome(
     if rule is None or problems:
         return form_problems(deps, values, meta, problems)
     confirm = ConfirmMeta(**meta.model_dump(), r=rule)
-    if len(confirm.model_dump_json(exclude_none=True)) > MAX_METADATA:
+    if len(seal_model(secret(deps), confirm)) > MAX_METADATA:
         return form_problems(
             deps, values, meta, {F.NAME: "This rule is too long to carry; shorten its texts."}
         )
@@ -290,9 +290,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         new_correlation_id()
         view = body["view"]
-        try:
-            meta = FormMeta.model_validate_json(view["private_metadata"])
-        except ValidationError:
+        meta = unseal_model(secret(deps), FormMeta, view.get("private_metadata"))
+        if meta is None:
             await expired(ack)
             return
         team, user = _who(body)
@@ -308,9 +307,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_confirm(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         new_correlation_id()
         view = body["view"]
-        try:
-            meta = ConfirmMeta.model_validate_json(view["private_metadata"])
-        except ValidationError:
+        meta = unseal_model(secret(deps), ConfirmMeta, view.get("private_metadata"))
+        if meta is None:
             await expired(ack)
             return
         team, user = _who(body)
@@ -335,9 +333,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         view = body.get("view") or {}
         if not view.get("id"):
             return  # not pressed in a modal: nothing to go back to
-        try:
-            meta = ConfirmMeta.model_validate_json(view.get("private_metadata") or "")
-        except ValidationError:
+        meta = unseal_model(secret(deps), ConfirmMeta, view.get("private_metadata"))
+        if meta is None:
             form = status_view(deps, "New alert rule", messages.ALERT_EXPIRED)
         else:
             form_meta = FormMeta(c=meta.c, t=meta.t, g=meta.g, s=meta.s)

@@ -1,5 +1,6 @@
 """The alert form creates what Sentry says the chosen project and integration are, not what
-the preview's private_metadata carries: a hostile user may send any metadata."""
+the preview's private_metadata carries: a hostile user may send any metadata, and even
+Dexter's own sealed metadata may be out of date."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import json
 import respx
 from httpx import Response
 
+from bot import messages
 from bot.deps import Deps
+from bot.sealed import seal, unseal
 from handlers.alert_submit import NO_SLACK_INTEGRATION
 from tests.alert_helpers import (
     ADMIN,
@@ -23,6 +26,7 @@ from tests.alert_helpers import (
     texts,
     unexpected,
 )
+from tests.conftest import SLACK_SIGNING_SECRET
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 
@@ -39,12 +43,18 @@ async def test_the_form_creates_in_the_project_sentry_names_not_in_a_forged_id(
     form = await open_form(bot, slack, "alert create issue project:web")
     answer = await submit(bot, form, {"alert_name": "Web errors", "alert_trigger": "new_issue"})
     preview = answer["view"]
-    meta = json.loads(preview["private_metadata"])
+    meta = json.loads(unseal(SLACK_SIGNING_SECRET, preview["private_metadata"]) or "")
     assert meta["r"]["project"] == "web" and meta["r"]["project_id"] == "3"
     meta["r"]["project_id"] = "2"
     meta["s"] = "99"
     meta["r"]["target"]["integration_id"] = "99"
-    preview["private_metadata"] = json.dumps(meta)
+    # Unsealed, Dexter takes it for an expired form; even sealed (as an old preview would
+    # be, after the project or integration changed in Sentry) Sentry's answer wins.
+    unsealed = await bot.view_submission(
+        "alert_confirm", {}, private_metadata=json.dumps(meta), user="U1"
+    )
+    assert messages.ALERT_EXPIRED in texts(json.loads(unsealed.body)["view"])
+    preview["private_metadata"] = seal(SLACK_SIGNING_SECRET, json.dumps(meta))
 
     detectors = sentry.get(ORG + "detectors/").mock(
         return_value=Response(200, json=[{"id": "40", "type": "issue_stream"}])
@@ -67,7 +77,8 @@ async def test_the_form_does_not_notify_through_an_integration_sentry_does_not_g
     target = {"kind": "slack", "id": "C1", "name": "alerts", "integration_id": "77"}
     rule = {"kind": "issue", "name": "Errors", "project_id": "2", "project": "backend"}
     meta = {"c": "C1", "t": "tok1", "g": "current", "s": "77", "r": rule | {"target": target}}
-    reply = await bot.view_submission("alert_confirm", {}, private_metadata=json.dumps(meta))
+    sealed = seal(SLACK_SIGNING_SECRET, json.dumps(meta))
+    reply = await bot.view_submission("alert_confirm", {}, private_metadata=sealed)
     answer = json.loads(reply.body)
     assert NO_SLACK_INTEGRATION in texts(answer["view"])
     assert not created.called
