@@ -107,7 +107,9 @@ def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None 
     install(app, deps)
     if not settings.multi_workspace:
         # one bot token, one workspace: refuse the others (bot/workspace_guard.py)
-        app.use(WorkspaceGuard(InstalledWorkspace(web), deps.metrics))
+        installed = InstalledWorkspace(web)
+        deps.extras.setdefault("on_start", []).append(installed.start())
+        app.use(WorkspaceGuard(installed, deps.metrics))
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -4,8 +4,8 @@ A signed request proves that Slack sent it, not that it comes from the workspace
 was set up for: the same app installed in a second workspace (or a user of another
 organization in a shared channel) reaches the same URL, and would act with this
 workspace's bot token, Sentry token and identity links. `auth.test` with the bot token
-says where the token belongs; it is asked once (lazily, on the first request) and kept
-for the process, and a failure is never kept.
+says where the token belongs; it is asked once (at start-up in the background, else on the
+first request) and kept for the process, and a failure is never kept.
 
 Enterprise Grid: a bot installed org-wide (`is_enterprise_install`) serves every workspace
 of its enterprise, so any team id under that enterprise id is ours; a bot installed in one
@@ -84,6 +84,27 @@ class InstalledWorkspace:
                 log.info("serving Slack workspace %s only", installed.describe())
                 self._known = installed
         return self._known
+
+    async def warm(self) -> None:
+        """Ask at start-up, so the first request does not wait for it; a failure is only
+        logged (the first request asks again)."""
+        try:
+            await self.get()
+        except Exception as exc:
+            log.warning(
+                "auth.test failed at start (%s); asking again on the first request", _why(exc)
+            )
+
+    def start(self) -> Callable[[], Awaitable[None]]:
+        """A start-up hook that warms in the background (it never holds up the others)."""
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def hook() -> None:
+            task = asyncio.ensure_future(self.warm())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        return hook
 
 
 class WorkspaceGuard(AsyncMiddleware):

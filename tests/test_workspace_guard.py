@@ -117,11 +117,21 @@ async def test_the_installed_workspace_is_asked_once_and_a_failure_is_not_kept(
     client = AsyncWebClient(token="xoxb-test-bot-token-0000", base_url=slack.api_url)
     installed = InstalledWorkspace(client)
     slack.on("auth.test", {"ok": False, "error": "ratelimited"})
+    await installed.warm()  # at start-up: logged, not raised, not kept
     with pytest.raises(SlackApiError, match="ratelimited"):
         await installed.get()
     slack.on("auth.test", grid_auth(org_wide=False))
     first = await installed.get()
     again = await installed.get()
     assert first is again and first.team_id == "T1" and first.enterprise_id == "E1"
-    assert len(slack.of("auth.test")) == 2
+    assert len(slack.of("auth.test")) == 3
     assert first.admits("T1", "E1") and not first.admits("T5", "E1") and not first.admits("", "")
+
+
+async def test_the_start_up_hook_asks_in_the_background(slack: FakeSlack) -> None:
+    client = AsyncWebClient(token="xoxb-test-bot-token-0000", base_url=slack.api_url)
+    installed = InstalledWorkspace(client)
+    await installed.start()()  # returns at once; auth.test runs as a task
+    await slack.wait_for("auth.test")  # the task holds the lock until it has the answer
+    assert (await installed.get()).team_id == "T1"
+    assert len(slack.of("auth.test")) == 1
