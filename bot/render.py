@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,19 @@ from slack_sdk.models.views import View
 
 from bot import format as fmt
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def _template_dir() -> Path:
+    """The templates, package data of `bot` found through importlib.resources, so an installed
+    wheel reads its own copy. In the repository bot/templates links to the top-level templates/,
+    so a checkout and an editable install read those. A broken install fails here, at start-up,
+    rather than on every message."""
+    root = files("bot") / "templates"
+    if not isinstance(root, Path) or not root.is_dir():
+        raise RuntimeError(f"Dexter's templates are missing from this installation: {root}")
+    return root
+
+
+TEMPLATES = _template_dir()
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import functools
+import gzip
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,19 +20,17 @@ from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotF
 from respx.models import AllMockedAssertionError
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# Vendored, gzipped copies of Sentry's published schema: see tests/contracts/README.md.
+SCHEMAS = Path(__file__).resolve().parent / "contracts"
 CURRENT = "sentry-openapi.json"
 LEGACY = "sentry-openapi-with-legacy-alert-rules.json"
 TEST_HOSTS = ["https://sentry.io", "https://de.sentry.io", "https://sentry.acme.internal"]
 
 
-def _shared_dir() -> Path:
-    # The checkout sits beside shared/ (../shared); look in every ancestor to be sure.
-    here = Path(__file__).resolve()
-    for candidate in [SHARED, *(p / "shared" for p in here.parents)]:
-        if (candidate / CURRENT).exists():
-            return candidate
-    raise FileNotFoundError("../shared/sentry-openapi.json not found beside the checkout")
+def read_schema(name: str) -> dict[str, Any]:
+    """One vendored schema, as published."""
+    spec: dict[str, Any] = json.loads(gzip.decompress((SCHEMAS / f"{name}.gz").read_bytes()))
+    return spec
 
 
 def _relax_issue_updates(spec: dict[str, Any]) -> None:
@@ -80,8 +78,7 @@ def _drop_required(node: Any) -> None:
 @functools.cache
 def load(name: str = CURRENT) -> OpenAPI:
     """The schema as an openapi-core object, servers pointed at the hosts tests use."""
-    spec = json.loads((_shared_dir() / name).read_text())
-    spec = copy.deepcopy(spec)
+    spec = read_schema(name)
     spec["servers"] = [{"url": host} for host in TEST_HOSTS]
     _relax_issue_updates(spec)
     _follow_the_source(spec)

@@ -10,7 +10,9 @@ from bot.discover_query import parse_discover
 from bot.settings import Settings
 from handlers import MODULES, commands
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+CI_RUN = (ROOT / ".ci" / "run").read_text()
 
 
 def undocumented(names: Iterable[str], readme: str = README) -> list[str]:
@@ -61,3 +63,18 @@ def test_every_discover_example_in_the_readme_parses() -> None:
     assert len(examples) >= 5
     for text in examples:
         parse_discover(text)  # raises UserError on a documented example that fails
+
+
+def test_the_readme_test_command_is_exactly_what_ci_runs() -> None:
+    # .ci/run ends with the command; the README shows the same lines in a shell block.
+    command = CI_RUN[CI_RUN.index("python -m pip install") :].strip()
+    assert f"```sh\n{command}\n```" in README
+    steps = [step.strip(" \\\n") for step in command.split("&&")]
+    assert steps == [
+        "python -m pip install -q -e '.[dev]'",
+        "ruff check bot handlers tests bench",
+        "ruff format --check bot handlers tests bench",
+        "mypy",
+        "lint-imports",
+        "python -m pytest -q",
+    ]
