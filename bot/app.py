@@ -22,6 +22,10 @@ from bot.manifest import BOT_SCOPES
 from bot.metrics import Metrics, outcome
 from bot.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from bot.observe import DexterApp, InstrumentedWebClient, install
+from bot.pipeline.envelope import SLACK_KINDS
+from bot.pipeline.front import FrontDoor, rules_of
+from bot.pipeline.service import Pipeline, Role
+from bot.pipeline.slack_jobs import SlackJobs, watch_listeners
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.slack_tokens import BotTokens
@@ -84,8 +88,18 @@ def oauth_settings(settings: Settings, deps: Deps, client: AsyncWebClient) -> As
     return oauth
 
 
-def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
-    """The AsyncApp with every handler registered (HTTP or Socket Mode alike)."""
+def create_app(
+    settings: Settings,
+    deps: Deps,
+    *,
+    client: AsyncWebClient | None = None,
+    role: Role = "all",
+) -> AsyncApp:
+    """The AsyncApp with every handler registered (HTTP or Socket Mode alike).
+
+    Its pipeline (`deps.pipeline`) makes the role: `web` acks and enqueues, `worker` runs
+    jobs through these same listeners, `all` does both (see bot/pipeline/service.py).
+    """
     from handlers import register_all
 
     web = client or slack_client(settings, deps.metrics)
@@ -103,7 +117,14 @@ def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None 
         request_verification_enabled=True,
         **kwargs,
     )
-    install(app, deps)
+    if deps.pipeline is not None:  # an app built again on the same services replaces it
+        deps.metrics.registry.unregister(deps.pipeline.gauges)
+        deps.metrics.refreshers.remove(deps.pipeline.gauges.refresh)
+    pipeline = deps.pipeline = Pipeline(settings, deps.store, role)
+    deps.metrics.registry.register(pipeline.gauges)
+    deps.metrics.refreshers.append(pipeline.gauges.refresh)
+    front = FrontDoor(app, pipeline, rules_of(deps)) if pipeline.takes_requests else None
+    install(app, deps, front)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
@@ -112,4 +133,9 @@ def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None 
         log.error("unhandled error in listener (ref %s)", cid, exc_info=error)
 
     register_all(app, deps)
+    watch_listeners(app)
+    jobs = SlackJobs(app, deps)
+    for kind in SLACK_KINDS:
+        pipeline.handle(kind, jobs)
+    pipeline.on_dead = jobs.tell_dead
     return app
