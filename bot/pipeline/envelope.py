@@ -35,8 +35,9 @@ KEPT_HEADERS = ("x-slack-retry-num", "x-slack-retry-reason")
 
 
 def new_job_id() -> str:
-    """A short, unique, unguessable reference users can quote (`j-` and 16 hex digits)."""
-    return "j-" + uuid.uuid4().hex[:16]
+    """A short, unique, unguessable reference users can quote (16 hex digits); it is also
+    the correlation id of the job's log lines."""
+    return uuid.uuid4().hex[:16]
 
 
 class Job(BaseModel):

@@ -33,6 +33,7 @@ DeadHook = Callable[[Job, str], Awaitable[None]]
 RETRY_BASE = 2.0  # seconds before the 2nd attempt; doubles after each failure
 DEFAULT_DURATION = 1.0  # assumed job duration before any job finished
 EMA = 0.2  # weight of the newest job in the moving average of durations
+LOOPS = "dexter-worker-"  # name prefix of a worker's long-lived tasks
 
 
 def consumer_name() -> str:
@@ -82,7 +83,7 @@ class Worker:
         await self.queue.ensure_group()
         await self._beat()
         for name, loop in (("read", self._read_loop), ("keep", self._keep_loop)):
-            task = asyncio.create_task(loop(), name=f"dexter-worker-{name}")
+            task = asyncio.create_task(loop(), name=f"{LOOPS}{name}")
             self._loops.append(task)
         log.info(
             "worker %s started (concurrency %d, visibility %.0fs, %d attempts)",
