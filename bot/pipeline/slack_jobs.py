@@ -10,13 +10,11 @@ unchanged: their `ack()` goes nowhere, and what they answer goes through the led
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.listener.async_listener import AsyncListener
-from slack_bolt.listener.async_listener_completion_handler import AsyncListenerCompletionHandler
 from slack_bolt.listener.async_listener_error_handler import AsyncListenerErrorHandler
 from slack_bolt.listener.asyncio_runner import AsyncioListenerRunner
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -35,7 +33,6 @@ log = logging.getLogger(__name__)
 
 JOB = "dexter_job"  # request context: the job this dispatch works (never set by Slack)
 _RAN = "dexter_job_ran"
-_DONE = "dexter_job_done"
 _ERROR = "dexter_job_error"
 
 
@@ -48,8 +45,24 @@ def is_job(req: AsyncBoltRequest) -> bool:
     return JOB in req.context
 
 
+class _Errors(AsyncListenerErrorHandler):
+    """The app's error handler, noting the error for the job."""
+
+    def __init__(self, inner: AsyncListenerErrorHandler) -> None:
+        self.inner = inner
+
+    async def handle(
+        self, error: Exception, request: AsyncBoltRequest, response: BoltResponse | None
+    ) -> None:
+        request.context[_ERROR] = error
+        await self.inner.handle(error, request, response)
+
+
 class _Runner(AsyncioListenerRunner):
-    """Bolt's runner, noting that a listener started for a job."""
+    """Bolt's runner; a job's listener runs to its end inside the dispatch (as with
+    `process_before_response`), so the worker knows when and how it finished."""
+
+    for_jobs: AsyncioListenerRunner
 
     async def run(
         self,
@@ -59,43 +72,26 @@ class _Runner(AsyncioListenerRunner):
         listener: AsyncListener,
         starting_time: float | None = None,
     ) -> BoltResponse | None:
-        if JOB in request.context:
-            request.context[_RAN] = True
-        return await super().run(request, response, listener_name, listener, starting_time)
-
-
-class _Errors(AsyncListenerErrorHandler):
-    def __init__(self, inner: AsyncListenerErrorHandler) -> None:
-        self.inner = inner
-
-    async def handle(
-        self, error: Exception, request: AsyncBoltRequest, response: BoltResponse | None
-    ) -> None:
-        if JOB in request.context:
-            request.context[_ERROR] = error
-        await self.inner.handle(error, request, response)
-
-
-class _Finished(AsyncListenerCompletionHandler):
-    def __init__(self, inner: AsyncListenerCompletionHandler) -> None:
-        self.inner = inner
-
-    async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
-        try:
-            await self.inner.handle(request, response)
-        finally:
-            done = request.context.get(_DONE)
-            if isinstance(done, asyncio.Future) and not done.done():
-                done.set_result(request.context.get(_ERROR))
+        if JOB not in request.context:
+            return await super().run(request, response, listener_name, listener, starting_time)
+        request.context[_RAN] = True
+        return await self.for_jobs.run(request, response, listener_name, listener, starting_time)
 
 
 def watch_listeners(app: AsyncApp) -> None:
-    """Let job dispatches learn when their listener finished, and how. Call after the
-    app's error handler is registered (it replaces Bolt's error hook)."""
+    """Run job dispatches' listeners to completion, noting their errors. Call after the
+    app's error handler is registered (registering one replaces Bolt's error hook)."""
     runner = app.listener_runner
+    for_jobs = AsyncioListenerRunner(
+        logger=runner.logger,
+        process_before_response=True,
+        listener_error_handler=_Errors(runner.listener_error_handler),
+        listener_start_handler=runner.listener_start_handler,
+        listener_completion_handler=runner.listener_completion_handler,
+        lazy_listener_runner=runner.lazy_listener_runner,
+    )
     runner.__class__ = _Runner
-    runner.listener_error_handler = _Errors(runner.listener_error_handler)
-    runner.listener_completion_handler = _Finished(runner.listener_completion_handler)
+    runner.for_jobs = for_jobs  # type: ignore[attr-defined]
 
 
 class SlackJobs:
@@ -107,22 +103,20 @@ class SlackJobs:
 
     async def __call__(self, job: Job) -> None:
         """Run the job's listener to its end; raise JobFailed if it raised."""
-        done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
-        context: dict[str, Any] = {JOB: job, _DONE: done}
+        context: dict[str, Any] = {JOB: job}
         if job.response_url:
             context["respond"] = OnceRespond(response_url=job.response_url)
         req = AsyncBoltRequest(
             body=job.body, headers=dict(job.headers), context=context, mode="socket_mode"
         )
         resp = await self.app.async_dispatch(req)
+        error = req.context.get(_ERROR)
+        if error is not None:
+            raise JobFailed(f"the {job.kind} listener raised {type(error).__name__}") from error
         if not req.context.get(_RAN):
             if resp.status >= 500:
                 raise JobFailed(f"refused before any listener ran (HTTP {resp.status})")
             log.info("job %s: no listener ran (HTTP %s)", job.id, resp.status)
-            return
-        error = await done
-        if error is not None:
-            raise JobFailed(f"the {job.kind} listener raised {type(error).__name__}") from error
 
     async def tell_dead(self, job: Job, why: str) -> None:
         """Tell the user the work was given up, with the job id to quote."""

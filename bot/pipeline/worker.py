@@ -3,8 +3,9 @@
 New jobs arrive through a blocking read (XREADGROUP BLOCK), so an idle worker costs
 nothing and a new job starts at once. Two timers do the bookkeeping a crash needs:
 every `visibility / 3` the worker confirms the jobs it is running (so a slow job is never
-taken from a live worker) and publishes its heartbeat; every `visibility / 2` it takes over
-jobs whose worker stopped confirming them (it died), or whose retry delay has passed.
+taken from a live worker) and publishes its heartbeat; every second (or `visibility / 2`
+if shorter) it takes over jobs whose worker stopped confirming them (it died), or whose
+retry delay has passed.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ RETRY_BASE = 2.0  # seconds before the 2nd attempt; doubles after each failure
 DEFAULT_DURATION = 1.0  # assumed job duration before any job finished
 EMA = 0.2  # weight of the newest job in the moving average of durations
 LOOPS = "dexter-worker-"  # name prefix of a worker's long-lived tasks
+RECLAIM_EVERY = 1.0  # seconds between looks for jobs to take over (dead worker, retry due)
 
 
 def consumer_name() -> str:
@@ -139,27 +141,32 @@ class Worker:
                 self._start(delivery)
 
     async def _keep_loop(self) -> None:
-        """Confirm running jobs and beat every visibility/3; reclaim every visibility/2."""
-        tick = max(0.02, self.visibility / 6)
-        n = 0
+        """Confirm running jobs and beat every visibility/3; reclaim every
+        min(visibility/2, RECLAIM_EVERY) (a retry is due after seconds, not a timeout)."""
+        keep_every = max(0.02, self.visibility / 3)
+        reclaim_every = max(0.02, min(self.visibility / 2, RECLAIM_EVERY))
+        loop = asyncio.get_running_loop()
+        next_keep = next_reclaim = loop.time()
         while not self._stopping:
-            await asyncio.sleep(tick)
-            n += 1
+            await asyncio.sleep(max(0.0, min(next_keep, next_reclaim) - loop.time()))
+            now = loop.time()
             try:
-                if n % 2 == 0:
+                if now >= next_keep:
+                    next_keep = now + keep_every
                     await self.queue.touch(self.consumer, list(self.running))
                     await self._beat()
-                if n % 3 == 0 and self.free:
-                    idle_ms = int(self.visibility * 1000)
-                    for delivery in await self.queue.reclaim(self.consumer, idle_ms, self.free):
-                        log.info(
-                            "took over job entry %s (attempt %d)",
-                            delivery.entry_id,
-                            delivery.attempts,
-                        )
-                        self._start(delivery)
+                if now >= next_reclaim:
+                    next_reclaim = now + reclaim_every
+                    if self.free:
+                        await self._reclaim()
             except (RedisError, OSError) as exc:
                 log.warning("worker bookkeeping failed (%s); retrying", type(exc).__name__)
+
+    async def _reclaim(self) -> None:
+        idle_ms = int(self.visibility * 1000)
+        for delivery in await self.queue.reclaim(self.consumer, idle_ms, self.free):
+            log.info("took over job entry %s (attempt %d)", delivery.entry_id, delivery.attempts)
+            self._start(delivery)
 
     async def _beat(self) -> None:
         await self.queue.beat(
