@@ -18,6 +18,7 @@ from bot import messages
 from bot.app import create_app
 from bot.deps import Deps
 from bot.pipeline.envelope import Job
+from bot.pipeline.queue import redis_too_old
 from bot.pipeline.service import Pipeline
 from bot.render import Renderer
 from bot.settings import Settings
@@ -243,3 +244,13 @@ async def test_no_live_worker_means_any_wait_is_too_long(web: SlackDriver) -> No
     await web.command("help")
     second = await web.command("help")
     assert json.loads(second.body)["text"] == messages.BUSY_QUEUED.format(ahead=1)
+
+
+async def test_a_redis_older_than_6_2_cannot_hold_the_queue(store: Store) -> None:
+    class Old:
+        async def info(self, section: str) -> dict[str, str]:
+            return {"redis_version": "6.0.16"}
+
+    why = await redis_too_old(Old())
+    assert why is not None and "6.0.16" in why and "6.2" in why
+    assert await redis_too_old(store.redis) is None  # the embedded 6.2, or the test's Redis

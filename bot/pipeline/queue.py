@@ -255,6 +255,19 @@ class JobQueue:
             await self.redis.hdel(self.workers_key, *consumers)
 
 
+MIN_REDIS = (6, 2)  # XAUTOCLAIM
+
+
+async def redis_too_old(redis: Any) -> str | None:
+    """Why this Redis cannot hold the job queue (older than 6.2), or None."""
+    info = await redis.info("server")
+    version = str(info.get("redis_version") or "0")
+    parts = tuple(int(p) if p.isdigit() else 0 for p in version.split(".")[:2])
+    if parts < MIN_REDIS:
+        return f"version {version} is too old for the job queue; Dexter needs Redis 6.2 or newer"
+    return None
+
+
 def _entries(reply: Any) -> list[tuple[Any, Any]]:
     """The entries of a one-stream XREADGROUP reply (RESP2 list or RESP3 map)."""
     if not reply:

@@ -17,11 +17,14 @@ import logging
 import time
 from typing import Literal
 
+from redis.exceptions import RedisError
+
+from bot.errors import StartupError
 from bot.pipeline.backpressure import Backpressure
 from bot.pipeline.envelope import Job
 from bot.pipeline.gauges import QueueGauges
 from bot.pipeline.ledger import Ledger
-from bot.pipeline.queue import JobQueue
+from bot.pipeline.queue import JobQueue, redis_too_old
 from bot.pipeline.worker import DeadHook, JobRunner, Worker
 from bot.settings import Settings
 from bot.store import Store
@@ -84,8 +87,18 @@ class Pipeline:
             await self.on_dead(job, why)
 
     async def start(self) -> None:
-        """Create the queue's group; in roles `all` and `worker`, start working."""
-        await self.queue.ensure_group()
+        """Create the queue's group; in roles `all` and `worker`, start working.
+
+        Redis being down is no reason not to start (the worker keeps trying); a Redis too
+        old for the queue is (StartupError)."""
+        try:
+            too_old = await redis_too_old(self.queue.redis)
+            await self.queue.ensure_group()
+        except (RedisError, OSError) as exc:
+            log.warning("the queue is not reachable yet (%s); will keep trying", exc)
+        else:
+            if too_old:
+                raise StartupError(f"Redis {too_old}.")
         if not self.works_here or self.worker is not None:
             return
         s = self.settings

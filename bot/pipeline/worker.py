@@ -82,8 +82,11 @@ class Worker:
 
     async def start(self) -> None:
         """Join the consumer group and start reading, confirming and reclaiming."""
-        await self.queue.ensure_group()
-        await self._beat()
+        try:
+            await self.queue.ensure_group()
+            await self._beat()
+        except (RedisError, OSError) as exc:  # the loops keep trying
+            log.warning("worker starts without Redis (%s)", type(exc).__name__)
         for name, loop in (("read", self._read_loop), ("keep", self._keep_loop)):
             task = asyncio.create_task(loop(), name=f"{LOOPS}{name}")
             self._loops.append(task)
