@@ -41,6 +41,45 @@ log = logging.getLogger(__name__)
 
 ViewCheck = Callable[[dict[str, Any]], dict[str, str] | None]
 INLINE_KINDS = frozenset({"options"})
+ROUTES_MAX = 4096  # routes remembered (action ids, callback ids, event types, commands)
+
+
+def route_key(body: dict[str, Any]) -> tuple[str, ...] | None:
+    """The fields Bolt's built-in listener matchers read, or None for another shape.
+
+    Dexter registers listeners only by command, action id (string or pattern), callback id
+    and event type, so requests with the same key always match the same listeners. A key's
+    first request goes through Bolt's matchers, so a payload they refuse is refused.
+    """
+    kind = str(body.get("type") or "")
+    if "command" in body:
+        return ("command", str(body.get("command")))
+    if kind in ("block_actions", "interactive_message"):
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else {}
+        first = first if isinstance(first, dict) else {}
+        ids = (
+            first.get("action_id") or first.get("name"),
+            first.get("block_id"),
+            first.get("type"),
+        )
+        return (kind, *(str(i or "") for i in ids), str(body.get("callback_id") or ""))
+    if kind == "block_suggestion":
+        return (kind, str(body.get("action_id") or ""), str(body.get("block_id") or ""))
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not isinstance(view, dict):
+            return None
+        # Bolt's matchers read the view's type too: a view without one is refused (400)
+        return (kind, str(view.get("callback_id") or ""), str(view.get("type")))
+    if kind in ("shortcut", "message_action"):
+        return (kind, str(body.get("callback_id") or ""))
+    if kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict):
+            return None
+        return (kind, str(event.get("type") or ""), str(event.get("subtype") or ""))
+    return None
 
 
 @dataclass
@@ -78,6 +117,8 @@ class FrontDoor(AsyncMiddleware):
         self.app = app
         self.pipeline = pipeline
         self.rules = rules
+        self._routes: dict[tuple[str, ...], bool] = {}
+        self._listeners = 0
 
     async def async_process(
         self,
@@ -124,10 +165,26 @@ class FrontDoor(AsyncMiddleware):
         return BoltResponse(status=200, body="")
 
     async def _has_listener(self, req: AsyncBoltRequest, resp: BoltResponse) -> bool:
-        for listener in self.app._async_listeners:
+        """Whether a listener will take this request (Bolt's matchers are costly, so the
+        answer is remembered per route: the ids those matchers look at)."""
+        listeners = self.app._async_listeners
+        if len(listeners) != self._listeners:  # one registered later: ask again
+            self._routes.clear()
+            self._listeners = len(listeners)
+        key = route_key(req.body)
+        known = self._routes.get(key) if key is not None else None
+        if known is not None:
+            return known
+        found = False
+        for listener in listeners:
             if await listener.async_matches(req=req, resp=resp):
-                return True
-        return False
+                found = True
+                break
+        if key is not None:
+            if len(self._routes) >= ROUTES_MAX:
+                self._routes.clear()
+            self._routes[key] = found
+        return found
 
     async def _unqueued(
         self, kind: str, exc: BaseException, next: Callable[[], Awaitable[BoltResponse]]

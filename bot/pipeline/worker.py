@@ -246,10 +246,15 @@ class Worker:
 
     async def _dead(self, d: Delivery, job: Job, why: str) -> None:
         log.error("job %s (%s %s) dead-lettered: %s", job.id, job.kind, job.name, why)
+        # the notice is an effect of its own, counted apart from the job's (which may have
+        # answered through the same response_url), so a redelivery sends it exactly once
+        token = current_run.set(Run(f"{job.id}:dead", self.ledger, attempt=d.attempts))
         try:
             await self.on_dead(job, why)
         except Exception:
             log.exception("could not tell the user about dead job %s", job.id)
+        finally:
+            current_run.reset(token)
         await self._settle(self.queue.bury(d.entry_id, job, why))
 
     async def _settle(self, op: Awaitable[object]) -> None:
