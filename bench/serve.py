@@ -80,6 +80,8 @@ async def _run(mode: str, port: int, sentry: str, slack: str) -> None:
         store = Store(aioredis.Redis.from_url(url), prefix=f"bench:{uuid.uuid4().hex[:8]}:")
         deps = await build_deps(settings, store=store)
         web_app = http_app(create_app(settings, deps), deps)
+        assert deps.pipeline is not None
+        await deps.pipeline.start()  # `dexter run`: this process also works the jobs
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -1,5 +1,7 @@
-"""`python -m bot` serves the bot, like `dexter run`."""
+"""`python -m bot [run --role …]` serves the bot, like `dexter run`."""
+
+import sys
 
 from bot.cli import main
 
-raise SystemExit(main(["run"]))
+raise SystemExit(main(sys.argv[1:] or ["run"]))

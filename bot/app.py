@@ -22,6 +22,10 @@ from bot.manifest import BOT_SCOPES
 from bot.metrics import Metrics, outcome
 from bot.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from bot.observe import DexterApp, InstrumentedWebClient, install
+from bot.pipeline.envelope import SLACK_KINDS
+from bot.pipeline.front import FrontDoor, rules_of
+from bot.pipeline.service import Pipeline, Role
+from bot.pipeline.slack_jobs import SlackJobs, watch_listeners
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.slack_tokens import BotTokens
@@ -85,8 +89,18 @@ def oauth_settings(settings: Settings, deps: Deps, client: AsyncWebClient) -> As
     return oauth
 
 
-def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
-    """The AsyncApp with every handler registered (HTTP or Socket Mode alike)."""
+def create_app(
+    settings: Settings,
+    deps: Deps,
+    *,
+    client: AsyncWebClient | None = None,
+    role: Role = "all",
+) -> AsyncApp:
+    """The AsyncApp with every handler registered (HTTP or Socket Mode alike).
+
+    Its pipeline (`deps.pipeline`) makes the role: `web` acks and enqueues, `worker` runs
+    jobs through these same listeners, `all` does both (see bot/pipeline/service.py).
+    """
     from handlers import register_all
 
     web = client or slack_client(settings, deps.metrics)
@@ -104,12 +118,20 @@ def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None 
         request_verification_enabled=True,
         **kwargs,
     )
-    install(app, deps)
+    if deps.pipeline is not None:  # an app built again on the same services replaces it
+        deps.metrics.registry.unregister(deps.pipeline.gauges)
+        deps.metrics.refreshers.remove(deps.pipeline.gauges.refresh)
+    pipeline = deps.pipeline = Pipeline(settings, deps.store, role)
+    deps.metrics.registry.register(pipeline.gauges)
+    deps.metrics.refreshers.append(pipeline.gauges.refresh)
+    front = FrontDoor(app, pipeline, rules_of(deps)) if pipeline.takes_requests else None
+    guard = None
     if not settings.multi_workspace:
         # one bot token, one workspace: refuse the others (bot/workspace_guard.py)
         installed = InstalledWorkspace(web)
         deps.extras.setdefault("on_start", []).append(installed.start())
-        app.use(WorkspaceGuard(installed, deps.metrics))
+        guard = WorkspaceGuard(installed, deps.metrics)
+    install(app, deps, front, guard)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
@@ -118,4 +140,9 @@ def create_app(settings: Settings, deps: Deps, *, client: AsyncWebClient | None 
         log.error("unhandled error in listener (ref %s)", cid, exc_info=error)
 
     register_all(app, deps)
+    watch_listeners(app)
+    jobs = SlackJobs(app, deps)
+    for kind in SLACK_KINDS:
+        pipeline.handle(kind, jobs)
+    pipeline.on_dead = jobs.tell_dead
     return app

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import errors
 from bot.deps import build_sentry
+from bot.pipeline.queue import redis_too_old
 from bot.sentry import access
 from bot.settings import Settings
 from bot.store import Store
@@ -117,16 +118,20 @@ async def check_sentry(settings: Settings) -> list[CheckResult]:
 
 
 async def check_redis(settings: Settings) -> CheckResult:
-    """Redis answers PING (the embedded server is started when REDIS_URL is unset)."""
+    """Redis answers PING and is new enough for the job queue (the embedded server is
+    started when REDIS_URL is unset)."""
     where = settings.redis_url or f"embedded, in {settings.data_dir}"
     try:
         store = await Store.connect(settings.redis_url, settings.data_dir)
         try:
             await asyncio.wait_for(store.ping(), CHECK_TIMEOUT)
+            too_old = await asyncio.wait_for(redis_too_old(store.redis), CHECK_TIMEOUT)
         finally:
             await store.close()
     except Exception as exc:
         return CheckResult("redis", False, f"Redis is unreachable ({where}): {type(exc).__name__}")
+    if too_old:
+        return CheckResult("redis", False, f"Redis ({where}): {too_old}")
     return CheckResult("redis", True, f"Redis: reachable ({where})")
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import StartupError
 from bot.logs import setup_logging
+from bot.pipeline.service import ROLES, Role
 from bot.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -28,17 +29,28 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, role: Role = "all") -> None:
     from bot.app import create_app
     from bot.deps import build_deps
-    from bot.server import serve
+    from bot.server import serve, serve_worker
 
     deps = await build_deps(settings)
-    app = create_app(settings, deps)
+    app = create_app(settings, deps, role=role)
+    pipeline = deps.pipeline
+    assert pipeline is not None
+
+    async def ready() -> None:
+        await pipeline.start()
+        if pipeline.works_here:  # background work (digests, release polls) runs in workers
+            await run_hooks(deps, "on_start")
 
     try:
-        await serve(settings, deps, app, on_ready=lambda: run_hooks(deps, "on_start"))
+        if role == "worker":
+            await serve_worker(settings, deps, app, on_ready=ready)
+        else:
+            await serve(settings, deps, app, on_ready=ready)
     finally:
+        await pipeline.stop()
         await run_hooks(deps, "on_stop")
         await deps.aclose()
 
@@ -49,15 +61,15 @@ async def run_hooks(deps: Deps, name: str) -> None:
         await hook()
 
 
-def cmd_run(_: argparse.Namespace) -> int:
-    """Serve the bot."""
+def cmd_run(args: argparse.Namespace) -> int:
+    """Serve the bot in a role: all (default), web or worker."""
     from bot.selfmon import init_self_monitoring
 
     settings = _settings_or_exit()
     setup_logging(settings.log_level, settings.log_format)
     init_self_monitoring(settings)
     try:
-        asyncio.run(_run(settings))
+        asyncio.run(_run(settings, getattr(args, "role", "all")))
     except StartupError as exc:
         print(f"Dexter cannot start: {exc}", file=sys.stderr)
         return 1
@@ -106,7 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `dexter` console script."""
     parser = argparse.ArgumentParser(prog="dexter", description="Dexter: Sentry in Slack.")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="serve the bot (HTTP or Socket Mode)").set_defaults(func=cmd_run)
+    r = sub.add_parser("run", help="serve the bot (HTTP or Socket Mode)")
+    r.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all: everything in one process (default); web: verify, ack and enqueue "
+        "Slack requests; worker: run queued jobs. Web and worker processes share REDIS_URL.",
+    )
+    r.set_defaults(func=cmd_run)
     sub.add_parser("check", help="verify Slack, Sentry and Redis").set_defaults(func=cmd_check)
     m = sub.add_parser("manifest", help="print a Slack app manifest")
     m.add_argument(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cards import CardStore
 from bot.crypto import split_keys
@@ -30,6 +30,9 @@ from bot.store import Store
 from bot.triage_service import TriageService
 from bot.workspaces import WorkspaceService
 
+if TYPE_CHECKING:
+    from bot.pipeline.service import Pipeline
+
 
 @dataclass
 class Deps:
@@ -52,6 +55,7 @@ class Deps:
     sessions: SessionService = field(init=False)
     metrics: Metrics = field(default_factory=Metrics)
     workspaces: WorkspaceService = field(init=False)
+    pipeline: Pipeline | None = None  # set by create_app: queue, worker, role
 
     def __post_init__(self) -> None:
         self.releases = ReleaseService(self.sentry, self.projects, self.store)

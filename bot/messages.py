@@ -39,6 +39,16 @@ NOT_IN_CHANNEL = (
 NO_ISSUES = "No issues match `{query}`."
 WORKING = "Working on it…"
 
+# The pipeline (bot/pipeline): a queue too deep, a queue unreachable, a job given up.
+BUSY_QUEUED = "Busy — your command is queued, {ahead} ahead."
+QUEUE_UNAVAILABLE = (
+    "Dexter cannot take this right now: its queue (Redis) is unavailable. Try again in a minute."
+)
+JOB_GAVE_UP = (
+    "Dexter could not finish this and gave up after several attempts; part of it may have "
+    "been done. (ref `{ref}`)"
+)
+
 # Identity and permissions
 LINK_NO_EMAIL = "Slack has no email address on your profile that Dexter can read."
 LINK_NO_MEMBER = "No member of the Sentry organization `{org}` has the email {email}."

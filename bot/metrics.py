@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -120,6 +120,8 @@ class Metrics:
         )
         self._live = _Live()
         r.register(self._live)
+        # async reads done before each scrape (e.g. the queue's depth in Redis)
+        self.refreshers: list[Callable[[], Awaitable[None]]] = []
 
     def watch_store(self, store: Store) -> None:
         """Report this store's cache hits and misses."""
@@ -146,6 +148,11 @@ class Metrics:
     def slack_error(self, method: str, error: str) -> None:
         """Count one failed Slack Web API call."""
         self.slack_errors.labels(method, error or "unknown").inc()
+
+    async def refresh(self) -> None:
+        """Run the scrape-time readers (each handles its own failures)."""
+        for refresh in self.refreshers:
+            await refresh()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

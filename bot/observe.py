@@ -31,6 +31,8 @@ from bot.dedupe import OnceChecker
 from bot.errors import StateUnavailable
 from bot.logs import bind_correlation_id
 from bot.metrics import Metrics, outcome
+from bot.pipeline.slack_effects import api_call_once
+from bot.pipeline.slack_jobs import JOB, is_job
 from bot.sentry import deadline
 from bot.tenancy import TenantWebClient, enter, slack_token
 
@@ -53,9 +55,10 @@ class InstrumentedWebClient(TenantWebClient):
     on_error: ErrorHook | None = None
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
-        """Call the API; failures are counted, then raised as usual."""
+        """Call the API (posts at most once per job); failures are counted, then raised."""
+        call = super().api_call
         try:
-            return await super().api_call(api_method, **kwargs)
+            return await api_call_once(self, api_method, kwargs, lambda: call(api_method, **kwargs))
         except SlackApiError as exc:
             if self.on_error:
                 data = exc.response.data
@@ -185,6 +188,11 @@ class DexterApp(AsyncApp):
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         """Dispatch as Bolt does, recording ack latency and refusals."""
+        if is_job(req):  # a worker running a job: nobody waits for this ack
+            job = req.context[JOB]
+            waited = max(0.0, time.time() - job.enqueued_at)
+            req.context["dexter_started"] = time.monotonic() - waited
+            return await super().async_dispatch(req)
         started = time.monotonic()
         req.context["dexter_started"] = started
         self.ack_first.enter()
@@ -206,16 +214,16 @@ class DexterApp(AsyncApp):
 
 
 class _Observe(AsyncMiddleware):
-    """Correlation id, request labels, replay/retry refusal and an error-counting client.
+    """Correlation id, request labels and replay/retry refusal: what every request needs
+    before the front door (bot/pipeline/front.py) acks and enqueues it.
 
     A class, not a function: Bolt builds every listener argument for function middleware,
     which costs more per request than all of this.
     """
 
-    def __init__(self, deps: Deps, metrics: Metrics, first: AckFirst) -> None:
+    def __init__(self, deps: Deps, metrics: Metrics) -> None:
         self.deps = deps
         self.metrics = metrics
-        self.first = first
         self.once = OnceChecker(deps.store)
 
     async def async_process(
@@ -225,12 +233,15 @@ class _Observe(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
-        cid = bind_correlation_id()
+        job = is_job(req)
+        # a job keeps one id through every attempt: the reference users are shown
+        cid = bind_correlation_id(req.context[JOB].id if job else None)
         outcome.set(None)
         body = req.body if isinstance(req.body, dict) else {}
         kind, name = classify(body, self.deps.extras.get("dispatcher"))
         req.context["dexter_kind"], req.context["dexter_name"] = kind, name
-        rejected = await _duplicate(self.deps, self.once, req, body)
+        # a job was checked at the door; its markers are set, so checking again would refuse
+        rejected = None if job else await _duplicate(self.deps, self.once, req, body)
         if rejected is not None:
             self.metrics.rejected.labels(rejected).inc()
             if rejected == "retry":
@@ -238,6 +249,26 @@ class _Observe(AsyncMiddleware):
                 return BoltResponse(status=200, body="")
             return BoltResponse(status=401, body="replayed request")
         log.debug("slack %s %s [%s]", kind, name, cid)
+        return await next()
+
+
+class _Enter(AsyncMiddleware):
+    """What listeners need: the workspace's Sentry and token, the request's deadline, an
+    error-counting client. Runs after the front door, so only where listeners run."""
+
+    def __init__(self, deps: Deps, metrics: Metrics, first: AckFirst) -> None:
+        self.deps = deps
+        self.metrics = metrics
+        self.first = first
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        kind = req.context.get("dexter_kind")
         # Bolt's client already carries this workspace's token; route Sentry calls too,
         # and give shared clients built without a token (the user directory) this one.
         await enter(self.deps, req.context.team_id, slack=False)
@@ -272,11 +303,22 @@ def _slow_note(respond: AsyncRespond) -> Callable[[], Awaitable[object]]:
     return send
 
 
-def install(app: DexterApp, deps: Deps) -> None:
-    """Add the request middleware and the completion hook to the app."""
+def install(
+    app: DexterApp,
+    deps: Deps,
+    front: AsyncMiddleware | None = None,
+    guard: AsyncMiddleware | None = None,
+) -> None:
+    """Add the request middleware (with the front door between the checks and the
+    listeners' set-up, when this process answers Slack) and the completion hook."""
     # Bolt has no public setter for this hook; it is called when each listener finishes.
     app._async_listener_runner.listener_completion_handler = _Completion(app.metrics)
-    app.use(_Observe(deps, app.metrics, app.ack_first))
+    app.use(_Observe(deps, app.metrics))
+    if guard is not None:  # refused before anything is queued
+        app.use(guard)
+    if front is not None:
+        app.use(front)
+    app.use(_Enter(deps, app.metrics, app.ack_first))
 
 
 async def _duplicate(

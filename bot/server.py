@@ -57,7 +57,12 @@ def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Applicat
 
 
 def add_ops_routes(
-    web_app: web.Application, app: AsyncApp, deps: Deps, *, metrics: bool = True
+    web_app: web.Application,
+    app: AsyncApp,
+    deps: Deps,
+    *,
+    metrics: bool = True,
+    oauth: bool = True,
 ) -> None:
     """`/healthz`, `/readyz`, `/metrics` and, with OAuth, `/slack/install` + redirect."""
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -73,13 +78,14 @@ def add_ops_routes(
         return web.json_response({"ok": ok, "redis": ok}, status=200 if ok else 503)
 
     async def scrape(_: web.Request) -> web.Response:
+        await deps.metrics.refresh()
         return web.Response(body=deps.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
     if metrics:
         web_app.router.add_get("/metrics", scrape)
-    flow = app.oauth_flow
+    flow = app.oauth_flow if oauth else None
     if flow is not None:
 
         async def install(request: web.Request) -> web.Response:
@@ -174,8 +180,35 @@ async def serve(settings: Settings, deps: Deps, app: AsyncApp, on_ready: Ready =
             await runner.cleanup()
 
 
+async def serve_worker(
+    settings: Settings, deps: Deps, app: AsyncApp, on_ready: Ready = None
+) -> None:
+    """The worker role: no Slack endpoint; health and metrics on METRICS_PORT when set.
+    Runs until SIGINT/SIGTERM (its jobs are started by `on_ready`)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    runner: web.AppRunner | None = None
+    if settings.metrics_port:
+        side = web.Application()
+        add_ops_routes(side, app, deps, oauth=False)
+        runner = await _start(side, settings.host, settings.metrics_port, "METRICS_PORT")
+        log.info("metrics on http://%s:%s/metrics", settings.host, settings.metrics_port)
+    try:
+        if on_ready:
+            await on_ready()
+        log.info("Dexter worker is running")
+        await stop.wait()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+
+
 def _metrics_only(web_app: web.Application, deps: Deps) -> None:
     async def scrape(_: web.Request) -> web.Response:
+        await deps.metrics.refresh()
         return web.Response(body=deps.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     web_app.router.add_get("/metrics", scrape)

@@ -45,6 +45,13 @@ HINTS: dict[str, str] = {
     "DEXTER_DIGEST_GRACE": "how late a missed digest may still go out, e.g. 1h, 30m or 3600",
     "DEXTER_SENTRY_ALLOWED_HOSTS": "comma-separated host names and CIDR ranges of private "
     "Sentry servers workspaces may use, e.g. sentry.corp.example,10.20.0.0/16",
+    "DEXTER_WORKER_CONCURRENCY": "how many jobs one worker runs at once, e.g. 50",
+    "DEXTER_JOB_ATTEMPTS": "how many times a job is tried before it is given up, e.g. 3",
+    "DEXTER_JOB_VISIBILITY": "seconds without a sign of life after which another worker takes "
+    "a job over, e.g. 30",
+    "DEXTER_JOB_TIMEOUT": "the longest one job may run, e.g. 10m or 600",
+    "DEXTER_BUSY_AFTER": "the expected wait beyond which a new command is told it is queued, "
+    "e.g. 30m (Slack's response_url lifetime)",
 }
 
 
@@ -91,6 +98,12 @@ class Settings(BaseSettings):
     sentry_deadline: float = Field(default=15.0, alias="DEXTER_SENTRY_DEADLINE", gt=0, le=120)
     sentry_slow_note: float = Field(default=3.0, alias="DEXTER_SENTRY_SLOW_NOTE", gt=0)
     sentry_allowed_hosts: str = Field(default="", alias="DEXTER_SENTRY_ALLOWED_HOSTS")
+    # The pipeline (bot/pipeline): workers, attempts, crash recovery, backpressure.
+    worker_concurrency: int = Field(default=50, alias="DEXTER_WORKER_CONCURRENCY", ge=1, le=1000)
+    job_attempts: int = Field(default=3, alias="DEXTER_JOB_ATTEMPTS", ge=1, le=20)
+    job_visibility: float = Field(default=30.0, alias="DEXTER_JOB_VISIBILITY", gt=0, le=3600)
+    job_timeout: float = Field(default=600.0, alias="DEXTER_JOB_TIMEOUT", gt=0)
+    busy_after: float = Field(default=1800.0, alias="DEXTER_BUSY_AFTER", ge=0)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -169,7 +182,7 @@ class Settings(BaseSettings):
         parse_allowed_hosts(v)
         return v
 
-    @field_validator("digest_grace", mode="before")
+    @field_validator("digest_grace", "job_timeout", "busy_after", mode="before")
     @classmethod
     def _duration(cls, v: object) -> object:
         if isinstance(v, str):

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import StartupError, StateUnavailable
+from bot.pipeline.current import current_job_id
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -138,9 +139,19 @@ class Store:
         return value
 
     async def first_time(self, key: str, *, ttl: float) -> bool:
-        """True exactly once per key within ttl, across every replica (SET NX)."""
+        """True exactly once per key within ttl, across every replica (SET NX).
+
+        Inside a job the marker names the job: a redelivery of that job (after its worker
+        died) is the same delivery, so it still gets True and finishes the work.
+        """
+        owner = current_job_id()
         async with self._guard():
-            return bool(await self.redis.set(key, "1", nx=True, px=int(ttl * 1000)))
+            if await self.redis.set(key, owner or "1", nx=True, px=int(ttl * 1000)):
+                return True
+            if owner is None:
+                return False
+            held = await self.redis.get(key)
+        return held is not None and (held.decode() if isinstance(held, bytes) else held) == owner
 
     @asynccontextmanager
     async def lock(self, name: str, *, ttl: float, wait: float = 0) -> AsyncIterator[bool]:

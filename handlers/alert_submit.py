@@ -37,6 +37,7 @@ from bot.deps import Deps
 from bot.ids import Action, Callback
 from bot.ids import AlertField as F
 from bot.logs import new_correlation_id
+from bot.pipeline.front import inline_view
 from bot.render import fallback_text
 from bot.sealed import seal_model, unseal_model
 from bot.sentry.alerts import Created
@@ -281,6 +282,9 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the form's and the preview's submissions and the Edit button."""
+    # both answer with a computed view (preview, result) within BUDGET: in the web role
+    inline_view(deps, Callback.ALERT_FORM.value)
+    inline_view(deps, Callback.ALERT_CONFIRM.value)
 
     async def expired(ack: AsyncAck) -> None:
         view = status_view(deps, "New alert rule", messages.ALERT_EXPIRED)

@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import errors
@@ -15,6 +14,8 @@ from bot.deps import Deps
 from bot.discover_query import DATASETS, DiscoverCommand, build_query
 from bot.ids import Action, BlockId, Callback
 from bot.logs import new_correlation_id
+from bot.pipeline.front import check_view
+from bot.pipeline.slack_effects import OnceRespond
 from bot.query_words import split_fields
 from bot.sealed import seal_model, unseal_model
 from handlers.context import CommandContext
@@ -123,8 +124,18 @@ def error_block(message: str) -> str:
     return BlockId.DQ_MORE_FIELDS.value
 
 
+def check_builder(view: dict[str, Any]) -> dict[str, str] | None:
+    """The builder's field problems (checked at the front door, and again by the listener)."""
+    try:
+        command_from_view((view.get("state") or {}).get("values") or {})
+    except errors.UserError as exc:
+        return {error_block(exc.message): exc.message}
+    return None
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the builder's submission and its project search."""
+    check_view(deps, Callback.DISCOVER_BUILDER.value, check_builder)
 
     @app.options(Action.DISCOVER_PROJECTS.value)
     async def on_projects(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -168,7 +179,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 "channel_id": meta.channel,
                 "team_id": (body.get("team") or {}).get("id", "") or user.get("team_id", ""),
             },
-            respond=AsyncRespond(response_url=meta.response_url or None),
+            respond=OnceRespond(response_url=meta.response_url or None),
             client=client,
         )
         post = cmd.public or not meta.response_url

@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.errors import DexterError, UserError
 from bot.ids import BlockId, Callback
 from bot.logs import new_correlation_id
+from bot.pipeline.front import check_view
 from bot.release_args import (
     CREATE_USAGE,
     DEPLOY_USAGE,
@@ -205,8 +206,14 @@ COMMANDS = [
 ]
 
 
+def check_release(view: dict[str, Any]) -> dict[str, str] | None:
+    """The modal's field problems (checked at the front door, and again by the listener)."""
+    return request_from_view((view.get("state") or {}).get("values") or {})[1] or None
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the create-release modal."""
+    check_view(deps, Callback.RELEASE_CREATE.value, check_release)
 
     @app.view(Callback.RELEASE_CREATE.value)
     async def on_submit(

@@ -16,6 +16,7 @@ from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.ids import BlockId, Callback
 from bot.logs import register_secret
+from bot.pipeline.front import inline_view
 from bot.slack_directory import NO_SUCH_USER
 from bot.workspaces import WorkspaceSentry, now_iso
 from handlers.context import CommandContext
@@ -118,6 +119,8 @@ def parse_submission(view: dict[str, Any]) -> tuple[WorkspaceSentry | None, dict
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the setup modal and for uninstall events."""
+    # answers "Checking…" as a response_action update, then the result: in the web role
+    inline_view(deps, Callback.SENTRY_SETUP.value)
 
     @app.view(Callback.SENTRY_SETUP.value)
     async def on_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.deps import Deps
+from bot.pipeline.service import Pipeline
 from bot.server import http_app
 from tests.fake_slack import FakeSlack
 
@@ -36,8 +37,14 @@ class SlackDriver:
     signing_secret: str
     slack: FakeSlack
     session: aiohttp.ClientSession
+    pipeline: Pipeline | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _skew: Any = field(default_factory=lambda: itertools.count(0))
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until every job the requests so far enqueued has finished."""
+        if self.pipeline is not None:
+            await self.pipeline.idle(timeout)
 
     def signed_headers(
         self,
@@ -218,14 +225,20 @@ class SlackDriver:
 async def serve_bot(
     app: AsyncApp, deps: Deps, slack: FakeSlack, session: aiohttp.ClientSession
 ) -> AsyncIterator[SlackDriver]:
-    """Serve the app's HTTP endpoints on a free loopback port and drive it."""
+    """Serve the app's HTTP endpoints on a free loopback port and drive it; its pipeline
+    (role `all` unless the app was built otherwise) works jobs meanwhile."""
     runner = web.AppRunner(http_app(app, deps), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     secret = deps.settings.slack_signing_secret.get_secret_value()
+    pipeline = deps.pipeline
+    if pipeline is not None:
+        await pipeline.start()
     try:
-        yield SlackDriver(f"http://127.0.0.1:{port}", secret, slack, session)
+        yield SlackDriver(f"http://127.0.0.1:{port}", secret, slack, session, pipeline)
     finally:
         await runner.cleanup()
+        if pipeline is not None:
+            await pipeline.stop(grace=5.0)

@@ -391,3 +391,45 @@ def test_sigterm_stops_socket_mode_while_it_cannot_connect(tmp_path: Path) -> No
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, "".join(lines)
+
+
+def test_run_refuses_an_unknown_role() -> None:
+    proc = dexter("run", "--role", "cook")
+    assert proc.returncode == 2
+    assert "--role" in proc.stderr and "all" in proc.stderr and "worker" in proc.stderr
+
+
+def test_a_worker_serves_metrics_on_its_port_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--role", "worker"],
+        cwd="/tmp",
+        env=_run_env(tmp_path, METRICS_PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as r:
+                    text = r.read().decode()
+                if "dexter_workers_live 1.0" in text:
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "the worker did not report itself in 30 s"
+            time.sleep(0.2)
+        assert "dexter_queue_depth 0.0" in text
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+    assert "started (concurrency 50" in out and "listening" not in out

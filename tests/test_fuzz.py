@@ -28,6 +28,8 @@ from bot.errors import UserError
 from bot.ids import Action, Callback
 from bot.observe import classify
 from bot.parsing import parse_issue_search
+from bot.pipeline.service import Pipeline
+from bot.pipeline.worker import LOOPS
 from bot.refs import parse_issue_ref
 from bot.server import bolt_request
 from bot.store import Store
@@ -90,6 +92,7 @@ class Rig:
     app: Any
     errors: list[logging.LogRecord]
     slack: FakeSlack
+    pipeline: Pipeline
 
 
 class _Collect(logging.Handler):
@@ -116,7 +119,7 @@ def rig(embedded_redis: Any) -> Iterator[Rig]:
     router.get(path__regex=r".*").respond(404, json={"detail": "not found"})
     router.route().mock(side_effect=httpx.ConnectError("offline"))
 
-    async def setup() -> tuple[Any, FakeSlack]:
+    async def setup() -> tuple[Any, FakeSlack, Pipeline]:
         fake = await FakeSlack().start()
         client = (
             aioredis.Redis.from_url(url)
@@ -127,17 +130,22 @@ def rig(embedded_redis: Any) -> Iterator[Rig]:
         async def no_sleep(_: float) -> None:
             return None
 
+        # one attempt: a listener that raises is dead-lettered at once, not retried later
         deps = await build_deps(
-            make_settings(fake, DEXTER_SECRET_KEY="k" * 32),
+            make_settings(fake, DEXTER_SECRET_KEY="k" * 32, DEXTER_JOB_ATTEMPTS="1"),
             store=Store(client, prefix=prefix),
             sleep=no_sleep,
         )
-        return create_app(deps.settings, deps), fake
+        app = create_app(deps.settings, deps)
+        assert deps.pipeline is not None
+        await deps.pipeline.start()
+        return app, fake, deps.pipeline
 
     with router:
-        app, fake = loop.run_until_complete(setup())
-        yield Rig(loop, app, errors, fake)
+        app, fake, pipeline = loop.run_until_complete(setup())
+        yield Rig(loop, app, errors, fake, pipeline)
         loop.run_until_complete(_drain())
+        loop.run_until_complete(pipeline.stop())
         loop.run_until_complete(fake.stop())
     logging.getLogger().removeHandler(handler)
     loop.close()
@@ -145,7 +153,8 @@ def rig(embedded_redis: Any) -> Iterator[Rig]:
 
 async def _drain() -> None:
     me = asyncio.current_task()
-    pending = [t for t in asyncio.all_tasks() if t is not me]
+    # the worker's own loops run until it stops; everything else must end
+    pending = [t for t in asyncio.all_tasks() if t is not me and not t.get_name().startswith(LOOPS)]
     if pending:
         await asyncio.wait(pending, timeout=5)
 
@@ -161,6 +170,7 @@ def _dispatch(rig: Rig, body: str, content_type: str) -> int:
         if req is None:
             return 400
         resp = await rig.app.async_dispatch(req)
+        await rig.pipeline.idle()  # the job the request became has run
         await _drain()
         return int(resp.status)
 

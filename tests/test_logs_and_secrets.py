@@ -70,9 +70,13 @@ async def _leak_bait(
         {"ok": False, "error": "invalid_auth", "response_metadata": {"messages": [revoked]}},
     )
 
+    # one at a time: concurrent identical searches would share one Sentry request
     await bot.command("issues")  # works
+    await slack.wait_for("response", 1)
     await bot.command("issues")  # Sentry 500s
+    await slack.wait_for("response", 2)
     await bot.command("issues")  # Sentry echoes the token in its error
+    await slack.wait_for("response", 3)
     await bot.command("issue 9")  # connection refused
     await bot.command("issue 1")  # Slack refuses the bot token when posting the card
     await bot.command(SECRETS[1])  # someone pastes a secret into Slack

@@ -32,6 +32,7 @@ async def test_commands_and_latencies_are_counted(
     sentry.get("organizations/acme/projects/").mock(return_value=Response(200, json=[f.project()]))
     sentry.get("organizations/acme/issues/").mock(return_value=Response(200, json=[f.issue(1)]))
     await bot.command("issues project:backend")
+    await slack.wait_for("response", 1)  # the second is then served from the cache
     await bot.command("issues project:backend")
     await bot.command("frobnicate")
     await slack.wait_for("response", 3)

@@ -50,8 +50,11 @@ async def test_subscribe_unknown_project_and_usage(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:
     mock_projects(sentry)
+    # each answer before the next command: answers to separate commands come in any order
     await bot.command("subscribe releases project:backnd")
+    await slack.wait_for("response", 1)
     await bot.command("subscribe releases")
+    await slack.wait_for("response", 2)
     await bot.command("subscriptions")
     resps = await slack.wait_for("response", 3)
     assert (

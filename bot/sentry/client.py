@@ -23,6 +23,7 @@ import httpx
 
 from bot import errors
 from bot.logs import correlation_id
+from bot.pipeline.ledger import once
 from bot.sentry import deadline
 from bot.sentry.limits import Limits, is_number, route_template
 
@@ -187,7 +188,13 @@ class SentryClient:
         clean = _clean_params(params)
         op = deadline.current()
         if method != "GET":
-            return await self._within(self._send(method, path, family, clean, json), op, family)
+            # Inside a job, a change an earlier attempt already made is not made again.
+            return await once(
+                f"sentry:{method}:{self._base_url}/{path}",
+                lambda: self._within(self._send(method, path, family, clean, json), op, family),
+                encode=_recordable,
+                decode=_recorded,
+            )
         key = (path, _frozen(clean))
         shared = self._inflight.get(key)
         leader = shared is None
@@ -303,6 +310,15 @@ class SentryClient:
     def _observe(self, method: str, family: str, status: int, started: float) -> None:
         if self.on_response is not None:
             self.on_response(method, family, status, time.monotonic() - started)
+
+
+def _recordable(resp: SentryResponse) -> dict[str, Any]:
+    return {"data": resp.data, "status": resp.status}
+
+
+def _recorded(saved: dict[str, Any] | None) -> SentryResponse:
+    saved = saved or {}
+    return SentryResponse(saved.get("data"), int(saved.get("status") or 200), httpx.Headers(), None)
 
 
 def _fits(delay: float) -> bool:

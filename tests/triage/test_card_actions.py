@@ -164,6 +164,7 @@ async def test_double_click_and_redelivery_change_sentry_once(
     # a double click: two interactions within a second
     await click(bot, card, Action.ISSUE_ASSIGN_ME)
     await click(bot, card, Action.ISSUE_ASSIGN_ME)
+    await slack.wait_for("chat.update")  # (separate clicks' jobs finish in any order)
     # a redelivery: the very same payload twice (retry, or two replicas)
     el = element(card["blocks"], Action.ISSUE_RESOLVE)
     payload = {
