@@ -84,6 +84,19 @@ async def test_unknown_team_suggests_close_ones(
     assert resp["text"] == "There is no team `cor` in this organization. Did you mean `core`?"
 
 
+async def test_a_team_name_stays_one_path_segment(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    """`/dexter team ../projects` must not reach another Sentry endpoint with the token."""
+    DashboardSentry().install(sentry)
+    asked = sentry.get("teams/acme/..%2F..%2Fprojects%2Facme%2Fx/members/").mock(
+        return_value=httpx.Response(404, json={"detail": "The requested resource does not exist"})
+    )
+    resp = await command(bot, slack, "team ../../projects/acme/x")
+    assert "There is no team" in resp["text"]
+    assert asked.called
+
+
 async def open_home(bot: SlackDriver, slack: FakeSlack, user: str) -> dict[str, Any]:
     before = len(slack.of("views.publish"))
     await bot.event({"type": "app_home_opened", "user": user, "channel": "D1", "tab": "home"})

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import difflib
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from bot.errors import UserError
 from bot.sentry.client import SentryClient
@@ -88,7 +89,8 @@ class TeamService:
 
     async def _members(self, slug: str) -> list[Member]:
         members: list[Member] = []
-        path = f"teams/{self.client.org}/{slug}/members/"
+        # the slug is what the user typed: one escaped path segment, never `../`
+        path = f"teams/{self.client.org}/{quote(slug, safe='')}/members/"
         async for resp in self.client.paginate(path, max_pages=5):
             for m in resp.data or []:
                 user = m.get("user") or {}
