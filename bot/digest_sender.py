@@ -11,9 +11,11 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import format as fmt
+from bot import mrkdwn
 from bot.digests import Dashboard, change
 from bot.errors import DexterError
 from bot.issue_actions import row_actions
+from bot.mrkdwn import Mrkdwn
 from bot.pacer import ChannelPacer
 from bot.render import Renderer
 from bot.tenancy import TenantWebClient
@@ -49,10 +51,10 @@ def digest_client(client: AsyncWebClient) -> AsyncWebClient:
     )
 
 
-def slack_date(when: datetime) -> str:
+def slack_date(when: datetime) -> Mrkdwn:
     """A date Slack shows in each reader's own time zone (with a UTC fallback)."""
     stamp = int(when.timestamp())
-    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fmt.date(when)}>"
+    return Mrkdwn(f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fmt.date(when)}>")
 
 
 def duration(ms: float) -> str:
@@ -179,14 +181,17 @@ class DigestSender:
             log.warning("could not message %s: %s", user_id, exc)
 
 
-def _summary(dash: Dashboard) -> str:
+def _summary(dash: Dashboard) -> Mrkdwn:
     """The notification text (and the fallback for clients without blocks)."""
     h = dash.headline
     if dash.quiet:
-        return f"Digest for {dash.title}: all quiet"
+        return mrkdwn.format("Digest for {title}: all quiet", title=dash.title)
     if h is None:
-        return f"Digest for {dash.title}"
-    return (
-        f"Digest for {dash.title}: {h.new_issues} new issues, {h.regressions} regressions, "
-        f"{h.unresolved} unresolved"
+        return mrkdwn.format("Digest for {title}", title=dash.title)
+    return mrkdwn.format(
+        "Digest for {title}: {new} new issues, {reg} regressions, {unres} unresolved",
+        title=dash.title,
+        new=h.new_issues,
+        reg=h.regressions,
+        unres=h.unresolved,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from bot import mrkdwn
+
 _SPARKS = "▁▂▃▄▅▆▇█"
 
 
@@ -48,21 +50,10 @@ def sparkline(values: Sequence[float], width: int = 24) -> str:
     return "".join(_SPARKS[min(7, round(v / top * 7))] for v in vals)
 
 
-def escape(text: object) -> str:
-    """Escape &, < and > the way Slack mrkdwn requires."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def truncate(text: object, limit: int) -> str:
-    """Cut text to at most `limit` characters, ending with an ellipsis when cut."""
-    s = "" if text is None else str(text)
-    return s if len(s) <= limit else s[: max(0, limit - 1)].rstrip() + "…"
-
-
-def link(url: str | None, label: str) -> str:
-    """A mrkdwn link `<url|label>`, or the escaped label alone without a URL."""
-    label = escape(label).replace("|", "¦")
-    return f"<{url}|{label}>" if url else label
+# Slack mrkdwn escaping, links and truncation live in bot/mrkdwn.py (docs/mrkdwn.md).
+escape = mrkdwn.escape
+truncate = mrkdwn.truncate
+link = mrkdwn.link
 
 
 def date(when: datetime | None) -> str:

@@ -12,6 +12,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import format as fmt
+from bot import mrkdwn, mrkdwn_jinja
+from bot.mrkdwn_jinja import MrkdwnEnvironment
 
 
 def _template_dir() -> Path:
@@ -40,9 +42,9 @@ class BlockKitError(ValueError):
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = MrkdwnEnvironment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=False,
+        autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
         trim_blocks=True,
@@ -58,7 +60,7 @@ def _env() -> jinja2.Environment:
         date=fmt.date,
         plural=fmt.plural,
     )
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+    mrkdwn_jinja.install(env)  # escaping is the default (docs/mrkdwn.md)
     return env
 
 
@@ -132,11 +134,16 @@ def _check_lengths(block: dict[str, Any]) -> None:
         raise BlockKitError("context block has more than 10 elements")
 
 
-def fallback_text(blocks: list[dict[str, Any]], limit: int = 3000) -> str:
-    """A plain-text rendering of blocks for notifications and clients without blocks."""
-    parts: list[str] = []
+def fallback_text(blocks: list[dict[str, Any]], limit: int = 3000) -> mrkdwn.Mrkdwn:
+    """The message's `text` (notifications, clients without blocks), which Slack reads as
+    mrkdwn: a plain_text part (an issue title in a header) is escaped, a mrkdwn part is
+    what the block itself shows."""
+    parts: list[mrkdwn.Mrkdwn] = []
     for b in blocks:
         text = b.get("text")
         if isinstance(text, dict) and text.get("text"):
-            parts.append(str(text["text"]))
-    return fmt.truncate("\n".join(parts), limit) or "Dexter"
+            value = str(text["text"])
+            is_mrkdwn = text.get("type") == "mrkdwn"
+            parts.append(mrkdwn.Mrkdwn(value) if is_mrkdwn else mrkdwn.escape(value))
+    joined = mrkdwn.Mrkdwn("\n".join(parts))
+    return mrkdwn.Mrkdwn(mrkdwn.truncate(joined, limit) or "Dexter")

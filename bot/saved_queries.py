@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from bot import mrkdwn
 from bot.discover_query import DiscoverQuery, parse_discover
 from bot.errors import PermissionDenied, UserError
 from bot.sentry.discover import PAGE_SIZE, TablePage
@@ -72,8 +73,11 @@ class SavedQueries:
         existing = await self.store.hash_get(key, name)
         if existing is not None and existing.get("owner") != owner:
             raise PermissionDenied(
-                f"`{name}` already exists and belongs to <@{existing.get('owner')}>. "
-                "Pick another name."
+                mrkdwn.format(
+                    "`{name}` already exists and belongs to {owner}. Pick another name.",
+                    name=name,
+                    owner=mrkdwn.user(existing.get("owner")),
+                )
             )
         if existing is None and len(await self.store.hash_all(key)) >= MAX_SAVED:
             raise UserError(f"This workspace has {MAX_SAVED} saved queries; delete some first.")
@@ -106,7 +110,11 @@ class SavedQueries:
         saved = await self.get(team_id, name)
         if saved.owner != user_id and not is_admin:
             raise PermissionDenied(
-                f"Only <@{saved.owner}> (who saved `{saved.name}`) or an admin can delete it."
+                mrkdwn.format(
+                    "Only {owner} (who saved `{name}`) or an admin can delete it.",
+                    owner=mrkdwn.user(saved.owner),
+                    name=saved.name,
+                )
             )
         await self.store.hash_delete(self._key(team_id), saved.name)
         return saved

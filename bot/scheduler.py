@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bot import digest_messages as msg
-from bot import errors
+from bot import errors, mrkdwn
 from bot.digest_sender import ChannelGone, DigestSender, slack_date
 from bot.digest_store import Claim, DeliveryState, DigestStore, Subscription, epoch
 from bot.digests import DigestService
@@ -378,7 +378,8 @@ class DigestScheduler:
         log.warning("digest %s failed after %d attempts: %s", sub.id, attempts, why)
         await self.sender.dm(
             sub.owner_id,
-            msg.DIGEST_FAILED.format(
+            mrkdwn.format(
+                msg.DIGEST_FAILED,
                 id=sub.id,
                 target=sub.target.describe(),
                 channel=sub.channel_id,
@@ -400,8 +401,12 @@ class DigestScheduler:
         for sub in disabled:
             await self.sender.dm(
                 sub.owner_id,
-                msg.DISABLED_CHANNEL_GONE.format(
-                    id=sub.id, target=sub.target.describe(), channel=channel_id, why=why
+                mrkdwn.format(
+                    msg.DISABLED_CHANNEL_GONE,
+                    id=sub.id,
+                    target=sub.target.describe(),
+                    channel=channel_id,
+                    why=why,
                 ),
             )
         await self.resync()

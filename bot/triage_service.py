@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot import messages
+from bot import messages, mrkdwn
 from bot.cards import Activity, CardStore
 from bot.errors import NotLinked, PermissionDenied, SentryError, StateUnavailable, UserError
 from bot.identity import Identity, IdentityService
@@ -180,7 +180,7 @@ class TriageService:
         if spec.kind == "slack":
             other = await self.identity.resolve(actor.team_id, spec.value)
             if other is None:
-                raise UserError(messages.ASSIGNEE_NOT_LINKED.format(user=spec.value))
+                raise UserError(mrkdwn.format(messages.ASSIGNEE_NOT_LINKED, user=spec.value))
             return Assign(assignee=other.assignee, label=other.name or other.email)
         if spec.kind == "team":
             team = await self.members.team_by_slug(spec.value)

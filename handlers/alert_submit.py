@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot import format as fmt
 from bot.alert_form import (
     ConfirmMeta,
@@ -250,7 +250,7 @@ async def create_outcome(
     async def announce() -> None:
         await post_announcement(deps, client, rule, created, meta.c, user)
 
-    text = messages.ALERT_CREATED.format(name=fmt.escape(rule.name), channel=meta.c)
+    text = mrkdwn.format(messages.ALERT_CREATED, name=fmt.escape(rule.name), channel=meta.c)
     return Outcome(
         view=status_view(deps, "Alert rule created", text, url=created.url), after=announce
     )

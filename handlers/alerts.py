@@ -8,8 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import errors
-from bot import format as fmt
+from bot import errors, mrkdwn
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.identity import Identity
@@ -28,6 +27,9 @@ ALERTS_USAGE = "/dexter alerts [project:<slug>]"
 PAGE_SIZE = 15  # two blocks a rule: a message holds 50
 EXPIRED = "That button has expired; run `/dexter alerts` again."
 GONE = "That alert rule is no longer in Sentry; run `/dexter alerts` again."
+DELETED = "Deleted *{name}*."
+ENABLED = "Enabled *{name}*."
+DISABLED = "Disabled *{name}*."
 
 
 class ListState(BaseModel):
@@ -152,13 +154,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             rule = await sentrys_rule(deps, ref)
             await require_manager(deps, team_id, user_id, rule)
             target = rule.ref(filter_project=ref.f, page=ref.pg)
-            name = fmt.escape(rule.name)
             if enable is None:
                 await deps.alert_rules.delete(target)
-                notice = f"Deleted *{name}*."
+                notice = mrkdwn.format(DELETED, name=rule.name)
             else:
                 await deps.alert_rules.set_enabled(target, enable)
-                notice = f"{'Enabled' if enable else 'Disabled'} *{name}*."
+                notice = mrkdwn.format(ENABLED if enable else DISABLED, name=rule.name)
             log.info("alert %s %s by %s", rule.id, notice.split()[0].lower(), user_id)
             blocks = await render_list(deps, ref.f, ref.pg, notice=notice)
         except Exception as exc:

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot.bulk import BULK_TTL, PREVIEW_TITLES, BulkPlan, BulkReport, BulkService
 from bot.commands import Subcommand
 from bot.deps import Deps
@@ -130,7 +130,7 @@ async def confirm(
         return
     if not _owns(plan, who):
         await respond(
-            text=messages.BULK_NOT_YOURS.format(user=plan.user_id), replace_original=False
+            text=mrkdwn.format(messages.BULK_NOT_YOURS, user=plan.user_id), replace_original=False
         )
         return
     if not await service.claim(token):
@@ -164,7 +164,9 @@ async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> Non
     token = str(body["actions"][0].get("value", ""))
     plan = await service.load(token)
     if plan is not None and not _owns(plan, _clicker(body)):
-        await respond(text=NOT_YOURS_TO_CANCEL.format(user=plan.user_id), replace_original=False)
+        await respond(
+            text=mrkdwn.format(NOT_YOURS_TO_CANCEL, user=plan.user_id), replace_original=False
+        )
         return
     await service.discard(token)
     await respond(text=messages.BULK_CANCELLED, replace_original=True)

@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot.cards import CardRef
 from bot.deps import Deps
-from bot.format import escape, link, truncate
+from bot.format import link, truncate
 from bot.ids import Action
 from bot.issue_actions import parse_choice
 from bot.logs import new_correlation_id
@@ -209,9 +209,11 @@ async def act(deps: Deps, client: AsyncWebClient, click: Click, respond: AsyncRe
         await respond(blocks=card.blocks, text=card.text, replace_original=True)
     elif here is None and outcome is not None:
         issue = outcome.issue
-        label = f"{link(issue.permalink, issue.short_id)} {escape(truncate(issue.title, 120))}"
+        label = mrkdwn.format(
+            "{} {}", link(issue.permalink, issue.short_id), truncate(issue.title, 120)
+        )
         await respond(
-            text=messages.CHANGED.format(what=outcome.what, issue=label),
+            text=mrkdwn.format(messages.CHANGED, what=outcome.what, issue=label),
             response_type="ephemeral",
             replace_original=False,
         )

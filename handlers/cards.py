@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
+from bot import messages, mrkdwn
 from bot.cards import CardRef
 from bot.deps import Deps
 from bot.errors import SentryError, StateUnavailable
@@ -103,7 +103,8 @@ async def notes(deps: Deps, issue: Issue) -> list[str]:
         activity = None
     if activity is not None:
         out.append(
-            messages.ACTIVITY_LINE.format(
+            mrkdwn.format(
+                messages.ACTIVITY_LINE,
                 what=activity.text,
                 user=activity.slack_user_id,
                 when=reltime(activity.at, datetime.now(UTC)),

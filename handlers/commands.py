@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
+from bot import messages, mrkdwn
 from bot.commands import Dispatcher, Subcommand
 from bot.deps import Deps
 from bot.format import escape
@@ -53,19 +53,22 @@ async def show_unknown(ctx: CommandContext, dispatcher: Dispatcher, text: str) -
     if members:
         shown = " ".join(text.split()[: len(prefix.split()) + 1])
         heading = (
-            messages.GROUP_NEEDS_SUB.format(group=escape(prefix))
+            mrkdwn.format(messages.GROUP_NEEDS_SUB, group=escape(prefix))
             if shown.lower() == prefix
-            else messages.GROUP_UNKNOWN.format(text=escape(shown[:60]), group=escape(prefix))
+            else mrkdwn.format(
+                messages.GROUP_UNKNOWN, text=escape(shown[:60]), group=escape(prefix)
+            )
         )
         await show_help(ctx, heading, only=(members[0].group, members))
         return
     if not text:
         await show_help(ctx)
         return
-    notice = messages.UNKNOWN_COMMAND.format(word=text.split()[0][:50])
+    notice = mrkdwn.format(messages.UNKNOWN_COMMAND, word=text.split()[0][:50])
     suggestion = dispatcher.suggest(text)
     if suggestion:
-        notice += " " + messages.DID_YOU_MEAN.format(suggestion=f"/dexter {suggestion}")
+        hint = mrkdwn.format(messages.DID_YOU_MEAN, suggestion=f"/dexter {suggestion}")
+        notice = mrkdwn.join(" ", [notice, hint])
     await show_help(ctx, notice)
 
 

@@ -10,7 +10,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
+from bot import messages, mrkdwn
 from bot.deps import Deps
 from bot.render import fallback_text
 
@@ -52,10 +52,13 @@ class CommandContext:
     ) -> None:
         """Answer through the response_url: ephemeral unless public.
 
+        `text` is mrkdwn: a plain `str` is escaped whole (it shows as typed); build text
+        with mentions or links with `mrkdwn.format` (docs/mrkdwn.md).
+
         A response_url lives 30 minutes and takes 5 answers; when Slack refuses it (a modal
         submitted late, a button clicked much later), the answer is posted instead.
         """
-        text = text or (fallback_text(blocks) if blocks else "")
+        text = mrkdwn.escape(text) if text else (fallback_text(blocks) if blocks else "")
         resp = await self.respond(
             text=text,
             blocks=blocks,
@@ -77,7 +80,9 @@ class CommandContext:
             )
 
     async def post(self, blocks: list[dict[str, Any]], *, text: str) -> dict[str, Any] | None:
-        """Post in the channel as the bot; returns {channel, ts}, or None after a fallback."""
+        """Post in the channel as the bot; returns {channel, ts}, or None after a fallback.
+        A plain-`str` text is escaped whole, as in `reply`."""
+        text = mrkdwn.escape(text)
         try:
             resp = await self.client.chat_postMessage(
                 channel=self.channel_id, blocks=blocks, text=text, unfurl_links=False

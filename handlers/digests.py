@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import digest_messages as msg
+from bot import mrkdwn
 from bot.channel_rights import may_manage
 from bot.commands import Subcommand
 from bot.deps import Deps
@@ -59,7 +60,7 @@ async def require_manage(
         channel_id=sub.channel_id,
     )
     if not allowed:
-        raise PermissionDenied(msg.NOT_ALLOWED.format(owner=sub.owner_id, id=sub.id))
+        raise PermissionDenied(mrkdwn.format(msg.NOT_ALLOWED, owner=sub.owner_id, id=sub.id))
 
 
 async def _check_channel(client: AsyncWebClient, channel_id: str) -> None:
@@ -69,11 +70,11 @@ async def _check_channel(client: AsyncWebClient, channel_id: str) -> None:
         error = str(exc.response.get("error") or "")
         if error in ("channel_not_found", "not_in_channel"):
             raise UserError(
-                msg.CHANNEL_GONE_ON_SUBSCRIBE.format(channel=channel_id, error=error)
+                mrkdwn.format(msg.CHANNEL_GONE_ON_SUBSCRIBE, channel=channel_id, error=error)
             ) from None
         return  # e.g. a DM without im:read: let the first post tell
     if (info.get("channel") or {}).get("is_archived"):
-        raise UserError(msg.CHANNEL_ARCHIVED.format(channel=channel_id))
+        raise UserError(mrkdwn.format(msg.CHANNEL_ARCHIVED, channel=channel_id))
 
 
 async def _find_channel(client: AsyncWebClient, name: str) -> str:
@@ -113,7 +114,8 @@ async def subscribe(
     if feat.scheduler.running:
         await feat.scheduler.resync()
     upcoming = next_fire(schedule, datetime.now(UTC))
-    return msg.SUBSCRIBED.format(
+    return mrkdwn.format(
+        msg.SUBSCRIBED,
         channel=channel_id,
         target=target.describe(),
         schedule=schedule.describe(),
@@ -195,7 +197,9 @@ async def unsubscribe(
     if feat.scheduler.running:
         await feat.scheduler.resync()
     log.info("digest %s removed by %s", sub.id, user_id)
-    return msg.UNSUBSCRIBED.format(id=sub.id, target=sub.target.describe(), channel=sub.channel_id)
+    return mrkdwn.format(
+        msg.UNSUBSCRIBED, id=sub.id, target=sub.target.describe(), channel=sub.channel_id
+    )
 
 
 async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
@@ -216,11 +220,15 @@ async def send(
     except ChannelGone as exc:
         why = msg.GONE_REASONS.get(exc.error, exc.error)
         raise UserError(
-            msg.DISABLED_CHANNEL_GONE.format(
-                id=sub.id, target=sub.target.describe(), channel=sub.channel_id, why=why
+            mrkdwn.format(
+                msg.DISABLED_CHANNEL_GONE,
+                id=sub.id,
+                target=sub.target.describe(),
+                channel=sub.channel_id,
+                why=why,
             )
         ) from None
-    return msg.SENT.format(id=sub.id, channel=sub.channel_id)
+    return mrkdwn.format(msg.SENT, id=sub.id, channel=sub.channel_id)
 
 
 async def send_command(ctx: CommandContext, args: str) -> None:

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot.charts import render_timeseries
 from bot.deps import Deps
 from bot.discover_query import DiscoverCommand, DiscoverQuery
@@ -110,7 +110,7 @@ async def send_chart(
         await ctx.reply(text=bad_request_text(q, exc))
         return
     if series.empty:
-        await ctx.reply(text=messages.CHART_EMPTY.format(what=escape(q.describe())))
+        await ctx.reply(text=mrkdwn.format(messages.CHART_EMPTY, what=escape(q.describe())))
         return
     title, subtitle = chart_titles(q)
     png = await asyncio.to_thread(render_timeseries, series, title=title, subtitle=subtitle)

@@ -6,7 +6,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot.commands import Subcommand
 from bot.discover_query import DiscoverCommand, parse_discover
 from bot.format import escape
@@ -34,7 +34,7 @@ async def save_command(ctx: CommandContext, args: str) -> None:
     try:
         await ctx.deps.discover.table(query, per_page=1)
     except errors.SentryBadRequest as exc:
-        await ctx.reply(text=messages.SAVE_REFUSED + bad_request_text(query, exc))
+        await ctx.reply(text=mrkdwn.join("", [messages.SAVE_REFUSED, bad_request_text(query, exc)]))
         return
     saved = await ctx.deps.saved_queries.save(ctx.team_id, name, text, ctx.user_id)
     what = escape(saved.query.describe())

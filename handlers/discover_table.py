@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot.deps import Deps
 from bot.discover_query import DISCOVER_USAGE, DiscoverQuery, explain_bad_request
 from bot.format import escape
@@ -15,15 +15,15 @@ from handlers.context import CommandContext
 from handlers.discover_state import TableState, pack
 
 
-def bad_request_text(q: DiscoverQuery, exc: errors.SentryBadRequest) -> str:
+def bad_request_text(q: DiscoverQuery, exc: errors.SentryBadRequest) -> mrkdwn.Mrkdwn:
     """Sentry's 400 with the part of the query it is about and a hint."""
     offending, hint = explain_bad_request(q, exc.message)
-    lines = [messages.DISCOVER_BAD_REQUEST.format(detail=escape(exc.message))]
+    lines: list[str] = [mrkdwn.format(messages.DISCOVER_BAD_REQUEST, detail=exc.message)]
     if offending:
-        lines.append(messages.DISCOVER_OFFENDING.format(part=escape(offending)))
-    lines.append(hint)
-    lines.append(messages.USAGE.format(usage=escape(DISCOVER_USAGE)))
-    return "\n".join(lines)
+        lines.append(mrkdwn.format(messages.DISCOVER_OFFENDING, part=escape(offending)))
+    lines.append(hint)  # Dexter's own words (bot/discover_query.py), escaped by the join
+    lines.append(mrkdwn.format(messages.USAGE, usage=DISCOVER_USAGE))
+    return mrkdwn.join("\n", lines)
 
 
 async def table_blocks(

@@ -5,48 +5,51 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot import errors, messages
-from bot.format import escape
+from bot import errors, messages, mrkdwn
 from bot.logs import correlation_id, redact
 from bot.metrics import record_outcome
+from bot.mrkdwn import Mrkdwn, escape
 
 log = logging.getLogger(__name__)
 
 Say = Callable[[str], Awaitable[object]]
 
 
-def describe(exc: BaseException, *, search: bool = False) -> str:
-    """The message a user sees for an exception (unknown ones get a correlation id)."""
-    return redact(_describe(exc, search=search))  # Sentry's own detail may echo a token
+def describe(exc: BaseException, *, search: bool = False) -> Mrkdwn:
+    """The message a user sees for an exception (unknown ones get a correlation id).
+
+    Error texts echo what the user typed and what Sentry answered: a plain `str` message
+    is escaped whole, so only a `Mrkdwn` message (built with `mrkdwn.format`) carries
+    mentions or links. Redaction removes text, so the result stays safe."""
+    return Mrkdwn(redact(_describe(exc, search=search)))  # Sentry's detail may echo a token
 
 
-def _describe(exc: BaseException, *, search: bool = False) -> str:
+def _describe(exc: BaseException, *, search: bool = False) -> Mrkdwn:
     cid = correlation_id.get()
+    fmt = mrkdwn.format
     if isinstance(exc, errors.UserError):
-        usage = f"\n{messages.USAGE.format(usage=escape(exc.usage))}" if exc.usage else ""
-        return f"{exc.message}{usage}"
-    if isinstance(exc, errors.NotLinked):
-        return exc.reason
-    if isinstance(exc, errors.PermissionDenied):
-        return exc.reason
+        usage = fmt("\n" + messages.USAGE, usage=exc.usage) if exc.usage else ""
+        return mrkdwn.join("", [escape(exc.message), usage])
+    if isinstance(exc, errors.NotLinked | errors.PermissionDenied):
+        return escape(exc.reason)
     if isinstance(exc, errors.StateUnavailable):
-        return messages.STATE_UNAVAILABLE.format(cid=cid)
+        return fmt(messages.STATE_UNAVAILABLE, cid=cid)
     if isinstance(exc, errors.SlackUnavailable):
-        return messages.SLACK_UNAVAILABLE.format(cid=cid)
+        return fmt(messages.SLACK_UNAVAILABLE, cid=cid)
     if isinstance(exc, errors.SentryBadRequest):
-        text = messages.SENTRY_BAD_REQUEST.format(detail=exc.message)
-        return f"{text}\n{messages.SEARCH_HINT}" if search else text
+        text = fmt(messages.SENTRY_BAD_REQUEST, detail=exc.message)
+        return fmt("{}\n{}", text, messages.SEARCH_HINT) if search else text
     if isinstance(exc, errors.SentryNotFound):
-        return messages.SENTRY_NOT_FOUND.format(detail=exc.message)
+        return fmt(messages.SENTRY_NOT_FOUND, detail=exc.message)
     if isinstance(exc, errors.SentryUnauthorized):
-        return messages.SENTRY_UNAUTHORIZED
+        return escape(messages.SENTRY_UNAUTHORIZED)
     if isinstance(exc, errors.SentryForbidden):
-        return messages.SENTRY_FORBIDDEN.format(detail=exc.message)
+        return fmt(messages.SENTRY_FORBIDDEN, detail=exc.message)
     if isinstance(exc, errors.SentryRateLimited):
-        return messages.SENTRY_RATE_LIMITED
+        return escape(messages.SENTRY_RATE_LIMITED)
     if isinstance(exc, errors.SentryUnavailable):
-        return messages.SENTRY_UNAVAILABLE.format(cid=cid)
-    return messages.INTERNAL_ERROR.format(cid=cid)
+        return fmt(messages.SENTRY_UNAVAILABLE, cid=cid)
+    return fmt(messages.INTERNAL_ERROR, cid=cid)
 
 
 async def report(exc: BaseException, say: Say, *, search: bool = False) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.identity import Identity
@@ -54,8 +54,8 @@ async def link_command(ctx: CommandContext, args: str) -> None:
     if member is None:
         raise errors.UserError(messages.UNKNOWN_EMAIL.format(email=spec.value), usage=LINK_USAGE)
     await identity.save(ctx.team_id, user, member, method="admin", by=ctx.user_id)
-    text = messages.LINKED_OTHER.format(
-        user=user, name=member.name or member.email, email=member.email
+    text = mrkdwn.format(
+        messages.LINKED_OTHER, user=user, name=member.name or member.email, email=member.email
     )
     await ctx.reply(text=text)
 
@@ -75,7 +75,7 @@ async def unlink_command(ctx: CommandContext, args: str) -> None:
     elif user == ctx.user_id:
         await ctx.reply(text=messages.UNLINKED.format(email=before.email))
     else:
-        await ctx.reply(text=messages.UNLINKED_OTHER.format(user=user, email=before.email))
+        await ctx.reply(text=mrkdwn.format(messages.UNLINKED_OTHER, user=user, email=before.email))
 
 
 async def whoami_command(ctx: CommandContext, args: str) -> None:

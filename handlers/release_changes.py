@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import format as fmt
+from bot import mrkdwn
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.errors import DexterError, UserError
@@ -43,8 +44,8 @@ MODAL_PROJECTS_WAIT = 8.0  # then the open form offers a text field for the proj
 MODAL_NOT_OPENED = "Slack did not let me open the form ({error}); run the command again."
 
 
-def _code_list(items: list[str] | tuple[str, ...]) -> str:
-    return ", ".join(f"`{fmt.escape(i)}`" for i in items)
+def _code_list(items: list[str] | tuple[str, ...]) -> mrkdwn.Mrkdwn:
+    return mrkdwn.join(", ", (mrkdwn.format("`{}`", i) for i in items))
 
 
 async def _allowed(deps: Deps, team_id: str, user_id: str, projects: list[str]) -> None:
@@ -60,16 +61,18 @@ async def create_release(deps: Deps, team_id: str, user_id: str, req: CreateRequ
     await _allowed(deps, team_id, user_id, list(req.projects))
     created = await deps.releases.create(req.version, req.projects, refs=req.refs, url=req.url)
     release = created.release
-    link = "*" + fmt.link(deps.releases.web_url(release.version), release.version) + "*"
-    text = (EXISTED if created.existed else CREATED).format(
-        release=link, projects=_code_list(release.project_slugs or list(req.projects))
+    link = mrkdwn.format("*{}*", fmt.link(deps.releases.web_url(release.version), release.version))
+    text = mrkdwn.format(
+        EXISTED if created.existed else CREATED,
+        release=link,
+        projects=_code_list(release.project_slugs or list(req.projects)),
     )
     if req.refs:
         refs = [
             f"{r.repository}@{r.commit[:7]}" + (f" (since {r.previous[:7]})" if r.previous else "")
             for r in req.refs
         ]
-        text += ASSOCIATING.format(refs=_code_list(refs))
+        text = mrkdwn.join("", [text, mrkdwn.format(ASSOCIATING, refs=_code_list(refs))])
     log.info("user %s created release %s", user_id, release.version)
     return text
 
@@ -166,7 +169,8 @@ async def deploy_command(ctx: CommandContext, args: str) -> None:
     missing = [p for p in req.projects if p not in release.project_slugs]
     if missing:
         raise UserError(
-            NOT_IN_RELEASE.format(
+            mrkdwn.format(
+                NOT_IN_RELEASE,
                 version=release.version,
                 projects=_code_list(missing),
                 has=_code_list(release.project_slugs) or "no projects",
@@ -178,10 +182,10 @@ async def deploy_command(ctx: CommandContext, args: str) -> None:
     deploy = await deps.releases.create_deploy(
         release.version, req.environment, name=req.name, url=req.url, projects=req.projects
     )
-    link = "*" + fmt.link(deps.releases.web_url(release.version), release.label) + "*"
-    name = f" ({fmt.escape(deploy.name)})" if deploy.name else ""
+    link = mrkdwn.format("*{}*", fmt.link(deps.releases.web_url(release.version), release.label))
+    name = mrkdwn.format(" ({})", deploy.name) if deploy.name else ""
     await ctx.reply(
-        text=DEPLOYED.format(release=link, env=fmt.escape(deploy.environment), name=name)
+        text=mrkdwn.format(DEPLOYED, release=link, env=fmt.escape(deploy.environment), name=name)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot import format as fmt
+from bot import mrkdwn
 from bot.channel_rights import may_manage
 from bot.commands import Subcommand
 from bot.errors import PermissionDenied, UserError
@@ -41,11 +42,11 @@ async def subscribe_command(ctx: CommandContext, args: str) -> None:
     what = fmt.escape(sub.describe())
     if created:
         await ctx.reply(
-            text=SUBSCRIBED.format(user=ctx.user_id, what=what, id=sub.id) + INVITE_HINT,
+            text=mrkdwn.format(SUBSCRIBED + INVITE_HINT, user=ctx.user_id, what=what, id=sub.id),
             public=True,
         )
     else:
-        await ctx.reply(text=ALREADY.format(what=what, id=sub.id))
+        await ctx.reply(text=mrkdwn.format(ALREADY, what=what, id=sub.id))
 
 
 async def subscriptions_command(ctx: CommandContext, args: str) -> None:
@@ -63,7 +64,9 @@ async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
     subs = SubscriptionStore(ctx.deps.store)
     sub = await subs.get(words[0].strip().lower())
     if sub is None or sub.channel != ctx.channel_id or sub.team_id not in ("", ctx.team_id):
-        raise UserError(NO_SUCH_SUB.format(id=fmt.escape(words[0][:20])), usage=UNSUBSCRIBE_USAGE)
+        raise UserError(
+            mrkdwn.format(NO_SUCH_SUB, id=fmt.escape(words[0][:20])), usage=UNSUBSCRIBE_USAGE
+        )
     allowed = await may_manage(
         ctx.deps.slack_users,
         ctx.client,
@@ -74,13 +77,15 @@ async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
     )
     if not allowed:
         log.info("release subscription %s: removal by %s refused", sub.id, ctx.user_id)
-        owner = OWNER.format(user=sub.created_by) if sub.created_by else ""
-        raise PermissionDenied(NOT_ALLOWED.format(id=sub.id, owner=owner))
+        owner = mrkdwn.format(OWNER, user=sub.created_by) if sub.created_by else ""
+        raise PermissionDenied(mrkdwn.format(NOT_ALLOWED, id=sub.id, owner=owner))
     removed = await subs.remove(sub.id, ctx.channel_id)
     if removed is None:  # removed meanwhile
         raise UserError(NO_SUCH_SUB.format(id=sub.id), usage=UNSUBSCRIBE_USAGE)
     log.info("release subscription %s removed by %s", removed.id, ctx.user_id)
-    await ctx.reply(text=UNSUBSCRIBED.format(id=removed.id, what=fmt.escape(removed.describe())))
+    await ctx.reply(
+        text=mrkdwn.format(UNSUBSCRIBED, id=removed.id, what=fmt.escape(removed.describe()))
+    )
 
 
 COMMANDS = [

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import format as fmt
+from bot import mrkdwn
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.ids import Action
@@ -128,12 +129,15 @@ async def suspect_release_notes(deps: Deps, issue: Issue) -> list[str]:
             first[d.environment] = when
     now = datetime.now(UTC)
     shown = sorted(first.items(), key=lambda kv: kv[1])[:3]
-    text = ", ".join(f"`{fmt.escape(env)}` {fmt.reltime(t, now)}" for env, t in shown)
+    text = mrkdwn.join(
+        ", ", (mrkdwn.format("`{}` {}", env, fmt.reltime(t, now)) for env, t in shown)
+    )
     label = issue.first_release.short_version or version
     return [
-        SUSPECT_NOTE.format(
+        mrkdwn.format(
+            SUSPECT_NOTE,
             release=fmt.link(deps.releases.web_url(version), label),
-            deploys=f"deployed to {text}" if text else "no deploys recorded",
+            deploys=mrkdwn.format("deployed to {}", text) if text else "no deploys recorded",
         )
     ]
 

@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.format import escape, link, truncate
+from bot.format import link, truncate
 from bot.parsing import split_args
 from bot.refs import REF_USAGE, parse_issue_ref
 from bot.triage import (
@@ -76,8 +76,10 @@ async def change_issue(ctx: CommandContext, ref_text: str, change: AnyChange) ->
     outcome = await ctx.deps.triage.apply(actor(ctx), key, change)
     await cards.refresh(ctx.deps, ctx.client, outcome.issue.id)
     issue = outcome.issue
-    label = f"{link(issue.permalink, issue.short_id)} {escape(truncate(issue.title, 120))}"
-    await ctx.reply(text=messages.CHANGED.format(what=outcome.what, issue=label))
+    label = mrkdwn.format(
+        "{} {}", link(issue.permalink, issue.short_id), truncate(issue.title, 120)
+    )
+    await ctx.reply(text=mrkdwn.format(messages.CHANGED, what=outcome.what, issue=label))
 
 
 async def resolve_command(ctx: CommandContext, args: str) -> None:

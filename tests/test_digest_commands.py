@@ -164,7 +164,9 @@ async def test_digest_alone_lists_the_digest_commands(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:
     resp = await command(bot, slack, "digest")
-    assert "`/dexter digest list`" in resp["text"] and "`/dexter digest send <id>`" in resp["text"]
+    # mrkdwn: the usage's `<id>` is escaped, or Slack would read it as a link
+    assert "`/dexter digest list`" in resp["text"]
+    assert "`/dexter digest send &lt;id&gt;`" in resp["text"]
 
 
 async def test_a_saved_discover_query_is_a_digest_section(

@@ -76,7 +76,8 @@ async def test_team_dashboard_shows_every_section(deps: Deps, sentry: respx.Mock
     assert "`1.6.0` released" in out and "deployed to *production*" in out
     assert "deployed to *staging*" in out  # two deploys: the release's deploy list was read
     assert "`/api/checkout` p95 1.8 s" in out and "`/api/search` p95 420 ms" in out
-    assert "https://sentry.io/organizations/acme/issues/?project=2&project=3" in out
+    # in mrkdwn a link's `&` is written `&amp;`, as Slack itself writes it
+    assert "https://sentry.io/organizations/acme/issues/?project=2&amp;project=3" in out
     assert "digest `abc123`" in out and "chart in the thread" in out
     assert fake.calls["deploys"] == 1
     # Every figure costs a request; keep the per-digest budget small.

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import messages
 from bot.deps import Deps
+from bot.mrkdwn import escape
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg
@@ -78,8 +79,10 @@ async def test_whoami_shows_link_role_teams_and_scope(
     await bot.command("whoami", user="U9")
     text = text_of(await reply(slack, 3))
     # whoami changes nothing: it says what is missing, not "to change things"
-    assert text == messages.WHOAMI_NOT_LINKED.format(
-        why=messages.LINK_NO_MEMBER.format(org="acme", email="x@else.io")
+    assert text == escape(
+        messages.WHOAMI_NOT_LINKED.format(
+            why=messages.LINK_NO_MEMBER.format(org="acme", email="x@else.io")
+        )
     )
     assert "change things" not in text
 
@@ -137,7 +140,7 @@ async def test_unlink_stops_automatic_relinking_until_link(
     assert r["text"] == messages.UNLINKED.format(email="ann@acme.io")
     await bot.command("resolve 1")
     r = await reply(slack, 3)
-    assert r["text"] == messages.NOT_LINKED.format(why=messages.LINK_OPTED_OUT)
+    assert r["text"] == escape(messages.NOT_LINKED.format(why=messages.LINK_OPTED_OUT))
     assert org.puts == []
     await bot.command("link")
     await reply(slack, 4)
