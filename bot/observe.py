@@ -34,6 +34,7 @@ from bot.metrics import Metrics, outcome
 from bot.pipeline.slack_effects import api_call_once
 from bot.pipeline.slack_jobs import JOB, is_job
 from bot.sentry import deadline
+from bot.slack_out import make_safe
 from bot.tenancy import TenantWebClient, enter, slack_token
 
 if TYPE_CHECKING:
@@ -275,7 +276,8 @@ class _Enter(AsyncMiddleware):
         # One deadline for everything this request asks of Sentry; where Slack gave a
         # response_url, a read still waiting after a few seconds says Sentry is slow.
         settings = self.deps.settings
-        respond = req.context.respond
+        # every answer is checked on its way out (bot/slack_out.py), whoever sends it
+        respond = make_safe(req.context.respond)
         deadline.begin(
             settings.sentry_deadline,
             slow_after=settings.sentry_slow_note,

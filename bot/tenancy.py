@@ -15,9 +15,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.sentry.client import workspace_client
+from bot.slack_out import SafeWebClient
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -29,7 +28,7 @@ slack_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-class TenantWebClient(AsyncWebClient):
+class TenantWebClient(SafeWebClient):
     """A Web API client that, built without a token, uses the current workspace's bot token."""
 
     @property

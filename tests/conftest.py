@@ -24,7 +24,7 @@ from bot.deps import Deps, build_deps
 from bot.logs import setup_logging
 from bot.settings import Settings, load_settings
 from bot.store import Store, start_embedded, stop_embedded
-from tests import sentry_rules, sentry_schema
+from tests import sentry_rules, sentry_schema, slack_wire
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
 
@@ -96,11 +96,32 @@ def sentry() -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    """The local fake Slack Web API."""
+async def slack(request: pytest.FixtureRequest) -> AsyncIterator[FakeSlack]:
+    """The local fake Slack Web API. After the test, nothing it received may carry a
+    broadcast or markup Dexter did not make (tests/slack_wire.py), and the last line of
+    defence (bot/slack_out.py) must not have had to refuse anything: escaping happens
+    upstream. A test of the defence itself is marked `slack_refusals_expected`."""
+    refused: list[logging.LogRecord] = []
+    handler = _Collect(refused)
+    logging.getLogger("bot.slack_out").addHandler(handler)
     fake = await FakeSlack().start()
-    yield fake
-    await fake.stop()
+    try:
+        yield fake
+    finally:
+        logging.getLogger("bot.slack_out").removeHandler(handler)
+        await fake.stop()
+    assert slack_wire.violations(fake) == [], "unescaped mrkdwn reached Slack"
+    if request.node.get_closest_marker("slack_refusals_expected") is None:
+        assert [r.getMessage() for r in refused] == [], "bot/slack_out.py had to refuse"
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[logging.LogRecord]) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record)
 
 
 def make_settings(slack: FakeSlack | None = None, **extra: Any) -> Settings:

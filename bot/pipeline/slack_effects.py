@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook import WebhookResponse
 
 from bot.pipeline.ledger import once
+from bot.slack_out import SafeRespond
 
 # Calls that change what users see; reads and token calls are repeated freely.
 EFFECTS = frozenset(
@@ -80,7 +80,7 @@ async def api_call_once(
     )
 
 
-class OnceRespond(AsyncRespond):
+class OnceRespond(SafeRespond):
     """Bolt's `respond` (answers through the response_url), at most once per job."""
 
     async def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
