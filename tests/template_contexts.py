@@ -1,0 +1,261 @@
+"""A context for every template, in which every text a user or Sentry could choose is hostile.
+
+`Hostile(payload)` stands for any domain object (an issue, a release, a digest row…): each
+attribute, item and call of it is another `Hostile` with the same payload, it iterates as
+two of them, and as text it *is* the payload. Numbers, dates and the few values templates
+branch on are real. `CONTEXTS[name](payload)` is the context of `templates/<name>.json.j2`
+with `payload` everywhere text can come from outside; tests/test_mrkdwn_injection.py renders
+every template with it and fails for a template that has no entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+URL = "https://acme.sentry.io/issues/1/"
+
+
+class Hostile(str):
+    """Hostile text that also stands for any object made of hostile text."""
+
+    def __new__(cls, payload: str) -> Hostile:
+        return super().__new__(cls, payload)
+
+    def __getattribute__(self, name: str) -> Any:
+        # str's own methods (title, count, …) would shadow the domain attributes templates read
+        if name.startswith("__") or name in ("_payload",):
+            return object.__getattribute__(self, name)
+        return Hostile(str(self))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Hostile:
+        return Hostile(str(self))
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, slice):
+            return [Hostile(str(self)), Hostile(str(self))][key]
+        return Hostile(str(self))
+
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        return iter([Hostile(str(self)), Hostile(str(self))])
+
+    def __len__(self) -> int:
+        return 2
+
+    def __float__(self) -> float:
+        return 1.0
+
+    def __int__(self) -> int:
+        return 1
+
+    def __index__(self) -> int:
+        return 1
+
+    def __gt__(self, other: Any) -> bool:  # type: ignore[override]
+        return False
+
+    __lt__ = __ge__ = __le__ = __gt__
+
+    def __sub__(self, other: Any) -> int:
+        return 1
+
+    __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __sub__
+
+    def __rsub__(self, other: Any) -> Any:
+        return timedelta(hours=5) if isinstance(other, datetime) else 1
+
+    def __add__(self, other: Any) -> Any:  # type: ignore[override]
+        return 1 if isinstance(other, int | float) else str(self) + str(other)
+
+    def __radd__(self, other: Any) -> Any:
+        return 1 if isinstance(other, int | float) else str(other) + str(self)
+
+    def __round__(self, n: int | None = None) -> int:
+        return 1
+
+    def __abs__(self) -> int:
+        return 1
+
+    def __hash__(self) -> int:
+        return str.__hash__(self)
+
+
+Context = Callable[[str], dict[str, Any]]
+
+
+def _when(_: Any) -> str:
+    return "2026-12-02 09:00 UTC"
+
+
+def _pct(_: Any) -> str:
+    return "99.20%"
+
+
+def _url(_: Any) -> str:
+    return URL
+
+
+def _h(p: str) -> Hostile:
+    return Hostile(p)
+
+
+CONTEXTS: dict[str, Context] = {
+    "alert_created": lambda p: {"rule": _h(p), "summary": p, "created": _h(p), "user": p},
+    "alert_form": lambda p: {
+        "v": _h(p),
+        "show": [],
+        "opts": _h(p),
+        "bid": _h(p),
+        "meta": p,
+        "notices": {},
+        "notice": p,
+    },
+    "alert_list": lambda p: {
+        "rules": [_h(p)],
+        "total": 1,
+        "page": 1,
+        "pages": 2,
+        "project": p,
+        "notice": p,
+        "refs": _h(p),
+        "pager": [("alerts_page", p, p)],
+    },
+    "alert_preview": lambda p: {
+        "rule": _h(p),
+        "summary": p,
+        "preview": _h(p),
+        "per_day": [1, 2],
+        "spark": p,
+        "meta": p,
+        "generation": p,
+        "channel": p,
+    },
+    "alert_status": lambda p: {"title": p, "text": p, "note": p, "url": p, "meta": p},
+    "bulk_preview": lambda p: {
+        "what": p,
+        "plan": _h(p),
+        "shown": [_h(p)],
+        "ttl_minutes": 10,
+        "implied": p,
+    },
+    "bulk_report": lambda p: {"report": _h(p), "retry": _h(p)},
+    "digest": lambda p: {
+        "d": _h(p),
+        "schedule": p,
+        "sub_id": p,
+        "preview": False,
+        "when": _when,
+        "change": lambda now, before: p,
+        "row_actions": lambda issue: [],
+        "ms": lambda ms: p,
+    },
+    "digest_list": lambda p: {"here": [_h(p)], "mine": [_h(p)], "when": _when},
+    "discover_modal": lambda p: {
+        "datasets": [p],
+        "field_groups": [(p, [p])],
+        "periods": [(p, p), (p, p)],
+        "metadata": p,
+    },
+    "discover_table": lambda p: {
+        "title": p,
+        "description": p,
+        "page": 1,
+        "table": _h(p),
+        "rows": 1,
+        "has_more": True,
+        "next_value": p,
+        "chart_value": p,
+        "export_value": p,
+        "progress": p,
+        "notes": [p],
+        "empty_text": p,
+    },
+    "help": lambda p: {"groups": [(p, [_h(p)])], "notice": p, "full": True},
+    "home": lambda p: {
+        "notice": p,
+        "problem": p,
+        "ident": _h(p),
+        "assigned": [_h(p)],
+        "assigned_error": p,
+        "teams": [{"slug": p, "issues": [_h(p)], "error": p}],
+        "subs": [_h(p)],
+        "more_subs": 1,
+        "when": _when,
+    },
+    "issue_card": lambda p: {
+        "issue": _h(p),
+        "event": _h(p),
+        "actions": [],
+        "notes": [p],
+        "now": NOW,
+        "release_url": _url,
+    },
+    "issue_list": lambda p: {
+        "search": _h(p),
+        "issues": [_h(p)],
+        "page": 1,
+        "next_value": p,
+        "now": NOW,
+    },
+    "perf_overview": lambda p: {
+        "where": p,
+        "slowest": _h(p),
+        "busiest": _h(p),
+        "slowest_rows": 1,
+        "busiest_rows": 1,
+        "chart_value": p,
+    },
+    "perf_transaction": lambda p: {
+        "txn": p,
+        "where": p,
+        "figures": [{"label": p, "value": p, "change": p}],
+        "count_text": p,
+        "spans": _h(p),
+        "errors": _h(p),
+        "spans_rows": 1,
+        "errors_rows": 1,
+        "chart_value": p,
+    },
+    "release_card": lambda p: {"card": _h(p), "now": NOW, "actions": lambda issue: []},
+    "release_create_modal": lambda p: {"loading": False, "projects": [p], "metadata": p},
+    "release_deploys": lambda p: {"title": p, "records": [_h(p)], "now": NOW, "url": _url},
+    "release_list": lambda p: {"rows": [_h(p)], "scope": p, "now": NOW, "pct": _pct},
+    "release_notice": lambda p: {
+        "kind": "deploy",
+        "release": _h(p),
+        "deploy": _h(p),
+        "url": p,
+        "now": NOW,
+        "followup": _h(p),
+        "pct": _pct,
+    },
+    "release_subscriptions": lambda p: {"subs": [_h(p)], "notice": p},
+    "replays": lambda p: {
+        "issue": _h(p),
+        "count": 3,
+        "replays": [_h(p)],
+        "now": NOW,
+        "duration": lambda ms: p,
+    },
+    "saved_queries": lambda p: {"saved": [_h(p)]},
+    "sentry_setup": lambda p: {
+        "state": "form",
+        "url": p,
+        "org": p,
+        "error": p,
+        "org_name": p,
+        "env_org": p,
+    },
+    "team": lambda p: {"o": _h(p)},
+    "teams": lambda p: {"rows": [{"team": _h(p), "projects": [p]}], "org": p},
+    "whoami": lambda p: {
+        "ident": _h(p),
+        "member": _h(p),
+        "teams": [p],
+        "mode": "team",
+        "projects": [p],
+        "now": NOW - timedelta(hours=1),
+    },
+}
