@@ -391,3 +391,27 @@ async def test_a_failing_followup_is_retried_later(
     text = text_of(slack.of("chat.postMessage")[-1].args["blocks"])
     assert "0 new issues · no session data" in text
     assert await w.outbox.pending_count() == 0
+
+
+async def test_a_deploy_url_cannot_carry_markup_into_the_announcement(
+    replicas: list[Deps], slack: FakeSlack, world: World
+) -> None:
+    # issue 11: `/dexter deploy 1.2.0 production url:http://x.example/a><!here>` made every
+    # subscribed channel's announcement carry <!here>
+    sub = await subscribe(replicas[0])
+    clock = Clock(sub.created_at + timedelta(minutes=1))
+    world.release("backend@1.6.0", at=clock.now - timedelta(seconds=30))
+    hostile = "http://x.example/a><!here>|<http://e.example|x>"
+    d = rf.deploy(501, "production", at=clock.now - timedelta(seconds=20), url=hostile)
+    world.deploys["backend@1.6.0"].append(d)
+    world.releases["backend@1.6.0"] |= {"lastDeploy": d, "deployCount": 1}
+    w = watcher(replicas[0], slack, clock)
+    for _ in range(2):
+        await w.tick()
+        clock.advance(seconds=30)
+    deploy_posts = [t for t in posts(slack) if t.startswith(":package:")]
+    assert len(deploy_posts) == 1
+    text = deploy_posts[0]
+    assert "<!here>" not in text and "<http://e.example" not in text
+    # the link stays one link, its URL percent-encoded
+    assert "<http://x.example/a%3E%3C!here%3E%7C%3Chttp://e.example%7Cx%3E|details>" in text
