@@ -46,8 +46,9 @@ class Card:
     blocks: list[dict[str, Any]]
 
     @property
-    def text(self) -> str:
-        return f"{self.detail.issue.short_id}: {self.detail.issue.title}"
+    def text(self) -> mrkdwn.Mrkdwn:
+        """The message's fallback text (mrkdwn: the title escaped)."""
+        return mrkdwn.format("{}: {}", self.detail.issue.short_id, self.detail.issue.title)
 
 
 def install(deps: Deps, client: AsyncWebClient) -> None:

@@ -120,7 +120,9 @@ async def send_chart(
         filename="dexter-chart.png",
         title=title[:250],
         alt_txt=f"Line chart of {title}, {subtitle}"[:1000],
-        initial_comment=f"<@{ctx.user_id}> · *{escape(title)}* · {escape(subtitle)}"[:3000],
+        initial_comment=mrkdwn.truncate(
+            mrkdwn.format("{} · *{}* · {}", mrkdwn.user(ctx.user_id), title, subtitle), 3000
+        ),
     )
 
 
@@ -170,7 +172,10 @@ async def _export(
             file=str(result.path),
             filename=f"discover-{q.dataset}-{stamp}.csv",
             title=f"Discover export: {q.describe()}"[:250],
-            initial_comment=f"<@{ctx.user_id}> exported {escape(q.describe())}\n{done}"[:3000],
+            initial_comment=mrkdwn.truncate(
+                mrkdwn.format("{} exported {}\n{}", mrkdwn.user(ctx.user_id), q.describe(), done),
+                3000,
+            ),
         )
         await finish(done if uploaded else messages.CANNOT_UPLOAD)
     finally:

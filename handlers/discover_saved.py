@@ -9,7 +9,6 @@ from slack_sdk.errors import SlackApiError
 from bot import errors, messages, mrkdwn
 from bot.commands import Subcommand
 from bot.discover_query import DiscoverCommand, parse_discover
-from bot.format import escape
 from bot.query_words import tokenize
 from bot.saved_queries import SAVE_USAGE, clean_name
 from handlers.context import CommandContext
@@ -37,8 +36,8 @@ async def save_command(ctx: CommandContext, args: str) -> None:
         await ctx.reply(text=mrkdwn.join("", [messages.SAVE_REFUSED, bad_request_text(query, exc)]))
         return
     saved = await ctx.deps.saved_queries.save(ctx.team_id, name, text, ctx.user_id)
-    what = escape(saved.query.describe())
-    await ctx.reply(text=messages.SAVED.format(name=saved.name, what=what))
+    what = saved.query.describe()
+    await ctx.reply(text=mrkdwn.format(messages.SAVED, name=saved.name, what=what))
 
 
 async def run_command(ctx: CommandContext, args: str) -> None:

@@ -13,7 +13,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import errors, messages
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.format import escape
 from bot.ids import Action
 from bot.logs import new_correlation_id
 from bot.parsing import ISSUES_USAGE, IssueSearch, parse_issue_search
@@ -66,7 +65,8 @@ async def for_user(deps: Deps, team_id: str, user_id: str, search: IssueSearch) 
     terms = personal_terms(search.query)
     if not terms:
         return search
-    term = escape(terms[0]).replace("{", "{{").replace("}", "}}")  # `require` formats it again
+    # `require` formats it again; the reason is escaped whole when shown (handlers/errors.py)
+    term = terms[0].replace("{", "{{").replace("}", "}}")
     ident = await deps.identity.require(
         team_id, user_id, message=messages.ME_NOT_LINKED.format(term=term)
     )

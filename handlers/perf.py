@@ -6,10 +6,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import messages
+from bot import messages, mrkdwn
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.format import escape
 from bot.perf import PERF_USAGE, Figure, PerfRequest, parse_perf
 from bot.query_words import describe_period
 from bot.render import fallback_text
@@ -91,8 +90,10 @@ async def perf_command(ctx: CommandContext, args: str) -> None:
     req = parse_perf(args)
     if req.transaction:
         blocks = await transaction_blocks(ctx.deps, req)
-        empty = messages.PERF_NO_TRANSACTION.format(
-            name=escape(req.transaction), period=describe_period(req.period)
+        empty: str = mrkdwn.format(
+            messages.PERF_NO_TRANSACTION,
+            name=req.transaction,
+            period=describe_period(req.period),
         )
     else:
         blocks = await overview_blocks(ctx.deps, req)
