@@ -23,6 +23,7 @@ from tests.alert_helpers import (
 )
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.slack_wire import mrkdwn_texts
 from tests.test_alerts_list import DETECTORS, TEAM_ACTION, WORKFLOWS, workflow
 
 CHECKOUT = WORKFLOWS[1]  # alert 124 on `backend` (owned by #core), owner team:10 (#core)
@@ -187,3 +188,22 @@ async def test_a_legacy_metric_rule_is_judged_on_its_projects_in_sentry(
     resp = await last_response(slack, 1)
     assert "you are not in a team that owns `backend`" in resp["text"]
     assert not deleted.called
+
+
+async def test_the_deleted_notice_shows_a_hostile_rule_name_as_text(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    # issue 11: the "Deleted" notice used the rule name unescaped
+    hostile = dict(WORKFLOWS[0]) | {"name": "<!channel> & <http://e.example|x>"}
+    workflows = [hostile, *WORKFLOWS[1:]]
+    mock_org(sentry, workflows=workflows)
+    current_rule(sentry, hostile)
+    await link(deps, ADMIN)
+    sentry.delete(ORG + "workflows/123/").mock(return_value=Response(204))
+    sentry.delete(ORG + "detectors/9/").mock(return_value=Response(204))
+    await bot.action("alert_delete", value=forged("123"))
+    resp = await last_response(slack, 1)
+    shown = "Deleted *&lt;!channel&gt; &amp; &lt;http://e.example|x&gt;*."
+    assert shown in texts(resp["blocks"]) and resp["text"] == shown
+    for text in mrkdwn_texts(resp):  # button values may carry it: Slack shows them nowhere
+        assert "<!channel>" not in text and "<http://e.example" not in text
