@@ -48,7 +48,8 @@ def test_what_dexter_makes_passes_unchanged() -> None:
 
 
 def test_a_link_not_made_by_link_is_refused_even_if_well_formed() -> None:
-    forged = "<https://acme.sentry.io/issues/1/|BACKEND-1>"
+    # (a link identical to one link() made passes: it is that link)
+    forged = "<https://forged.example/never-made-by-link|BACKEND-1>"
     assert check_text(forged, "test", lambda *_: None) == mrkdwn.escape(forged)
 
 
