@@ -1,4 +1,9 @@
-"""How triage changes and issue states read to people (cards, replies, previews)."""
+"""How triage changes and issue states read to people (cards, replies, previews).
+
+These are plain text: a release version or an assignee label inside them is whatever the
+user typed or Sentry returned. They are escaped where they are shown (templates, replies,
+`mrkdwn.format` for the card's activity line, which is stored as this text) — see
+docs/mrkdwn.md."""
 
 from __future__ import annotations
 
