@@ -38,6 +38,9 @@ class SlackDriver:
     slack: FakeSlack
     session: aiohttp.ClientSession
     pipeline: Pipeline | None = None
+    # Commands and clicks are jobs; by default each waits for the jobs before it, as a user
+    # who reads each answer before typing the next would. Tests of concurrency turn it off.
+    in_order: bool = True
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _skew: Any = field(default_factory=lambda: itertools.count(0))
 
@@ -83,6 +86,7 @@ class SlackDriver:
     async def command(
         self, text: str, *, user: str = "U1", channel: str = "C1", team: str = "T1"
     ) -> Reply:
+        await self._in_turn()
         rid = next(self._ids)
         form = {
             "token": "legacy",
@@ -101,7 +105,13 @@ class SlackDriver:
         }
         return await self.post(urlencode(form))
 
+    async def _in_turn(self) -> None:
+        if self.in_order and self.pipeline is not None and self.pipeline.worker is not None:
+            await self.idle()
+
     async def interaction(self, payload: dict[str, Any]) -> Reply:
+        if payload.get("type") == "block_actions":
+            await self._in_turn()
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
     async def action(
