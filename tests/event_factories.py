@@ -237,7 +237,7 @@ def hostile_event() -> dict[str, Any]:
         )
         for i in range(400)
     ]
-    chain = [exception(f"Err{HOSTILE}{i}", HOSTILE + "&<>" * 4000, frames) for i in range(6)]
+    chain = [exception(f"Err{HOSTILE}{i}", HOSTILE + "&<>" * 34000, frames) for i in range(6)]
     crumbs = [crumb(30 - (i % 30), HOSTILE, HOSTILE * 20) for i in range(200)]
     return event(
         title=HOSTILE * 20,
