@@ -4,6 +4,7 @@ against the schema-validated Sentry mock; hostile events stay inert and within S
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,10 +14,15 @@ import respx
 from bot import messages
 from bot.errors import UserError
 from bot.events import texts
+from bot.events.api import EventApi
 from bot.events.models import EventDetail
 from bot.events.parse import parse_button_value, parse_event_command
 from bot.events.safe import BACKTICK_STAND_IN, code, code_line, cut, fence
+from bot.events.service import KEY_TAGS, EventPage, tag_keys
+from bot.events.view import event_view
 from bot.ids import Action
+from bot.sentry.client import SentryClient
+from bot.sentry.models import Issue
 from tests import event_factories as ef
 from tests import factories as f
 from tests.fake_slack import FakeSlack
@@ -307,3 +313,46 @@ async def test_a_hostile_event_is_inert_and_fits_slack(
     assert texts.CUT.format(link=f"<{full}|{texts.FULL_EVENT}>") in shown
     assert texts.MORE_EXCEPTIONS.format(n=3) in shown
     assert texts.OLDER not in labels(blocks)  # Sentry's neighbour id was not an event id
+
+
+def test_an_event_without_exception_shows_its_message_and_crashed_thread() -> None:
+    threads = {
+        "type": "threads",
+        "data": {
+            "values": [
+                {
+                    "id": 1,
+                    "crashed": False,
+                    "stacktrace": {"frames": [ef.frame("a.c", "idle", 1, in_app=True)]},
+                },
+                {
+                    "id": 2,
+                    "crashed": True,
+                    "stacktrace": {"frames": [ef.frame("b.c", "boom", 9, in_app=True)]},
+                },
+            ]
+        },
+    }
+    message = {"type": "message", "data": {"formatted": "disk <!here> full", "params": []}}
+    payload = ef.event(chain=[], extra_entries=[message, threads])
+    payload["entries"] = [e for e in payload["entries"] if e["type"] != "exception"]
+    api = EventApi(SentryClient(base_url="https://sentry.io", token="t", org="acme"))
+    page = EventPage(
+        Issue.model_validate(f.issue(1)), EventDetail.model_validate(payload), "latest"
+    )
+    view = event_view(page, api, datetime.now(UTC))
+    [text] = view.exceptions
+    assert text.startswith("*Message*: disk &lt;!here&gt; full\n```\nb.c:9 in boom\n")
+
+
+def test_tags_shown_are_the_key_ones_first_then_the_most_used() -> None:
+    tags = [
+        {"key": "custom", "name": "Custom", "totalValues": 5},
+        {"key": "os", "name": "OS", "totalValues": 90},
+        {"key": "big", "name": "Big", "totalValues": 50},
+        {"key": "environment", "name": "Environment", "totalValues": 100},
+    ]
+    issue = Issue.model_validate(f.issue(1, tags=tags))
+    assert tag_keys(issue) == ["environment", "os", "big", "custom"]
+    assert tag_keys(issue, limit=2) == ["environment", "os"]
+    assert tag_keys(Issue.model_validate(f.issue(1))) == list(KEY_TAGS[:8])
