@@ -356,3 +356,32 @@ def test_tags_shown_are_the_key_ones_first_then_the_most_used() -> None:
     assert tag_keys(issue) == ["environment", "os", "big", "custom"]
     assert tag_keys(issue, limit=2) == ["environment", "os"]
     assert tag_keys(Issue.model_validate(f.issue(1))) == list(KEY_TAGS[:8])
+
+
+def test_odd_sdk_data_loses_the_odd_part_not_the_event() -> None:
+    """Sentry stores what SDKs send with little checking: a frame with a non-numeric line, a
+    number as exception type, a breadcrumb with a bad time, a request method that is a number."""
+    payload = ef.event(
+        chain=[
+            {
+                "type": 5,
+                "value": ["x"],
+                "mechanism": {"handled": "maybe"},
+                "stacktrace": {
+                    "frames": [
+                        {"lineNo": "abc"},
+                        {"filename": "ok.py", "lineNo": 3, "context": [[3, "y()"], "junk", [1]]},
+                    ]
+                },
+            }
+        ],
+        crumbs=[{"message": 3, "timestamp": "bad", "data": [1]}],
+        request={"method": 1, "url": None},
+    )
+    event = EventDetail.model_validate(payload)
+    [exc] = event.exceptions()
+    assert (exc.type, exc.value, exc.mechanism) == ("5", "['x']", None)
+    assert [(fr.where, fr.context_line) for fr in exc.frames] == [("ok.py:3", "y()")]
+    [crumb] = event.breadcrumbs()
+    assert (crumb.message, crumb.timestamp) == ("3", None)
+    assert event.request() is not None and event.request().method == "1"  # type: ignore[union-attr]

@@ -3,16 +3,27 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, ValidationError, field_validator
 
 from bot.sentry.models import EventTag, SentryModel
 
 
 def _list(v: object) -> object:
     return [] if v is None else v
+
+
+def _frames(raw: object) -> list[FrameDetail]:
+    """The frames Sentry sent that parse; one odd frame does not lose the stack."""
+    out: list[FrameDetail] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict):
+            with contextlib.suppress(ValidationError):
+                out.append(FrameDetail.model_validate(item))
+    return out
 
 
 class FrameDetail(SentryModel):
@@ -46,6 +57,13 @@ class FrameDetail(SentryModel):
             if isinstance(item, list | tuple) and len(item) == 2 and item[0] == self.line_no:
                 return str(item[1]) if item[1] is not None else None
         return None
+
+
+def _strings(fields: dict[str, object]) -> dict[str, object]:
+    """Text fields as text (an SDK may send a number or a list where Sentry expects a string)."""
+    return {
+        k: (v if v is None or isinstance(v, str | Mechanism) else str(v)) for k, v in fields.items()
+    }
 
 
 class Mechanism(SentryModel):
@@ -135,12 +153,13 @@ class EventDetail(SentryModel):
         for value in self._entry("exception").get("values") or []:
             if not isinstance(value, dict):
                 continue
-            frames = (value.get("stacktrace") or {}).get("frames") or []
-            out.append(
-                ExceptionDetail.model_validate(
-                    {**value, "frames": [f for f in frames if isinstance(f, dict)]}
-                )
-            )
+            stack = value.get("stacktrace")
+            frames = _frames(stack.get("frames") if isinstance(stack, dict) else None)
+            fields = {k: value.get(k) for k in ("type", "value", "module")}
+            with contextlib.suppress(ValidationError):
+                mechanism = Mechanism.model_validate(value.get("mechanism") or {})
+                fields["mechanism"] = mechanism if value.get("mechanism") else None
+            out.append(ExceptionDetail.model_validate({**_strings(fields), "frames": frames}))
         return out
 
     def thread_frames(self) -> list[FrameDetail]:
@@ -150,20 +169,32 @@ class EventDetail(SentryModel):
             threads = [t for t in self._entry("threads").get("values") or [] if isinstance(t, dict)]
             crashed = [t for t in threads if t.get("crashed")] or threads[:1]
             stack = (crashed[0].get("stacktrace") or {}) if crashed else {}
-        frames = stack.get("frames") or []
-        return [FrameDetail.model_validate(f) for f in frames if isinstance(f, dict)]
+        return _frames(stack.get("frames"))
 
     def breadcrumbs(self) -> list[Breadcrumb]:
         """Breadcrumbs oldest first, as recorded before the event."""
-        values = self._entry("breadcrumbs").get("values") or []
-        return [Breadcrumb.model_validate(b) for b in values if isinstance(b, dict)]
+        out: list[Breadcrumb] = []
+        for raw in self._entry("breadcrumbs").get("values") or []:
+            if isinstance(raw, dict):
+                fields = {k: raw.get(k) for k in ("type", "category", "level", "message")}
+                crumb = {**_strings(fields), "data": raw.get("data")}
+                with contextlib.suppress(ValidationError):
+                    out.append(
+                        Breadcrumb.model_validate({**crumb, "timestamp": raw.get("timestamp")})
+                    )
+                    continue
+                with contextlib.suppress(ValidationError):  # an odd time or data: keep the words
+                    out.append(Breadcrumb.model_validate({**crumb, "data": None}))
+        return out
 
     def request(self) -> RequestInfo | None:
         """The HTTP request the event happened in, if the SDK recorded one."""
         data = self._entry("request")
         if not data:
             return None
-        info = RequestInfo.model_validate({"method": data.get("method"), "url": data.get("url")})
+        info = RequestInfo.model_validate(
+            _strings({"method": data.get("method"), "url": data.get("url")})
+        )
         return info if info.method or info.url else None
 
     def message_text(self) -> str | None:
