@@ -131,7 +131,7 @@ def breadcrumbs_text(crumbs: list[Breadcrumb]) -> tuple[str | None, bool]:
     if not crumbs:
         return None, False
     last = crumbs[-MAX_BREADCRUMBS:]
-    head = f"*Breadcrumbs* · the last {len(last)} of {len(crumbs)} before the error"
+    head = texts.BREADCRUMBS.format(n=len(last), total=len(crumbs))
     budget = SECTION - len(head) - len(safe.FENCE) * 2 - 4
     lines = [crumb_line(c) for c in last]
     # keep the newest ones (closest to the error) when they do not all fit
@@ -174,30 +174,31 @@ def event_view(page: EventPage, api: EventApi, now: datetime) -> EventView:
         message = event.message_text()
         lone = ExceptionDetail(type=None, value=message, frames=event.thread_frames())
         text, was_cut = exception_text(lone, caused=False)
-        sections.append(text.replace("*Exception*", "*Message*", 1))
+        sections.append(text.replace("*Exception*", f"*{texts.MESSAGE}*", 1))
         cut = cut or was_cut
     crumbs, crumbs_cut = breadcrumbs_text(event.breadcrumbs())
     request = event.request()
     req_text = None
     if request is not None:
         req_text = (
-            f"*Request* {safe.code(request.method or '?', 20)} {safe.code(request.url, URL_CHARS)}"
+            f"*{texts.REQUEST}* {safe.code(request.method or '?', 20)} "
+            f"{safe.code(request.url, URL_CHARS)}"
         )
         cut = cut or len(request.url or "") > URL_CHARS
     which = f" · {page.which}" if page.which in NAMED else ""
     head = (
-        f"*{link(issue.permalink, issue.short_id)}* · event {safe.code(event_id[:12], 16)}"
+        f"*{link(issue.permalink, issue.short_id)}* · {texts.EVENT} {safe.code(event_id[:12], 16)}"
         f" · {reltime(event.date_created, now)}{which}"
     )
     user = event.user.label if event.user else None
     footer_parts = [safe.plain(event.platform, 40) if event.platform else ""]
     if user:
-        footer_parts.append("user " + safe.code(user, 80))
+        footer_parts.append(f"{texts.USER} {safe.code(user, 80)}")
     footer = " · ".join(p for p in footer_parts if p)
     cut = cut or crumbs_cut or len(event.tags) > MAX_TAG_FIELDS
     title = event.title or issue.title
     return EventView(
-        title=safe.one_line(title, HEADER) or "Event",
+        title=safe.one_line(title, HEADER) or texts.EVENT.title(),
         head=head,
         exceptions=sections,
         breadcrumbs=crumbs,
@@ -223,7 +224,8 @@ def tag_section(tag: TagDetail) -> str:
     """One tag: its top values with their share of the events carrying the tag."""
     total = tag.total_values or sum(v.count or 0 for v in tag.top_values)
     name = safe.plain(tag.key, 100)
-    head = f"*{name}* · {total} events · {tag.unique_values or len(tag.top_values)} values"
+    values = tag.unique_values or len(tag.top_values)
+    head = texts.TAG_HEAD.format(name=name, total=total, values=values)
     lines = []
     for value in tag.top_values[:MAX_TOP_VALUES]:
         share = (value.count or 0) / total if total else 0.0
@@ -239,7 +241,7 @@ def tags_view(page: TagsPage, api: EventApi) -> TagsView:
     """The tags view of an issue."""
     issue = page.issue
     return TagsView(
-        title=safe.one_line(f"Tags of {issue.short_id}", HEADER),
+        title=safe.one_line(texts.TAGS_TEXT.format(issue=issue.short_id), HEADER),
         head=f"*{link(issue.permalink, issue.short_id)}* {safe.plain(issue.title, 300)}",
         sections=[tag_section(t) for t in page.tags],
         tags_url=api.tags_url(issue.id),
