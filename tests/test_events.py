@@ -385,3 +385,25 @@ def test_odd_sdk_data_loses_the_odd_part_not_the_event() -> None:
     [crumb] = event.breadcrumbs()
     assert (crumb.message, crumb.timestamp) == ("3", None)
     assert event.request() is not None and event.request().method == "1"  # type: ignore[union-attr]
+
+
+async def test_a_sentry_without_neighbour_ids_is_stepped_through_its_event_list(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    """Without `previousEventID`/`nextEventID` in the answer, the issue's events (newest first,
+    src/sentry/issues/endpoints/group_events.py) give the neighbours."""
+    mock_issue(sentry)
+    payload = ef.event(ef.LATEST)
+    del payload["previousEventID"], payload["nextEventID"]
+    mock_event(sentry, ef.LATEST, payload)
+    rows = [
+        {**ef.event(eid), "event.type": "error", "crashFile": None}
+        for eid in (ef.NEWER, ef.LATEST, ef.OLDER)
+    ]
+    listing = sentry.get(ef.EVENTS).mock(return_value=httpx.Response(200, json=rows))
+    await bot.command(f"event 1 {ef.LATEST}")
+    [resp] = await slack.wait_for("response")
+    assert listing.calls.last.request.url.params["per_page"] == "100"
+    buttons = labels(resp["blocks"])
+    assert buttons[texts.OLDER]["value"] == f"1|{ef.OLDER}"
+    assert buttons[texts.NEWER]["value"] == f"1|{ef.NEWER}"

@@ -7,8 +7,8 @@
   (the next older event) and `nextEventID` (the next newer one) of the same issue: stepping
   costs one request and needs no paging.
 - `GET …/issues/{id}/events/` (group_events.py) pages the issue's events newest first
-  (`orderby="-timestamp"`, GenericOffsetPaginator cursors, 90 days by default); the event view
-  does not need it, because each event names its neighbours.
+  (`orderby="-timestamp"`, GenericOffsetPaginator cursors, 90 days by default). Only a Sentry
+  whose event answer lacks the neighbour ids is asked this, for the first page.
 - `GET …/issues/{id}/tags/{key}/` (group_tagkey_details.py): `totalValues` (events with the
   tag), `uniqueValues` and `topValues` (`value`, `count`, …).
 """
@@ -22,6 +22,7 @@ from bot.events.models import EventDetail, TagDetail
 from bot.sentry.client import SentryClient
 
 TAG_CONCURRENCY = 4
+NEIGHBOUR_PAGE = 100
 
 
 class EventApi:
@@ -38,6 +39,20 @@ class EventApi:
         except SentryNotFound:
             return None
         return EventDetail.model_validate(resp.data) if isinstance(resp.data, dict) else None
+
+    async def neighbours(self, issue_id: str, event_id: str) -> tuple[str | None, str | None]:
+        """(older, newer) event ids around `event_id` among the issue's newest events."""
+        resp = await self.client.get(
+            self.client.org_path("issues", issue_id, "events"),
+            params={"per_page": NEIGHBOUR_PAGE},
+        )
+        rows = resp.data if isinstance(resp.data, list) else []
+        ids = [str(r.get("eventID") or r.get("id") or "") for r in rows if isinstance(r, dict)]
+        if event_id not in ids:
+            return None, None
+        at = ids.index(event_id)
+        older = ids[at + 1] if at + 1 < len(ids) else None
+        return older, (ids[at - 1] if at > 0 else None)
 
     async def tags(self, issue_id: str, keys: list[str]) -> list[TagDetail]:
         """The distribution of each tag key, in the order asked; keys Sentry lacks are left out."""

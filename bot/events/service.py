@@ -76,6 +76,10 @@ class EventService:
                     event=target.which[:40], issue=escape(issue.short_id)
                 )
             raise UserError(detail)
+        if not {"next_event_id", "previous_event_id"} & event.model_fields_set:
+            # a Sentry that does not name the neighbours: find them in the issue's event list
+            older, newer = await self.api.neighbours(path, event.event_id or event.id)
+            event = event.model_copy(update={"previous_event_id": older, "next_event_id": newer})
         return EventPage(issue=issue, event=event, which=target.which)
 
     async def tags(self, target: EventTarget) -> TagsPage:
