@@ -407,3 +407,19 @@ async def test_a_sentry_without_neighbour_ids_is_stepped_through_its_event_list(
     buttons = labels(resp["blocks"])
     assert buttons[texts.OLDER]["value"] == f"1|{ef.OLDER}"
     assert buttons[texts.NEWER]["value"] == f"1|{ef.NEWER}"
+
+
+async def test_beyond_the_first_page_of_an_old_sentry_the_ends_are_not_claimed(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    mock_issue(sentry)
+    payload = ef.event(ef.OLDER)
+    del payload["previousEventID"], payload["nextEventID"]
+    mock_event(sentry, ef.OLDER, payload)
+    rows = [{**ef.event(f"{i:032x}"), "event.type": "error", "crashFile": None} for i in range(3)]
+    sentry.get(ef.EVENTS).mock(return_value=httpx.Response(200, json=rows))
+    await bot.command(f"event 1 {ef.OLDER}")
+    [resp] = await slack.wait_for("response")
+    shown = "\n".join(texts_of(resp["blocks"]))
+    assert texts.OLDEST_SHOWN not in shown and texts.NEWEST_SHOWN not in shown
+    assert texts.OLDER not in labels(resp["blocks"]) and texts.NEWER not in labels(resp["blocks"])

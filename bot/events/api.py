@@ -40,8 +40,9 @@ class EventApi:
             return None
         return EventDetail.model_validate(resp.data) if isinstance(resp.data, dict) else None
 
-    async def neighbours(self, issue_id: str, event_id: str) -> tuple[str | None, str | None]:
-        """(older, newer) event ids around `event_id` among the issue's newest events."""
+    async def neighbours(self, issue_id: str, event_id: str) -> tuple[str | None, str | None, bool]:
+        """(older, newer) event ids around `event_id` among the issue's newest events, and
+        whether a missing one means there is none (False when the page did not tell)."""
         resp = await self.client.get(
             self.client.org_path("issues", issue_id, "events"),
             params={"per_page": NEIGHBOUR_PAGE},
@@ -49,10 +50,11 @@ class EventApi:
         rows = resp.data if isinstance(resp.data, list) else []
         ids = [str(r.get("eventID") or r.get("id") or "") for r in rows if isinstance(r, dict)]
         if event_id not in ids:
-            return None, None
+            return None, None, False
         at = ids.index(event_id)
         older = ids[at + 1] if at + 1 < len(ids) else None
-        return older, (ids[at - 1] if at > 0 else None)
+        full_page = len(rows) >= NEIGHBOUR_PAGE
+        return older, (ids[at - 1] if at > 0 else None), not (older is None and full_page)
 
     async def tags(self, issue_id: str, keys: list[str]) -> list[TagDetail]:
         """The distribution of each tag key, in the order asked; keys Sentry lacks are left out."""

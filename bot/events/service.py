@@ -37,6 +37,7 @@ class EventPage:
     issue: Issue
     event: EventDetail
     which: str
+    ends_known: bool = True  # a missing neighbour means the first or last event
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,9 @@ class EventService:
             raise UserError(detail)
         if not {"next_event_id", "previous_event_id"} & event.model_fields_set:
             # a Sentry that does not name the neighbours: find them in the issue's event list
-            older, newer = await self.api.neighbours(path, event.event_id or event.id)
+            older, newer, known = await self.api.neighbours(path, event.event_id or event.id)
             event = event.model_copy(update={"previous_event_id": older, "next_event_id": newer})
+            return EventPage(issue=issue, event=event, which=target.which, ends_known=known)
         return EventPage(issue=issue, event=event, which=target.which)
 
     async def tags(self, target: EventTarget) -> TagsPage:

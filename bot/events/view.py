@@ -49,6 +49,7 @@ class EventView:
     tags_value: str
     cut: bool = False
     notes: list[str] = field(default_factory=list)
+    ends_known: bool = True
 
 
 @dataclass
@@ -211,6 +212,7 @@ def event_view(page: EventPage, api: EventApi, now: datetime) -> EventView:
         tags_value=button_value(issue.id, "tags"),
         cut=cut,
         notes=notes,
+        ends_known=page.ends_known,
     )
 
 
