@@ -27,6 +27,12 @@ class Action(StrEnum):
     DISCOVER_EXPORT = "discover_export"
     DISCOVER_PROJECTS = "discover_projects"
     REPLAYS_SHOW = "replays_show"
+    # The event view. Values: `<issue id>|<event id, latest, oldest, recommended or tags>`.
+    EVENT_SHOW = "event_show"
+    EVENT_OLDER = "event_older"
+    EVENT_NEWER = "event_newer"
+    EVENT_TAGS = "event_tags"
+    OPEN_EVENT = "open_event"
     # Release card. Value: the release version.
     RELEASE_CHART = "release_chart"
     OPEN_RELEASE = "open_release"

@@ -24,6 +24,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 SCHEMAS = Path(__file__).resolve().parent / "contracts"
 CURRENT = "sentry-openapi.json"
 LEGACY = "sentry-openapi-with-legacy-alert-rules.json"
+EVENT_ID_ROUTE = r"^(?:latest|oldest|recommended|\d+|[A-Fa-f0-9-]{32,36})$"
 TEST_HOSTS = ["https://sentry.io", "https://de.sentry.io", "https://sentry.acme.internal"]
 
 
@@ -56,6 +57,14 @@ def _follow_the_source(spec: dict[str, Any]) -> None:
             "responses": {"200": {"description": "version, auth.scopes, user"}},
         }
     }
+    # src/sentry/api/urls.py routes `issues/{issue_id}/events/{event_id}/` for
+    # `latest|oldest|recommended|\d+|[A-Fa-f0-9-]{32,36}` and group_event_details.py looks any
+    # id up as an event of that issue; the schema lists the three keywords only.
+    event = "/api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/events/{event_id}/"
+    for param in spec["paths"][event]["get"]["parameters"]:
+        if param.get("name") == "event_id":
+            param["schema"].pop("enum", None)
+            param["schema"]["pattern"] = EVENT_ID_ROUTE
     for path, item in spec["paths"].items():
         if not path.endswith("/replay-count/"):
             continue
