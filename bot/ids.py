@@ -27,6 +27,7 @@ class Action(StrEnum):
     DISCOVER_EXPORT = "discover_export"
     DISCOVER_PROJECTS = "discover_projects"
     REPLAYS_SHOW = "replays_show"
+    REPLAYS_NEXT_PAGE = "replays_next_page"
     # Release card. Value: the release version.
     RELEASE_CHART = "release_chart"
     OPEN_RELEASE = "open_release"
