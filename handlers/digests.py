@@ -105,6 +105,7 @@ async def subscribe(
     feat = feature(deps)
     if target.query:
         await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
+    target = await feat.service.pin(target)  # a dashboard by id: its title may change
     await feat.service.scope(target)
     await _check_channel(client, channel_id)
     sub = await feat.store.create(
@@ -255,8 +256,8 @@ COMMANDS = [
     Subcommand(
         name="digest subscribe",
         usage=SUBSCRIBE_USAGE,
-        summary="Post a team dashboard on a schedule (default: this channel, daily at 09:00 "
-        "in your time zone).",
+        summary="Post a team dashboard, or a Sentry dashboard's widgets, on a schedule "
+        "(default: this channel, daily at 09:00 in your time zone).",
         example="/dexter digest subscribe team:backend weekdays at 09:30",
         handler=subscribe_command,
         group="Digests",
