@@ -105,8 +105,10 @@ async def subscribe(
     feat = feature(deps)
     if target.query:
         await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
-    target = await feat.service.pin(target)  # a dashboard by id: its title may change
-    await feat.service.scope(target)
+    if target.dashboard:  # finding it checks it; kept by id, as its title may change
+        target = await feat.service.pin(target)
+    else:
+        await feat.service.scope(target)
     await _check_channel(client, channel_id)
     sub = await feat.store.create(
         team_id=team_id, channel_id=channel_id, owner_id=user_id, target=target, schedule=schedule
