@@ -90,14 +90,20 @@ class DashboardDigest:
         chart: bool,
     ) -> DashboardReport:
         """Every widget's view (queries run concurrently; one failing widget says why)."""
-        chartable = [w for w in board.widgets if w.kind == "chart"][:MAX_CHARTS] if chart else []
+        # Each widget takes at least one block: those past the budget are not even asked for.
+        runnable = board.widgets[:WIDGET_BLOCKS]
+        chartable = [w for w in runnable if w.kind == "chart"][:MAX_CHARTS] if chart else []
         views = await asyncio.gather(
             *(
                 self._view(board, w, start, end, interval=interval, draw=w in chartable)
-                for w in board.widgets
+                for w in runnable
             )
         )
         shown, hidden = fit(list(views))
+        hidden += [
+            WidgetView(title=w.title or "Untitled widget", view=w.kind, display=w.display_type)
+            for w in board.widgets[WIDGET_BLOCKS:]
+        ]
         return DashboardReport(board=board, shown=shown, hidden=hidden)
 
     async def _view(

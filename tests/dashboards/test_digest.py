@@ -11,7 +11,7 @@ import httpx
 import respx
 
 from bot import digest_messages as msg
-from bot.dashboard_digest import MAX_CHARTS, NOTE_OTHER, WidgetView, fit
+from bot.dashboard_digest import MAX_CHARTS, NOTE_OTHER, WIDGET_BLOCKS, WidgetView, fit
 from bot.deps import Deps
 from bot.digest_args import Target
 from bot.digest_feature import feature
@@ -147,13 +147,24 @@ async def test_many_widgets_fit_slacks_limits_and_the_rest_are_listed(
                 "table",
                 queries=[
                     dbf.query(
-                        columns=["transaction"], aggregates=["count()"], widget_id=str(200 + i)
+                        columns=["transaction"],
+                        aggregates=["count()"],
+                        conditions=f"release:t{i}",
+                        widget_id=str(200 + i),
                     )
                 ],
             )
             for i in range(30)
         ]
-        + [dbf.widget(300 + i, f"N{i}", "big_number") for i in range(40)]
+        + [
+            dbf.widget(
+                300 + i,
+                f"N{i}",
+                "big_number",
+                queries=[dbf.query(aggregates=["count()"], conditions=f"release:n{i}")],
+            )
+            for i in range(40)
+        ]
     )
     mock = BoardSentry(board=dbf.dashboard("7", widgets=many), table_rows=40).install(sentry)
     await command(bot, slack, "digest subscribe dashboard:7")
@@ -173,8 +184,10 @@ async def test_many_widgets_fit_slacks_limits_and_the_rest_are_listed(
     assert sum(
         1 for b in blocks if b["type"] == "section" and b["text"]["text"].startswith("*")
     ) - 1 + total == len(many)
-    # at most MAX_CHARTS charts are drawn and asked for
+    # at most MAX_CHARTS charts are drawn and asked for; widgets that cannot fit are not run
     assert len(mock.routes["series"].calls) == MAX_CHARTS
+    asked = len(mock.routes["events"].calls) + len(mock.routes["series"].calls)
+    assert asked <= WIDGET_BLOCKS < len(many)
     [done] = await slack.wait_for("files.completeUploadExternal")
     assert len(done.args["files"]) == MAX_CHARTS
     assert "chart not drawn this time" in shown  # the 11th chart onwards
