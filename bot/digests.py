@@ -158,12 +158,10 @@ class DigestService:
             raise UserError("Dashboard digests are not set up here.")
         return self.dashboards
 
-    async def pin(self, target: Target) -> Target:
-        """The target with a dashboard title replaced by the dashboard's id (titles change)."""
-        if not target.dashboard:
-            return target
-        board = await self._boards().dashboards.find(target.dashboard)
-        return target.model_copy(update={"dashboard": board.id})
+    async def pin(self, target: Target) -> tuple[Target, str]:
+        """A dashboard target by id (titles change) and the dashboard's title."""
+        board = await self._boards().dashboards.find(target.dashboard or "")
+        return target.model_copy(update={"dashboard": board.id}), board.title
 
     async def scope(self, target: Target) -> tuple[str, list[ProjectRef]]:
         """The dashboard title and the projects a target covers (UserError if unknown)."""

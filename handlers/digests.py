@@ -19,6 +19,7 @@ from bot.digest_feature import EXTRAS_KEY, DigestFeature, build_digests, feature
 from bot.digest_sender import ChannelGone, slack_date
 from bot.digest_store import DeliveryState, Subscription
 from bot.errors import PermissionDenied, UserError
+from bot.format import escape
 from bot.ids import Action
 from bot.logs import new_correlation_id
 from bot.schedule import Schedule, next_fire, zone_of
@@ -105,8 +106,10 @@ async def subscribe(
     feat = feature(deps)
     if target.query:
         await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
+    what = target.describe()
     if target.dashboard:  # finding it checks it; kept by id, as its title may change
-        target = await feat.service.pin(target)
+        target, title = await feat.service.pin(target)
+        what = f"{target.describe()} ({escape(title)})"
     else:
         await feat.service.scope(target)
     await _check_channel(client, channel_id)
@@ -118,7 +121,7 @@ async def subscribe(
     upcoming = next_fire(schedule, datetime.now(UTC))
     return msg.SUBSCRIBED.format(
         channel=channel_id,
-        target=target.describe(),
+        target=what,
         schedule=schedule.describe(),
         next=slack_date(upcoming),
         id=sub.id,

@@ -35,7 +35,7 @@ async def test_subscribe_by_title_pins_the_id_and_send_posts_every_widget(
 ) -> None:
     mock = BoardSentry().install(sentry)
     resp = await command(bot, slack, 'digest subscribe dashboard:"checkout HEALTH" weekdays')
-    assert "a digest of *dashboard:7*, weekdays at 09:00" in resp["text"]
+    assert "a digest of *dashboard:7 (Checkout health)*, weekdays at 09:00" in resp["text"]
     [sub] = await feature(deps).store.all()
     assert sub.target == Target(dashboard="7")
 
@@ -223,3 +223,17 @@ async def test_scheduled_fire_posts_the_dashboard_with_its_charts(
     state = await feat.store.state(sub.id)
     assert state.last_status == "sent" and state.last_fire == FIRE
     assert df.TIMESERIES  # the chart queries went to events-timeseries (schema-checked)
+
+
+async def test_a_hostile_dashboard_title_is_escaped_in_the_confirmation(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    BoardSentry(board=dbf.dashboard("7", f"Ops {HOSTILE}", widgets=[])).install(sentry)
+    resp = await command(bot, slack, "digest subscribe dashboard:7")
+    assert "*dashboard:7 (Ops &lt;!channel&gt; &lt;https://evil.example|win&gt;)*" in resp["text"]
+    preview = await command(bot, slack, "digest preview dashboard:7")
+    assert "this dashboard has no widgets" in text_of(preview["blocks"])
+    # the header is plain_text, which Slack never parses for mentions or links
+    [header, *rest] = preview["blocks"]
+    assert header["text"] == {"type": "plain_text", "text": f"Digest · Ops {HOSTILE}"}
+    assert "<!channel>" not in rendered(rest)
