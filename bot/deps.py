@@ -17,6 +17,7 @@ from bot.render import Renderer
 from bot.saved_queries import SavedQueries
 from bot.sentry.alerts import AlertService
 from bot.sentry.client import SentryClient
+from bot.sentry.dashboards import DashboardService
 from bot.sentry.discover import DiscoverService
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
@@ -106,6 +107,11 @@ class Deps:
     def replays(self) -> ReplayService:
         """Session replay counts and lists."""
         return ReplayService(self.sentry, self.store)
+
+    @cached_property
+    def dashboards(self) -> DashboardService:
+        """Sentry's own dashboards and their widgets' queries."""
+        return DashboardService(self.sentry, self.discover)
 
     @cached_property
     def saved_queries(self) -> SavedQueries:

@@ -33,6 +33,7 @@ class Action(StrEnum):
     EVENT_NEWER = "event_newer"
     EVENT_TAGS = "event_tags"
     OPEN_EVENT = "open_event"
+    REPLAYS_NEXT_PAGE = "replays_next_page"
     # Release card. Value: the release version.
     RELEASE_CHART = "release_chart"
     OPEN_RELEASE = "open_release"

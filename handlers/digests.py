@@ -19,6 +19,7 @@ from bot.digest_feature import EXTRAS_KEY, DigestFeature, build_digests, feature
 from bot.digest_sender import ChannelGone, slack_date
 from bot.digest_store import DeliveryState, Subscription
 from bot.errors import PermissionDenied, UserError
+from bot.format import escape
 from bot.ids import Action
 from bot.logs import new_correlation_id
 from bot.schedule import Schedule, next_fire, zone_of
@@ -105,7 +106,12 @@ async def subscribe(
     feat = feature(deps)
     if target.query:
         await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
-    await feat.service.scope(target)
+    what = target.describe()
+    if target.dashboard:  # finding it checks it; kept by id, as its title may change
+        target, title = await feat.service.pin(target)
+        what = f"{target.describe()} ({escape(title)})"
+    else:
+        await feat.service.scope(target)
     await _check_channel(client, channel_id)
     sub = await feat.store.create(
         team_id=team_id, channel_id=channel_id, owner_id=user_id, target=target, schedule=schedule
@@ -115,7 +121,7 @@ async def subscribe(
     upcoming = next_fire(schedule, datetime.now(UTC))
     return msg.SUBSCRIBED.format(
         channel=channel_id,
-        target=target.describe(),
+        target=what,
         schedule=schedule.describe(),
         next=slack_date(upcoming),
         id=sub.id,
@@ -255,8 +261,8 @@ COMMANDS = [
     Subcommand(
         name="digest subscribe",
         usage=SUBSCRIBE_USAGE,
-        summary="Post a team dashboard on a schedule (default: this channel, daily at 09:00 "
-        "in your time zone).",
+        summary="Post a team dashboard, or a Sentry dashboard's widgets, on a schedule "
+        "(default: this channel, daily at 09:00 in your time zone).",
         example="/dexter digest subscribe team:backend weekdays at 09:30",
         handler=subscribe_command,
         group="Digests",
