@@ -64,6 +64,22 @@ def action(target: Target) -> dict[str, Any]:
             },
             "status": "active",
         }
+    if target.kind == "dexter":
+        # The sentry-app action as Sentry's own validator test builds it
+        # (tests/sentry/workflow_engine/.../test_sentry_app_action_validator.py: config
+        # `sentry_app_identifier`, `targetType`, `target_identifier`; data `settings`), naming the
+        # installation by uuid (SentryAppIdentifier.SENTRY_APP_INSTALLATION_UUID).
+        return {
+            "type": "sentry_app",
+            "integrationId": None,
+            "data": {"settings": [{"name": "channel", "value": target.id}]},
+            "config": {
+                "sentry_app_identifier": "sentry_app_installation_uuid",
+                "targetType": "sentry_app",
+                "target_identifier": target.integration_id,
+            },
+            "status": "active",
+        }
     if target.kind == "issue_owners":
         config = {"targetType": "issue_owners", "targetDisplay": None, "targetIdentifier": ""}
         data = {"fallthroughType": "ActiveMembers"}
