@@ -24,7 +24,7 @@ from bot.alert_push.memory import AlertMemory, AlertNote, PostedCard, Suggestion
 from bot.alert_push.suggest import assign_buttons, suggestion_line
 from bot.cards import CardRef
 from bot.deps import Deps
-from bot.errors import StateUnavailable
+from bot.errors import SentryNotFound, StateUnavailable
 from bot.format import escape, truncate
 from bot.refs import IssueRef
 from bot.sentry.models import Issue
@@ -71,8 +71,15 @@ async def on_event_alert(delivery: Delivery, deps: Deps) -> None:
             return
         rule = fired.rule_id or f"title:{fired.rule_title}"
         name = memory.lock_name("card", rule, fired.issue_id)
-        async with deps.store.lock(name, ttl=LOCK_TTL, wait=LOCK_WAIT):
-            await _deliver_card(deps, client, memory, fired, check.channel, rule)
+        try:
+            async with deps.store.lock(name, ttl=LOCK_TTL, wait=LOCK_WAIT):
+                await _deliver_card(deps, client, memory, fired, check.channel, rule)
+        except SentryNotFound:  # deleted, merged away, or not this organisation's: no retry helps
+            log.warning(
+                "event_alert %s: Sentry does not know issue %s here; nothing posted",
+                delivery.request_id,
+                fired.issue_id,
+            )
         await memory.mark_done(delivery.request_id)
 
 

@@ -66,6 +66,16 @@ def texts_of(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
+def mrkdwn(node: Any) -> list[str]:
+    """Every mrkdwn text in blocks (what Slack parses for mentions and links)."""
+    if isinstance(node, list):
+        return [t for item in node for t in mrkdwn(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["text"]] if node.get("type") == "mrkdwn" else []
+    return own + [t for v in node.values() if isinstance(v, dict | list) for t in mrkdwn(v)]
+
+
 def element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
     for block in blocks:
         for el in block.get("elements") or []:
@@ -251,3 +261,55 @@ async def test_metric_alert_text_from_sentry_is_escaped(
     assert "<!channel>" not in text and "<https://evil" not in text
     assert "&lt;!channel&gt;" in text
     assert not slack.of("files.completeUploadExternal")  # nothing to draw
+
+
+async def test_an_issue_sentry_does_not_know_is_logged_not_retried(
+    bot: SlackDriver,
+    slack: FakeSlack,
+    org: SentryOrg,
+    sentry: respx.MockRouter,
+    deps: Deps,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    channels(slack)
+    suggestions(sentry)
+    with caplog.at_level(logging.WARNING):
+        await fire(deps, af.event_alert(issue_id=999))  # the org has issue 1 only
+    assert not slack.of("chat.postMessage")
+    assert any("does not know issue 999" in r.getMessage() for r in caplog.records)
+
+
+async def test_rule_names_and_owner_names_from_sentry_are_escaped(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    channels(slack)
+    sentry.get(OWNERS).mock(
+        return_value=Response(200, json=af.owners(name="<!here> <https://x.example|Ann>"))
+    )
+    sentry.get(COMMITTERS).mock(return_value=Response(404, json={"detail": "no commits"}))
+    sentry.get(RULE).mock(return_value=Response(200, json={"id": "7", "frequency": 60}))
+    await fire(deps, af.event_alert(rule="<!channel> rule"))
+    [post] = slack.of("chat.postMessage")
+    text = "\n".join(mrkdwn(post.args["blocks"]))  # plain_text (buttons) is never parsed
+    assert "<!channel>" not in text and "<!here>" not in text and "<https://x" not in text
+    assert "Alert *&lt;!channel&gt; rule* fired" in text
+    assert "@&lt;!here&gt; &lt;https://x.example|Ann&gt; (owner rule" in text
+    assert "suspect commit" not in text  # no committers: only the owner rule
+
+
+async def test_the_card_is_remembered_for_the_rules_interval(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    from bot.alert_push.memory import GRACE, AlertMemory
+
+    channels(slack)
+    suggestions(sentry)  # the rule's frequency: 60 minutes
+    await fire(deps, af.event_alert())
+    memory = AlertMemory(deps.store, deps.sentry)
+    ttl = await deps.store.redis.pttl(memory._key("card", "7", "1"))
+    assert 60 * 60 * 1000 < ttl <= (60 * 60 + GRACE) * 1000
+    # once it has expired, the same rule and issue get a new card
+    await memory.forget_card("7", "1")
+    await fire(deps, af.event_alert())
+    posts = slack.of("chat.postMessage")
+    assert len(posts) == 2 and "thread_ts" not in posts[1].args and not slack.of("chat.update")
