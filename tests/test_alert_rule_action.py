@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -144,3 +146,10 @@ async def test_without_a_client_secret_there_is_no_endpoint(
     finally:
         await deps.sentry.aclose()
     assert status == 404
+
+
+def test_the_documented_schema_is_the_one_dexter_serves() -> None:
+    doc = Path(__file__).parent.parent / "docs" / "sentry-integration.md"
+    block = re.search(r"```json\n(.*?)```", doc.read_text(), re.S)
+    assert block is not None
+    assert json.loads(block.group(1)) == alert_rule_action_schema()
