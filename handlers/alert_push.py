@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push import payloads, texts
-from bot.alert_push.action import check_channel
+from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
 from bot.alert_push.endpoint import add_routes
 from bot.alert_push.incidents import on_metric_alert
 from bot.alert_push.interval import rule_interval
@@ -57,7 +57,7 @@ async def on_event_alert(delivery: Delivery, deps: Deps) -> None:
         if await memory.done(delivery.request_id):
             return
         client = slack_client(deps)
-        check = await check_channel(client, fired.channel)
+        check = await check_for_delivery(deps.store, client, delivery.team_id, fired.channel)
         if not check.ok or check.channel is None:
             log.warning(
                 "event_alert %s for rule %r not delivered: channel %r in workspace %s: %s",
@@ -79,6 +79,17 @@ async def on_event_alert(delivery: Delivery, deps: Deps) -> None:
                 "event_alert %s: Sentry does not know issue %s here; nothing posted",
                 delivery.request_id,
                 fired.issue_id,
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") not in NOT_POSTABLE:
+                raise
+            await forget_usable(deps.store, delivery.team_id, check.channel)
+            log.warning(
+                "event_alert %s for rule %r not delivered: Slack says %s for channel %s",
+                delivery.request_id,
+                truncate(fired.rule_title, 80),
+                exc.response.get("error"),
+                check.channel,
             )
         await memory.mark_done(delivery.request_id)
 

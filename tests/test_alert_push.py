@@ -313,3 +313,37 @@ async def test_the_card_is_remembered_for_the_rules_interval(
     await fire(deps, af.event_alert())
     posts = slack.of("chat.postMessage")
     assert len(posts) == 2 and "thread_ts" not in posts[1].args and not slack.of("chat.update")
+
+
+async def test_a_burst_asks_slack_about_the_channel_once(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    channels(slack)
+    suggestions(sentry)
+    for _ in range(3):
+        await fire(deps, af.event_alert())
+    assert len(slack.of("conversations.info")) == 1
+    assert len(slack.of("chat.update")) == 2
+
+
+async def test_dexter_removed_from_the_channel_meanwhile_is_logged_not_raised(
+    bot: SlackDriver,
+    slack: FakeSlack,
+    org: SentryOrg,
+    sentry: respx.MockRouter,
+    deps: Deps,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    channels(slack)
+    suggestions(sentry)
+    await fire(deps, af.event_alert(rule_id=7))  # the channel is now known usable
+    slack.on("chat.update", {"ok": False, "error": "not_in_channel"})
+    slack.on("chat.postMessage", {"ok": False, "error": "not_in_channel"})
+    with caplog.at_level(logging.WARNING):
+        await fire(deps, af.event_alert(rule_id=7))
+    assert any("Slack says not_in_channel" in r.getMessage() for r in caplog.records)
+    channels(slack, member=set())  # and Slack now says so when asked
+    with caplog.at_level(logging.WARNING):
+        await fire(deps, af.event_alert(rule_id=7))
+    assert len(slack.of("conversations.info")) == 2  # asked again: the channel was forgotten
+    assert any(texts.CHANNEL_NOT_MEMBER in r.getMessage() for r in caplog.records)

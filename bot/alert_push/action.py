@@ -12,6 +12,7 @@ answer `[{"label", "value"}]`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +22,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push import texts
 from bot.alert_push.payloads import CHANNEL_SETTING, channel_id, setting
+from bot.errors import StateUnavailable
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+CHECK_TTL = 300.0  # a channel found usable is trusted this long for deliveries (bursts)
+NOT_POSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 SETTINGS_URI = "/sentry/alert-rule-action"
 CHANNELS_URI = "/sentry/alert-rule-action/channels"
 MAX_OPTIONS = 100
@@ -95,6 +100,35 @@ async def check_channel(client: AsyncWebClient, value: str | None) -> ChannelChe
     if not info.get("is_member"):
         return ChannelCheck(channel, texts.CHANNEL_NOT_MEMBER)
     return ChannelCheck(channel)
+
+
+def _usable_key(store: Store, team_id: str, channel: str) -> str:
+    return store.key("alertpush", "channel-ok", team_id or "-", channel)
+
+
+async def check_for_delivery(
+    store: Store, client: AsyncWebClient, team_id: str, value: str | None
+) -> ChannelCheck:
+    """`check_channel`, remembering a usable channel for CHECK_TTL: a burst of alerts for one
+    channel asks Slack once. A post that then fails calls `forget_usable`."""
+    channel = channel_id(value)
+    if channel is not None:
+        try:
+            if await store.get_json(_usable_key(store, team_id, channel)):
+                return ChannelCheck(channel)
+        except StateUnavailable:
+            pass
+    check = await check_channel(client, value)
+    if check.ok and check.channel is not None:
+        with contextlib.suppress(StateUnavailable):
+            await store.set_json(_usable_key(store, team_id, check.channel), 1, ttl=CHECK_TTL)
+    return check
+
+
+async def forget_usable(store: Store, team_id: str, channel: str) -> None:
+    """Dexter could not post there after all (removed from the channel, archived)."""
+    with contextlib.suppress(StateUnavailable):
+        await store.delete(_usable_key(store, team_id, channel))
 
 
 def channel_of_fields(fields: Any) -> str | None:

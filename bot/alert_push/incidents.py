@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push import payloads, texts
-from bot.alert_push.action import check_channel
+from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
 from bot.alert_push.memory import AlertMemory, IncidentMessage
 from bot.alert_push.metric import fetch_chart, header_blocks, thread_line
 from bot.render import fallback_text
@@ -38,7 +38,7 @@ async def on_metric_alert(delivery: Delivery, deps: Deps) -> None:
         if await memory.done(delivery.request_id):
             return
         client: AsyncWebClient = deps.slack_users.client
-        check = await check_channel(client, inc.channel)
+        check = await check_for_delivery(deps.store, client, delivery.team_id, inc.channel)
         if not check.ok or check.channel is None:
             log.warning(
                 "metric_alert %s (incident %s) not delivered: channel %r in workspace %s: %s",
@@ -50,10 +50,22 @@ async def on_metric_alert(delivery: Delivery, deps: Deps) -> None:
             )
             await memory.mark_done(delivery.request_id)
             return
-        async with deps.store.lock(
-            memory.lock_name("incident", inc.id), ttl=LOCK_TTL, wait=LOCK_WAIT
-        ):
-            await _deliver(deps, client, memory, inc, check.channel)
+        try:
+            async with deps.store.lock(
+                memory.lock_name("incident", inc.id), ttl=LOCK_TTL, wait=LOCK_WAIT
+            ):
+                await _deliver(deps, client, memory, inc, check.channel)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in NOT_POSTABLE:
+                raise
+            await forget_usable(deps.store, delivery.team_id, check.channel)
+            log.warning(
+                "metric_alert %s (incident %s) not delivered: Slack says %s for channel %s",
+                delivery.request_id,
+                inc.id,
+                exc.response.get("error"),
+                check.channel,
+            )
         await memory.mark_done(delivery.request_id)
 
 
