@@ -7,6 +7,7 @@ The handlers are `WebhookHandler`s (bot/webhooks/types.py), run after Sentry got
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -19,7 +20,7 @@ from bot.alert_push import payloads, texts
 from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
 from bot.alert_push.endpoint import add_routes
 from bot.alert_push.incidents import on_metric_alert
-from bot.alert_push.interval import rule_interval
+from bot.alert_push.interval import DEFAULT_MINUTES, rule_interval
 from bot.alert_push.memory import AlertMemory, AlertNote, PostedCard, SuggestionNote
 from bot.alert_push.suggest import assign_buttons, suggestion_line
 from bot.cards import CardRef
@@ -28,7 +29,7 @@ from bot.errors import SentryNotFound, StateUnavailable
 from bot.format import escape, truncate
 from bot.refs import IssueRef
 from bot.sentry.models import Issue
-from bot.sentry.owners import OwnerService
+from bot.sentry.owners import OwnerService, Suggestion
 from bot.tenancy import workspace
 from bot.webhooks.types import Delivery, WebhookHandler
 from handlers import cards
@@ -72,7 +73,9 @@ async def on_event_alert(delivery: Delivery, deps: Deps) -> None:
         rule = fired.rule_id or f"title:{fired.rule_title}"
         name = memory.lock_name("card", rule, fired.issue_id)
         try:
-            async with deps.store.lock(name, ttl=LOCK_TTL, wait=LOCK_WAIT):
+            async with deps.store.lock(name, ttl=LOCK_TTL, wait=LOCK_WAIT) as got:
+                if not got:  # never post unlocked: fail this attempt, the job is retried
+                    raise StateUnavailable(f"alert card {rule}/{fired.issue_id} is busy")
                 await _deliver_card(deps, client, memory, fired, check.channel, rule)
         except SentryNotFound:  # deleted, merged away, or not this organisation's: no retry helps
             log.warning(
@@ -107,10 +110,9 @@ async def _deliver_card(
     issue = detail.issue
     event_id = fired.event_id if fired.event_id and _EVENT_ID.match(fired.event_id) else None
     event_id = event_id or (detail.event.event_id if detail.event else None)
-    found = (
-        await OwnerService(deps.sentry).suggestions(issue.project.slug, event_id)
-        if event_id
-        else []
+    found, interval = await asyncio.gather(
+        _suggestions(deps, issue.project.slug, event_id),
+        _interval(deps, issue.project.slug, fired.rule_id),
     )
     note = AlertNote(rule_title=fired.rule_title, suggestions=[SuggestionNote.of(s) for s in found])
     try:
@@ -118,11 +120,6 @@ async def _deliver_card(
     except StateUnavailable:
         log.warning("could not remember the alert note of issue %s", issue.id)
     card = await cards.render(deps, issue.id, detail=detail)
-    interval = (
-        await rule_interval(deps.store, deps.sentry, issue.project.slug, fired.rule_id)
-        if fired.rule_id
-        else 30 * 60.0
-    )
     previous = await memory.card(rule, issue.id)
     if previous is not None and previous.channel == channel:
         again = PostedCard(channel=channel, ts=previous.ts, fired=previous.fired + 1)
@@ -135,6 +132,16 @@ async def _deliver_card(
     posted = PostedCard(channel=str(resp["channel"]), ts=str(resp["ts"]))
     await cards.remember(deps, issue.id, CardRef(channel=posted.channel, ts=posted.ts))
     await memory.remember_card(rule, issue.id, posted, interval=interval)
+
+
+async def _suggestions(deps: Deps, project: str, event_id: str | None) -> list[Suggestion]:
+    return await OwnerService(deps.sentry).suggestions(project, event_id) if event_id else []
+
+
+async def _interval(deps: Deps, project: str, rule_id: str | None) -> float:
+    if rule_id is None:  # a rule Sentry named only by title: Sentry's default interval
+        return DEFAULT_MINUTES * 60.0
+    return await rule_interval(deps.store, deps.sentry, project, rule_id)
 
 
 async def _update(

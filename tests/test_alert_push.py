@@ -347,3 +347,27 @@ async def test_dexter_removed_from_the_channel_meanwhile_is_logged_not_raised(
         await fire(deps, af.event_alert(rule_id=7))
     assert len(slack.of("conversations.info")) == 2  # asked again: the channel was forgotten
     assert any(texts.CHANNEL_NOT_MEMBER in r.getMessage() for r in caplog.records)
+
+
+async def test_a_card_busy_elsewhere_fails_the_attempt_instead_of_posting_twice(
+    bot: SlackDriver,
+    slack: FakeSlack,
+    org: SentryOrg,
+    sentry: respx.MockRouter,
+    deps: Deps,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import handlers.alert_push as alert_push
+    from bot.alert_push.memory import AlertMemory
+    from bot.errors import StateUnavailable
+
+    monkeypatch.setattr(alert_push, "LOCK_WAIT", 0.2)
+    channels(slack)
+    suggestions(sentry)
+    name = AlertMemory(deps.store, deps.sentry).lock_name("card", "7", "1")
+    async with deps.store.lock(name, ttl=10):  # another worker is delivering this card
+        with pytest.raises(StateUnavailable):
+            await fire(deps, af.event_alert())
+    assert not slack.of("chat.postMessage")
+    await fire(deps, af.event_alert())  # a later attempt, once the card is free
+    assert len(slack.of("chat.postMessage")) == 1

@@ -13,6 +13,7 @@ from bot.alert_push import payloads, texts
 from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
 from bot.alert_push.memory import AlertMemory, IncidentMessage
 from bot.alert_push.metric import fetch_chart, header_blocks, thread_line
+from bot.errors import StateUnavailable
 from bot.render import fallback_text
 from bot.tenancy import workspace
 from bot.webhooks.types import Delivery
@@ -53,7 +54,9 @@ async def on_metric_alert(delivery: Delivery, deps: Deps) -> None:
         try:
             async with deps.store.lock(
                 memory.lock_name("incident", inc.id), ttl=LOCK_TTL, wait=LOCK_WAIT
-            ):
+            ) as got:
+                if not got:  # never post unlocked: fail this attempt, the job is retried
+                    raise StateUnavailable(f"incident {inc.id} is busy")
                 await _deliver(deps, client, memory, inc, check.channel)
         except SlackApiError as exc:
             if exc.response.get("error") not in NOT_POSTABLE:
