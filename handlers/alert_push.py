@@ -169,8 +169,8 @@ ALERT_HANDLERS: dict[str, WebhookHandler] = {
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Serve the alert-rule action's endpoints; show alert notes and suggestions on cards."""
-    deps.extras.setdefault("web_routes", []).append(
-        lambda web_app: add_routes(web_app, deps, app.client)
+    deps.extras.setdefault("web_routes", {})["alert_rule_action"] = lambda web_app: add_routes(
+        web_app, deps, app.client
     )
 
     async def alert_notes(issue: Issue) -> list[str]:

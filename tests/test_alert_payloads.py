@@ -101,3 +101,19 @@ def test_merge_keeps_owner_rules_first_and_one_entry_per_person() -> None:
     assert merge([ann_rule], [ann_commit, bob]) == [ann_rule, bob]
     many = [Suggestion(f"P{i}", "suspect commit", None, f"user:{i}") for i in range(9)]
     assert len(merge(many)) == 3
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://sentry.io/organizations/acme/alerts/rules/details/44/?alert=12", True),
+        ("javascript:alert(1)", False),
+        ("https://x.example|forged", False),
+        ("https://x.example> <!channel", False),
+    ],
+)
+def test_incident_links_are_plain_http_urls(url: str, kept: bool) -> None:
+    data = af.metric_alert()
+    data["web_url"] = url
+    inc = payloads.incident("critical", data)
+    assert inc is not None and (inc.web_url == url) is kept

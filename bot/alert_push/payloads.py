@@ -24,6 +24,7 @@ from typing import Any
 CHANNEL_SETTING = "channel"
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,20}$")
 _DIGITS = re.compile(r"^\d{1,20}$")
+_URL = re.compile(r"^https?://[^\s<>|]{1,2000}$")  # nothing that could close a mrkdwn link
 
 
 def setting(settings: Any, name: str) -> str | None:
@@ -49,6 +50,11 @@ def _str(value: Any) -> str | None:
         text = str(value).strip()
         return text or None
     return None
+
+
+def _url(value: Any) -> str | None:
+    text = _str(value)
+    return text if text and _URL.match(text) else None
 
 
 def _number(value: Any) -> float | None:
@@ -179,7 +185,7 @@ def incident(action: str, data: Mapping[str, Any]) -> Incident | None:
         started=_when(raw.get("date_started")),
         closed=_when(raw.get("date_closed")),
         description=_str(data.get("description_text")) or "",
-        web_url=_str(data.get("web_url")),
+        web_url=_url(data.get("web_url")),
         channel=channel,
         thresholds=thresholds,
         resolve_threshold=_number(rule.get("resolve_threshold")),
