@@ -65,10 +65,12 @@ def action(target: Target) -> dict[str, Any]:
             "status": "active",
         }
     if target.kind == "dexter":
-        # The sentry-app action as Sentry's own validator test builds it
-        # (tests/sentry/workflow_engine/.../test_sentry_app_action_validator.py: config
-        # `sentry_app_identifier`, `targetType`, `target_identifier`; data `settings`), naming the
-        # installation by uuid (SentryAppIdentifier.SENTRY_APP_INSTALLATION_UUID).
+        # The sentry-app action as Sentry's validator takes it
+        # (src/sentry/notifications/notification_action/action_validation.py,
+        # SentryAppActionValidatorHandler.clean_data, and its test's valid data: config
+        # `sentry_app_identifier`, `targetType`, `target_identifier`; data `settings`). Named by
+        # installation uuid, which Sentry turns into the app's id itself; it then calls the
+        # app's alert-rule-action endpoint with the settings (Dexter's channel check).
         return {
             "type": "sentry_app",
             "integrationId": None,
