@@ -147,6 +147,7 @@ async def build_deps(
         settings.slack_client_secret,
         settings.secret_key,
         settings.self_dsn,
+        settings.sentry_client_secret,
     ):
         if secret is not None:
             register_secret(secret.get_secret_value())

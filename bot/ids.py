@@ -17,6 +17,9 @@ class Action(StrEnum):
     ISSUE_ASSIGN = "issue_assign"
     ISSUE_ASSIGN_ME = "issue_assign_me"
     ISSUE_REFRESH = "issue_refresh"
+    # Alert cards: "Assign to <suggested owner>" (value `<assignee>|<issue id>`).
+    ISSUE_ASSIGN_SUGGESTED = "issue_assign_suggested"
+    ISSUE_ASSIGN_SUGGESTED_2 = "issue_assign_suggested_2"
     # Triage: the `/dexter issues` row menu (value `<verb>|<issue id>`) and bulk confirm.
     ISSUE_ROW_MENU = "issue_row_menu"
     BULK_CONFIRM = "bulk_confirm"

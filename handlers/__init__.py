@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.commands import Dispatcher
 from bot.deps import Deps
 from handlers import (
+    alert_push,
     alerts,
     bulk,
     card_actions,
@@ -41,6 +42,7 @@ MODULES = [
     events,
     releases,
     alerts,
+    alert_push,
     workspaces,
     digests,
     teams,

@@ -57,8 +57,12 @@ class SlackDriver:
         content_type: str = "application/x-www-form-urlencoded",
     ) -> dict[str, str]:
         # Each request gets its own timestamp (within Slack's 5 minutes), as two real
-        # deliveries would; re-sending the same signed request is a replay, refused.
-        ts = str(timestamp if timestamp is not None else int(time.time()) - next(self._skew) % 240)
+        # deliveries would; re-sending the same signed request is a replay, refused. Counting
+        # up from 4 minutes ago keeps them distinct even when a second passes between two
+        # requests (counting down from now made the n-th and the (n+1)-th a second apart equal).
+        ts = str(
+            timestamp if timestamp is not None else int(time.time()) - 240 + next(self._skew) % 240
+        )
         sig = SignatureVerifier(self.signing_secret).generate_signature(timestamp=ts, body=body)
         return {
             "X-Slack-Request-Timestamp": ts,

@@ -65,6 +65,24 @@ def _follow_the_source(spec: dict[str, Any]) -> None:
         if param.get("name") == "event_id":
             param["schema"].pop("enum", None)
             param["schema"]["pattern"] = EVENT_ID_ROUTE
+    # src/sentry/api/urls.py routes `sentry-api-0-event-owners` (EventOwnersEndpoint,
+    # src/sentry/api/endpoints/event_owners.py) and `sentry-api-0-event-file-committers`
+    # (EventFileCommittersEndpoint): GETs of one event of a project, no query parameters.
+    project_event = (
+        "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/events/{event_id}"
+    )
+    for what in ("owners", "committers"):
+        spec["paths"][f"{project_event}/{what}/"] = {
+            "get": {
+                "operationId": f"eventSuggested_{what}",
+                "security": [{"auth_token": []}],
+                "parameters": [
+                    {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                    for n in ("organization_id_or_slug", "project_id_or_slug", "event_id")
+                ],
+                "responses": {"200": {"description": f"the event's {what}"}},
+            }
+        }
     for path, item in spec["paths"].items():
         if not path.endswith("/replay-count/"):
             continue
