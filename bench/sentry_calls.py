@@ -25,8 +25,12 @@ from bot.app import create_app
 from bot.deps import build_deps
 from bot.ids import Action, BlockId, Callback
 from bot.store import Store
+from tests import dashboard_factories as dbf
+from tests import discover_factories as df
+from tests import event_factories as ef
 from tests import factories as f
 from tests.conftest import make_settings
+from tests.dashboards.support import BoardSentry, widgets
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
@@ -76,6 +80,19 @@ async def click_confirm(bot: SlackDriver) -> None:
         await bot.slack.wait_for("response", len(bot.slack.responses) + 1)
 
 
+_EVERY = itertools.cycle([1, 2, 3, 4, 6, 8, 12])  # a new subscription each run, not a duplicate
+BOARD_MARK = "bench:board"  # in every widget query, so the mock tells them from digest reads
+
+
+async def dashboard_digest(bot: SlackDriver) -> None:
+    """Subscribe the channel to Sentry dashboard 7 (6 widgets, 2 charts), then Send now."""
+    seen = len(bot.slack.responses)
+    await bot.command(f"digest subscribe dashboard:7 every {next(_EVERY)}h")
+    [reply] = (await bot.slack.wait_for("response", seen + 1))[seen:]
+    sub_id = str(reply["text"]).split("(id `")[1].split("`")[0]
+    await bot.command(f"digest send {sub_id}")
+
+
 RESOLVE_NOW = {"value": "now|123", "text": {"type": "plain_text", "text": "Resolve now"}}
 
 OPERATIONS: list[Op] = [
@@ -107,6 +124,29 @@ OPERATIONS: list[Op] = [
         lambda b: b.command("digest preview team:core"),
         "response",
     ),
+    Op("/dexter event BACKEND-1", lambda b: b.command("event BACKEND-1"), "response"),
+    Op(
+        "Stack trace button on a card",
+        lambda b: b.action(Action.EVENT_SHOW, value="123|latest"),
+        "response",
+    ),
+    Op(
+        "Older button (event view)",
+        lambda b: b.action(Action.EVENT_OLDER, value=f"123|{ef.OLDER}"),
+        "response",
+    ),
+    Op("/dexter event BACKEND-1 tags", lambda b: b.command("event BACKEND-1 tags"), "response"),
+    Op(
+        "/dexter digest preview dashboard:7",
+        lambda b: b.command("digest preview dashboard:7"),
+        "response",
+    ),
+    Op("Dashboard digest: subscribe + Send now", dashboard_digest, "chat.postMessage"),
+    Op(
+        "/dexter replays search",
+        lambda b: b.command("replays search count_errors:>0 project:backend sort:errors"),
+        "response",
+    ),
     Op("/dexter setup (open modal)", lambda b: b.command("setup"), "views.open"),
     Op(
         "/dexter setup (check and save)",
@@ -136,6 +176,12 @@ def _issues(dashboard: DashboardSentry) -> Callable[[httpx.Request], Awaitable[R
     return answer
 
 
+BENCH_TAGS = [
+    {"key": k, "name": k.title(), "totalValues": 100}
+    for k in ("environment", "release", "browser", "os", "url", "custom")
+]
+
+
 def mock_sentry(router: respx.MockRouter) -> None:
     dashboard = DashboardSentry().install(router)
     # the same pattern again replaces the dashboard's issue route with one that also pages
@@ -151,12 +197,46 @@ def mock_sentry(router: respx.MockRouter) -> None:
     router.put("organizations/acme/issues/").respond(200, json={"status": "resolved"})
     # Sentry's issue endpoints take the short id in place of the id
     router.get(url__regex=r"organizations/acme/issues/(123|BACKEND-1)/$").respond(
-        200, json=f.issue(123, short="BACKEND-1")
+        200, json=f.issue(123, short="BACKEND-1", tags=BENCH_TAGS)
     )
+    # the card and the event view: an event, its older neighbour, and the issue's key tags
     router.get(url__regex=r"organizations/acme/issues/(123|BACKEND-1)/events/latest/$").respond(
-        200, json=f.event(123)
+        200, json=ef.event(ef.LATEST, issue_id=123)
+    )
+    router.get(f"organizations/acme/issues/123/events/{ef.OLDER}/").respond(
+        200, json=ef.event(ef.OLDER, issue_id=123, previous=None, next_id=ef.LATEST)
+    )
+    router.get(url__regex=r"organizations/acme/issues/123/tags/[^/]+/$").respond(
+        200, json=ef.tag("environment", [("production", 75), ("staging", 25)])
     )
     router.get("organizations/acme/").respond(200, json={"id": "1", "slug": "acme", "name": "Acme"})
+    mock_board(router, dashboard)
+
+
+def mock_board(router: respx.MockRouter, dashboard: DashboardSentry) -> None:
+    """Sentry dashboard 7 and its widgets' queries, next to the team digest's reads."""
+    board = dbf.dashboard("7", widgets=widgets())
+    for widget in board["widgets"]:
+        for q in widget["queries"]:
+            q["conditions"] = f"{q['conditions']} {BOARD_MARK}".strip()
+    mock = BoardSentry(board=board)
+    dbf.mock_dashboard(router, board)
+
+    async def events(request: httpx.Request) -> Response:
+        if BOARD_MARK in request.url.params.get("query", ""):
+            return mock.events(request)
+        return await dashboard._events(request)
+
+    async def series(request: httpx.Request) -> Response:
+        if BOARD_MARK in request.url.params.get("query", ""):
+            return mock.series(request)
+        return await dashboard._series(request)
+
+    router.get("organizations/acme/events/").mock(side_effect=events)
+    router.get("organizations/acme/events-timeseries/").mock(side_effect=series)
+    router.get("organizations/acme/replays/").respond(
+        200, json={"data": [df.replay(f"{i:032x}") for i in range(10)]}
+    )
 
 
 async def measure() -> list[tuple[str, int, int, Counter[str]]]:
@@ -182,7 +262,10 @@ async def measure() -> list[tuple[str, int, int, Counter[str]]]:
                     seen = len(slack.responses if op.done == "response" else slack.of(op.done))
                     await op.run(bot)
                     if op.done != "reply":  # "reply": finished when the HTTP reply came
-                        await slack.wait_for(op.done, seen + 1)
+                        try:
+                            await slack.wait_for(op.done, seen + 1)
+                        except TimeoutError:  # one operation that never answers spoils no row
+                            endpoints["(no answer)"] += 1
                     await asyncio.sleep(0.05)
                     calls = router.calls[before:]
                     counts.append(len(calls))
@@ -208,6 +291,9 @@ def main() -> None:
             f"{e.removeprefix('GET /api/0/organizations/acme')}" + (f" ×{n}" if n > 1 else "")
             for e, n in endpoints.items()
         )
+        if cold < 0 or warm < 0:
+            print(f"{name:<{width}}  did not finish: Slack saw no answer within 5 s")
+            continue
         print(f"{name:<{width}}{cold:>5}{warm:>6}  {hit or '-'}")
 
 

@@ -48,6 +48,7 @@ class FormMeta(BaseModel):
     t: str  # once-only token: a double submit creates one rule
     g: Generation
     s: str | None = None  # Sentry's Slack integration for this workspace
+    d: str | None = None  # Dexter's own integration installation (alerts pushed to Dexter)
 
 
 class ConfirmMeta(FormMeta):
@@ -93,14 +94,18 @@ def defaults(
     project: tuple[str, str] | None,
     channel_id: str,
     has_slack: bool,
+    has_dexter: bool = False,
 ) -> Values:
     """The values a fresh form starts with."""
     v: Values = {F.KIND: Choice(kind), F.METRIC: Choice(Metric.ERRORS)}
     v |= {f: Choice(value) for f, value in SELECT_DEFAULTS.items()}
-    v[F.NOTIFY] = Choice("slack" if has_slack else "issue_owners" if kind == "issue" else "team")
+    first = notify_choices(kind, has_slack, has_dexter=has_dexter)[0][0]
+    v[F.NOTIFY] = Choice(
+        first if first in CHANNEL_TARGETS else "issue_owners" if kind == "issue" else "team"
+    )
     if project:
         v[F.PROJECT] = Choice(f"{project[0]}:{project[1]}", project[1])
-    if has_slack and channel_id:
+    if (has_slack or has_dexter) and channel_id:
         v[F.CHANNEL] = Choice(channel_id)
     return v
 
@@ -109,28 +114,34 @@ def kind_of(values: Values) -> str:
     return "metric" if value_of(values, F.KIND) == "metric" else "issue"
 
 
-def notify_choices(kind: str, has_slack: bool) -> list[tuple[str, str]]:
+CHANNEL_TARGETS = ("slack", "dexter")  # notifications that pick a Slack channel
+
+
+def notify_choices(
+    kind: str, has_slack: bool, *, has_dexter: bool = False
+) -> list[tuple[str, str]]:
     """The notification options a form offers."""
     keys = ["slack"] if has_slack else []
+    keys += ["dexter"] if has_dexter else []
     keys += ["team", "member"] + (["issue_owners"] if kind == "issue" else [])
     return [(k, NOTIFY_LABELS[k]) for k in keys]
 
 
-def notify_of(values: Values, has_slack: bool) -> str:
+def notify_of(values: Values, has_slack: bool, *, has_dexter: bool = False) -> str:
     """The chosen notification, falling back to the first one offered."""
-    offered = [k for k, _ in notify_choices(kind_of(values), has_slack)]
+    offered = [k for k, _ in notify_choices(kind_of(values), has_slack, has_dexter=has_dexter)]
     chosen = value_of(values, F.NOTIFY)
     return chosen if chosen in offered else offered[0]
 
 
-def normalize(values: Values, has_slack: bool) -> Values:
+def normalize(values: Values, has_slack: bool, *, has_dexter: bool = False) -> Values:
     """The values with defaults for selects not shown before, and dependent choices valid
     again (a metric of the chosen dataset, a notification the form offers)."""
     out = {f: Choice(value) for f, value in SELECT_DEFAULTS.items()} | dict(values)
     allowed = METRICS_BY_DATASET.get(value_of(out, F.DATASET) or "errors", ())
     if allowed and value_of(out, F.METRIC) not in allowed:
         out[F.METRIC] = Choice(allowed[0])
-    out[F.NOTIFY] = Choice(notify_of(out, has_slack))
+    out[F.NOTIFY] = Choice(notify_of(out, has_slack, has_dexter=has_dexter))
     return out
 
 
@@ -143,7 +154,7 @@ def block_id(field: str, values: Values) -> str:
     return str(field)
 
 
-def visible(values: Values, has_slack: bool) -> list[str]:
+def visible(values: Values, has_slack: bool, *, has_dexter: bool = False) -> list[str]:
     """The fields the form shows for the current choices, in order."""
     out: list[str] = [F.KIND, F.NAME, F.PROJECT, F.ENVIRONMENT]
     if kind_of(values) == "issue":
@@ -158,8 +169,8 @@ def visible(values: Values, has_slack: bool) -> list[str]:
         out += [F.DATASET, F.METRIC, F.QUERY, F.WINDOW, F.DIRECTION]
         out += [F.CRITICAL, F.WARNING, F.RESOLVE]
     out.append(F.NOTIFY)
-    target = {"slack": F.CHANNEL, "team": F.TEAM, "member": F.MEMBER}
-    notify = notify_of(values, has_slack)
+    target = {"slack": F.CHANNEL, "dexter": F.CHANNEL, "team": F.TEAM, "member": F.MEMBER}
+    notify = notify_of(values, has_slack, has_dexter=has_dexter)
     if notify in target:
         out.append(target[notify])
     return out
@@ -182,6 +193,13 @@ def options(values: Values) -> dict[str, list[tuple[str, str]]]:
         F.WINDOW: [(str(k), v) for k, v in WINDOWS.items()],
         F.DIRECTION: [("above", "Above"), ("below", "Below")],
     }
+
+
+def offers_dexter(meta: FormMeta, values: Values) -> bool:
+    """Whether the form offers Dexter's own action: an installation is known, and the rule can
+    carry a sentry-app action with settings (Alerts, and legacy issue rules; a legacy metric
+    rule's sentry-app action needs the app's id as well, which Dexter does not know)."""
+    return meta.d is not None and (meta.g == "current" or kind_of(values) == "issue")
 
 
 def value_of(values: Values, field: str) -> str | None:

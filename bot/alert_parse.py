@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.alert_form import Choice, FormMeta, Values, kind_of, notify_of, value_of
+from bot.alert_form import Choice, FormMeta, Values, kind_of, notify_of, offers_dexter, value_of
 from bot.alert_rules import IssueAlert, Metric, MetricAlert, Target, Trigger, problems
 from bot.ids import AlertField as F
 
@@ -39,10 +39,13 @@ def _number(values: Values, field: str, errors: dict[str, str], *, whole: bool) 
 
 
 def _target(values: Values, meta: FormMeta, channel_name: str | None) -> Target:
-    notify = notify_of(values, meta.s is not None)
+    notify = notify_of(values, meta.s is not None, has_dexter=offers_dexter(meta, values))
     if notify == "slack":
         channel = value_of(values, F.CHANNEL)
         return Target(kind="slack", id=channel, name=channel_name or "", integration_id=meta.s)
+    if notify == "dexter":
+        channel = value_of(values, F.CHANNEL)
+        return Target(kind="dexter", id=channel, name=channel_name or "", integration_id=meta.d)
     if notify == "team":
         team_id, slug = _split(value_of(values, F.TEAM))
         return Target(kind="team", id=team_id or None, name=slug)
@@ -90,8 +93,9 @@ def to_rule(
 def _field_of(key: str, values: Values, meta: FormMeta) -> str:
     if key != "target":
         return f"alert_{key}"
-    notify = notify_of(values, meta.s is not None)
-    return {"slack": F.CHANNEL, "team": F.TEAM, "member": F.MEMBER}.get(notify, F.NOTIFY)
+    notify = notify_of(values, meta.s is not None, has_dexter=offers_dexter(meta, values))
+    fields = {"slack": F.CHANNEL, "dexter": F.CHANNEL, "team": F.TEAM, "member": F.MEMBER}
+    return fields.get(notify, F.NOTIFY)
 
 
 def _issue(values: Values, common: dict[str, Any], errors: dict[str, str]) -> IssueAlert | None:
@@ -157,7 +161,7 @@ def from_rule(rule: IssueAlert | MetricAlert) -> Values:
     if rule.environment:
         v[F.ENVIRONMENT] = Choice(rule.environment)
     t = rule.target
-    if t.kind == "slack" and t.id:
+    if t.kind in ("slack", "dexter") and t.id:
         v[F.CHANNEL] = Choice(t.id)
     elif t.kind == "team":
         v[F.TEAM] = Choice(f"{t.id}:{t.name}", f"#{t.name}")

@@ -89,6 +89,7 @@ WINDOWS: dict[int, str] = {
 }
 NOTIFY_LABELS = {
     "slack": "A Slack channel (Sentry's Slack integration)",
+    "dexter": "Notify this channel through Dexter (Dexter's cards)",
     "team": "Email a team",
     "member": "Email a member",
     "issue_owners": "Email the issue owners",
@@ -102,15 +103,18 @@ class Target(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["slack", "team", "member", "issue_owners"]
+    kind: Literal["slack", "dexter", "team", "member", "issue_owners"]
     id: str | None = None
     name: str = ""  # channel name without '#', team slug, or member name
-    integration_id: str | None = None  # Sentry's Slack integration
+    # Sentry's Slack integration; for `dexter`, the uuid of Dexter's integration installation
+    integration_id: str | None = None
 
     def describe(self) -> str:
         """`#alerts in Slack`, `team #core by email`, …"""
         if self.kind == "slack":
             return f"#{self.name or self.id} in Slack"
+        if self.kind == "dexter":
+            return f"#{self.name or self.id} through Dexter"
         if self.kind == "team":
             return f"team #{self.name} by email"
         if self.kind == "member":

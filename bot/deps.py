@@ -17,6 +17,7 @@ from bot.render import Renderer
 from bot.saved_queries import SavedQueries
 from bot.sentry.alerts import AlertService
 from bot.sentry.client import SentryClient
+from bot.sentry.dashboards import DashboardService
 from bot.sentry.discover import DiscoverService
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
@@ -108,6 +109,11 @@ class Deps:
         return ReplayService(self.sentry, self.store)
 
     @cached_property
+    def dashboards(self) -> DashboardService:
+        """Sentry's own dashboards and their widgets' queries."""
+        return DashboardService(self.sentry, self.discover)
+
+    @cached_property
     def saved_queries(self) -> SavedQueries:
         """Saved Discover queries per workspace."""
         return SavedQueries(self.store)
@@ -141,6 +147,7 @@ async def build_deps(
         settings.slack_client_secret,
         settings.secret_key,
         settings.self_dsn,
+        settings.sentry_client_secret,
     ):
         if secret is not None:
             register_secret(secret.get_secret_value())

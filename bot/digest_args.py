@@ -12,22 +12,28 @@ from bot.schedule import Schedule, parse_schedule
 
 SUBSCRIBE_USAGE = (
     "/dexter digest subscribe [#channel] <team:<slug> | project:<slug>[,<slug>] | "
-    "query:<saved-query>> [daily | weekdays | weekly <day> | every <n>h] [at HH:MM] "
-    "[tz <IANA zone>]"
+    "query:<saved-query> | dashboard:<id|title>> [daily | weekdays | weekly <day> | every <n>h] "
+    "[at HH:MM] [tz <IANA zone>]"
 )
-PREVIEW_USAGE = "/dexter digest preview <team:<slug> | project:<slug>[,<slug>] | query:<name>>"
+PREVIEW_USAGE = (
+    "/dexter digest preview <team:<slug> | project:<slug>[,<slug>] | query:<name> | "
+    "dashboard:<id|title>>"
+)
 _CHANNEL_RE = re.compile(r"^<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>$")
+MAX_DASHBOARD = 255  # DashboardDetailsSerializer: title max_length=255
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
 
 
 class Target(BaseModel):
-    """What a digest reports on: a team, or projects; optionally a saved query's results."""
+    """What a digest reports on: a team, or projects; optionally a saved query's results; or
+    a Sentry dashboard (its id once subscribed, an id or a title as typed)."""
 
     model_config = ConfigDict(frozen=True)
 
     team: str | None = None
     projects: tuple[str, ...] = ()
     query: str | None = None
+    dashboard: str | None = None
 
     def describe(self) -> str:
         """`team:core`, `project:api,web`, `team:core + query:slow`."""
@@ -38,6 +44,8 @@ class Target(BaseModel):
             parts.append("project:" + ",".join(self.projects))
         if self.query:
             parts.append(f"query:{self.query}")
+        if self.dashboard:
+            parts.append(f"dashboard:{self.dashboard}")
         return " + ".join(parts)
 
     @property
@@ -64,15 +72,17 @@ def parse_channel(token: str) -> str | None:
 
 
 def parse_target(tokens: list[str], *, usage: str) -> tuple[Target, list[str]]:
-    """Consume `team:`, `project:` and `query:` tokens; return the target and the rest."""
+    """Consume `team:`, `project:`, `query:` and `dashboard:` tokens; return the target and
+    the rest."""
     team: str | None = None
     projects: list[str] = []
     query: str | None = None
+    dashboard: str | None = None
     rest: list[str] = []
     for token in tokens:
         key, sep, value = token.partition(":")
         key = key.lower()
-        if not sep or key not in ("team", "project", "projects", "query"):
+        if not sep or key not in ("team", "project", "projects", "query", "dashboard"):
             rest.append(token)
             continue
         value = value.strip()
@@ -89,15 +99,28 @@ def parse_target(tokens: list[str], *, usage: str) -> tuple[Target, list[str]]:
                     _check_slug(slug, "project", usage)
                     if slug not in projects:
                         projects.append(slug)
+        elif key == "dashboard":
+            if dashboard is not None:
+                raise UserError("Give one dashboard per digest.", usage=usage)
+            if len(value) > MAX_DASHBOARD:
+                raise UserError("That dashboard title is too long.", usage=usage)
+            # Slack sends &, < and > of typed text escaped; a title is matched as typed.
+            dashboard = value.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         else:
             if query is not None:
                 raise UserError("Give one saved query per digest.", usage=usage)
             query = value
     if team and projects:
         raise UserError("A digest covers a team or projects, not both.", usage=usage)
-    if not (team or projects or query):
+    if dashboard and (team or projects or query):
+        raise UserError(
+            "A dashboard digest shows the dashboard alone: its own projects and filters apply.",
+            usage=usage,
+        )
+    if not (team or projects or query or dashboard):
         raise UserError("What should the digest cover?", usage=usage)
-    return Target(team=team, projects=tuple(projects), query=query), rest
+    target = Target(team=team, projects=tuple(projects), query=query, dashboard=dashboard)
+    return target, rest
 
 
 def _check_slug(slug: str, what: str, usage: str) -> None:

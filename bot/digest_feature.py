@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.dashboard_digest import DashboardDigest
 from bot.deps import Deps
 from bot.digest_sender import DigestSender, digest_client
 from bot.digest_store import DigestStore
@@ -36,6 +37,7 @@ def build_digests(deps: Deps, client: AsyncWebClient, **scheduler_kwargs: Any) -
         projects=deps.projects,
         members=deps.members,
         extras=deps.extras,
+        dashboards=DashboardDigest(deps.dashboards),
     )
     sender = DigestSender(digest_client(client), deps.renderer)
     scheduler_kwargs.setdefault("grace", deps.settings.digest_grace)

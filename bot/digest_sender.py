@@ -28,6 +28,7 @@ FILES_INTERVAL = 0.6
 # Charts waiting for an upload slot; beyond this a burst's digests go out without one.
 MAX_QUEUED_CHARTS = 100
 METADATA_EVENT = "dexter_digest"
+MAX_HIDDEN_LISTED = 20  # widgets that did not fit, named one per line
 
 
 class ChannelGone(DexterError):
@@ -104,6 +105,17 @@ class DigestSender:
         preview: bool = False,
     ) -> list[dict[str, Any]]:
         """The digest's validated blocks (at most 50)."""
+        if dash.board is not None:
+            return self.renderer.blocks(
+                "dashboard_digest",
+                d=dash,
+                r=dash.board,
+                schedule=schedule,
+                sub_id=sub_id,
+                preview=preview,
+                when=slack_date,
+                max_hidden=MAX_HIDDEN_LISTED,
+            )
         return self.renderer.blocks(
             "digest",
             d=dash,
@@ -152,7 +164,10 @@ class DigestSender:
         return str(resp["ts"])
 
     async def upload_chart(self, channel: str, thread_ts: str, dash: Dashboard) -> None:
-        """Upload the chart into the digest's thread; a failure is logged, not raised."""
+        """Upload the chart(s) into the digest's thread; a failure is logged, not raised."""
+        if dash.board is not None:
+            await self._upload_widget_charts(channel, thread_ts, dash)
+            return
         if not dash.chart:
             return
         chart = dash.chart
@@ -171,6 +186,27 @@ class DigestSender:
         except Exception as exc:
             log.warning("digest chart upload to %s failed: %s", channel, exc)
 
+    async def _upload_widget_charts(self, channel: str, thread_ts: str, dash: Dashboard) -> None:
+        """A dashboard digest's charts, one per time-series widget, in one upload."""
+        found = dash.board.charts if dash.board else []
+        if not found:
+            return
+        stamp = f"{dash.end.astimezone(UTC):%Y%m%d-%H%M}"
+        files = [
+            {"content": png, "filename": f"widget-{i + 1}-{stamp}.png", "title": title[:200]}
+            for i, (title, png) in enumerate(found)
+        ]
+        try:
+            await self.files_pacer.call(
+                "files",
+                lambda: self.client.files_upload_v2(
+                    channel=channel, thread_ts=thread_ts, file_uploads=files
+                ),
+            )
+            self.charts += len(files)
+        except Exception as exc:
+            log.warning("dashboard digest charts upload to %s failed: %s", channel, exc)
+
     async def dm(self, user_id: str, text: str) -> None:
         """Tell a user something directly (chat.postMessage to their user id)."""
         try:
@@ -183,6 +219,11 @@ class DigestSender:
 
 def _summary(dash: Dashboard) -> Mrkdwn:
     """The notification text (and the fallback for clients without blocks)."""
+    if dash.board is not None:
+        shown = len(dash.board.shown)
+        return mrkdwn.format(
+            "Digest for dashboard {title}: {shown} widgets", title=dash.title, shown=shown
+        )
     h = dash.headline
     if dash.quiet:
         return mrkdwn.format("Digest for {title}: all quiet", title=dash.title)

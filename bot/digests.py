@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from bot import digest_chart
+from bot.dashboard_digest import DashboardDigest, DashboardReport
 from bot.digest_args import Target
 from bot.errors import SentryError, UserError
 from bot.sentry.digest_data import (
@@ -78,10 +79,13 @@ class Dashboard:
     chart: bytes | None = None
     links: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    board: DashboardReport | None = None  # a Sentry dashboard's widgets, for its digests
 
     @property
     def quiet(self) -> bool:
         """Nothing happened: no new issues, regressions, error events, releases or rows."""
+        if self.board is not None:
+            return False  # a dashboard digest shows its widgets, whatever they say
         h = self.headline
         busy_issues = bool(h and (h.new_issues or h.regressions or h.events)) or bool(self.top)
         busy_releases = bool(self.activity and (self.activity.releases or self.activity.deploys))
@@ -120,9 +124,11 @@ class DigestService:
         projects: ProjectService,
         members: MemberService,
         extras: Mapping[str, Any],
+        dashboards: DashboardDigest | None = None,
         memo_ttl: float = MEMO_TTL,
     ) -> None:
         self.data = data
+        self.dashboards = dashboards
         self.projects = projects
         self.members = members
         self.extras = extras
@@ -147,8 +153,21 @@ class DigestService:
         result: T = await asyncio.shield(hit[1])
         return result
 
+    def _boards(self) -> DashboardDigest:
+        if self.dashboards is None:
+            raise UserError("Dashboard digests are not set up here.")
+        return self.dashboards
+
+    async def pin(self, target: Target) -> tuple[Target, str]:
+        """A dashboard target by id (titles change) and the dashboard's title."""
+        board = await self._boards().dashboards.find(target.dashboard or "")
+        return target.model_copy(update={"dashboard": board.id}), board.title
+
     async def scope(self, target: Target) -> tuple[str, list[ProjectRef]]:
         """The dashboard title and the projects a target covers (UserError if unknown)."""
+        if target.dashboard:
+            board = await self._boards().dashboards.find(target.dashboard)
+            return board.title or f"dashboard {board.id}", []
         if target.team:  # the projects and the teams: asked for at once
             projects, teams = await asyncio.gather(
                 self._shared("projects", self.projects.all),
@@ -202,6 +221,8 @@ class DigestService:
         self, target: Target, start: datetime, end: datetime, team_id: str, chart: bool
     ) -> Dashboard:
         self.builds += 1
+        if target.dashboard:
+            return await self._board(target, start, end, chart)
         title, projects = await self.scope(target)
         dash = Dashboard(title=title, target=target, start=start, end=end)
         dash.projects = [p.slug for p in projects]
@@ -212,6 +233,19 @@ class DigestService:
                 await self._fill(dash, [p.id for p in projects], chart)
         if target.query:
             dash.saved = await self._saved_query(dash, team_id, target.query)
+        return dash
+
+    async def _board(
+        self, target: Target, start: datetime, end: datetime, chart: bool
+    ) -> Dashboard:
+        boards = self._boards()
+        board = await boards.dashboards.find(target.dashboard or "")
+        dash = Dashboard(
+            title=board.title or f"dashboard {board.id}", target=target, start=start, end=end
+        )
+        interval = series_interval(end - start)
+        dash.board = await boards.build(board, start, end, interval=interval, chart=chart)
+        dash.links = {"dashboard": board.url}
         return dash
 
     async def _fill(self, dash: Dashboard, ids: list[str], chart: bool) -> None:

@@ -17,6 +17,9 @@ class Action(StrEnum):
     ISSUE_ASSIGN = "issue_assign"
     ISSUE_ASSIGN_ME = "issue_assign_me"
     ISSUE_REFRESH = "issue_refresh"
+    # Alert cards: "Assign to <suggested owner>" (value `<assignee>|<issue id>`).
+    ISSUE_ASSIGN_SUGGESTED = "issue_assign_suggested"
+    ISSUE_ASSIGN_SUGGESTED_2 = "issue_assign_suggested_2"
     # Triage: the `/dexter issues` row menu (value `<verb>|<issue id>`) and bulk confirm.
     ISSUE_ROW_MENU = "issue_row_menu"
     BULK_CONFIRM = "bulk_confirm"
@@ -27,6 +30,13 @@ class Action(StrEnum):
     DISCOVER_EXPORT = "discover_export"
     DISCOVER_PROJECTS = "discover_projects"
     REPLAYS_SHOW = "replays_show"
+    # The event view. Values: `<issue id>|<event id, latest, oldest, recommended or tags>`.
+    EVENT_SHOW = "event_show"
+    EVENT_OLDER = "event_older"
+    EVENT_NEWER = "event_newer"
+    EVENT_TAGS = "event_tags"
+    OPEN_EVENT = "open_event"
+    REPLAYS_NEXT_PAGE = "replays_next_page"
     # Release card. Value: the release version.
     RELEASE_CHART = "release_chart"
     OPEN_RELEASE = "open_release"

@@ -148,6 +148,12 @@ SAVED_NONE = "No saved queries yet. Save one with `/dexter discover save <name> 
 PERF_NO_DATA = "No transactions in the `spans` dataset for the last {period}."
 PERF_NO_TRANSACTION = "No transaction named `{name}` in the last {period}."
 REPLAYS_NONE = "{issue} has no session replays in the last 90 days."
+REPLAY_SEARCH_REFUSED = (
+    "Sentry did not accept that replay search: {detail}\n"
+    "Replay search takes fields such as `user.email:ada@example.com`, `url:*checkout*`, "
+    "`count_errors:>0`, `browser.name:Chrome`, `duration:>5m`. "
+    "See https://docs.sentry.io/product/explore/session-replay/"
+)
 
 # Alert rules
 ALERT_COMPUTING = "Computing the preview… Sentry is taking a moment; this view updates by itself."

@@ -8,7 +8,9 @@ once with `tojson`. Escaping therefore happens in three places, all automatic:
 - `tojson` walks the blocks: the `text` of a `{"type": "mrkdwn"}` object is escaped unless it
   is `Mrkdwn`; every other string (plain_text, URLs, button values, ids) is given as the text
   it shows (`plain()`), so `"value": "q:" ~ query` round-trips exactly;
-- markup comes only from filters: `url|link(label)`, `id|user`, `id|channel`, `|esc`.
+- markup comes only from filters: `url|link(label)`, `id|user`, `id|channel`, `|esc`;
+  a constant with placeholders is filled with `TEMPLATE|mformat(part=…)` (`mrkdwn.format`),
+  never with Python's `.format` (its result is a plain `str`, escaped whole).
 
 Template literals are escaped like everything else: write `<version>`, not `&lt;version&gt;`.
 There is no `|safe`. How it hooks into Jinja: the compiled template's `escape`, `Markup`,
@@ -121,6 +123,7 @@ def install(env: jinja2.Environment) -> None:
         link=mrkdwn.link,
         user=mrkdwn.user,
         channel=mrkdwn.channel,
+        mformat=mrkdwn.format,  # TEMPLATE|mformat(part=…): str.format with parts escaped
         trunc=mrkdwn.truncate,
         join=_join,
         replace=_replace,

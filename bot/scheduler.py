@@ -116,6 +116,10 @@ class DigestScheduler:
         # limit: hundreds of digests firing together go through this gate.
         self._redis = asyncio.Semaphore(redis_slots)
         self._held: set[Claim] = set()
+        # Set by stop(). Cancelling a task is not enough on its own: a cancellation that lands
+        # inside a Redis call can be turned into a timeout and retried by the client, and the
+        # digest would go on. Every step checks this before it builds or posts.
+        self._stopping = False
         self._posting: set[tuple[str, str]] = set()
         self.stop_timeout = 15.0
         self._renewer: asyncio.Task[None] | None = None
@@ -136,6 +140,7 @@ class DigestScheduler:
         """Load subscriptions, schedule them, catch up missed digests, start the tick."""
         if self._scheduler is not None:
             return
+        self._stopping = False
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.start()
         self._renewer = asyncio.create_task(self._renew_claims())
@@ -153,6 +158,7 @@ class DigestScheduler:
 
     async def stop(self) -> None:
         """Stop scheduling and cancel digests in flight (their claims are released)."""
+        self._stopping = True
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -241,7 +247,7 @@ class DigestScheduler:
     def spawn(self, sub: Subscription, scheduled: datetime) -> None:
         """Run one fire in its own task unless this replica already runs it."""
         key = (sub.id, epoch(scheduled))
-        if key in self._tasks:
+        if key in self._tasks or self._stopping:
             return
         task = asyncio.create_task(self._run(sub, scheduled), name=f"digest {sub.id}@{key[1]}")
         self._tasks[key] = task
@@ -284,6 +290,7 @@ class DigestScheduler:
                 ):
                     return
             self._held.add(claim)
+            self._check_running()
             await self._deliver(sub, scheduled, state)
         except asyncio.CancelledError:
             raise
@@ -294,6 +301,10 @@ class DigestScheduler:
                 self._held.discard(claim)
                 async with self._redis:
                     await claim.release()
+
+    def _check_running(self) -> None:
+        if self._stopping:
+            raise asyncio.CancelledError("digest scheduler stopping")
 
     async def _renew_claims(self) -> None:
         # One loop renews every lease this replica holds (one Redis call at a time).
@@ -326,9 +337,11 @@ class DigestScheduler:
             attempts += 1
             try:
                 async with self._slots:
+                    self._check_running()
                     dash = await self.service.build(
                         sub.target, start, scheduled, team_id=sub.team_id, chart=chart
                     )
+                self._check_running()
                 self._posting.add(key)  # from here on, stop() lets this digest finish
                 ts = await self.sender.post(
                     sub.channel_id,

@@ -53,6 +53,8 @@ def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Applicat
     add_ops_routes(web_app, app, deps, metrics=metrics)
     for hook in web_hooks:
         hook(web_app)
+    for route in deps.extras.get("web_routes", {}).values():  # features' own endpoints
+        route(web_app)
     return web_app
 
 

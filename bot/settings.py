@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     job_visibility: float = Field(default=30.0, alias="DEXTER_JOB_VISIBILITY", gt=0, le=3600)
     job_timeout: float = Field(default=600.0, alias="DEXTER_JOB_TIMEOUT", gt=0)
     busy_after: float = Field(default=1800.0, alias="DEXTER_BUSY_AFTER", ge=0)
+    # Dexter as a Sentry internal integration: its client secret signs what Sentry sends, and
+    # the installation's uuid names it in alert-rule actions (discovered when unset).
+    sentry_client_secret: SecretStr | None = Field(default=None, alias="SENTRY_CLIENT_SECRET")
+    sentry_integration_installation: str | None = Field(
+        default=None, alias="SENTRY_INTEGRATION_INSTALLATION", pattern=r"^[0-9a-fA-F-]{32,36}$"
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -112,12 +118,20 @@ class Settings(BaseSettings):
             raise ValueError("must start with xoxb-")
         return v
 
-    @field_validator("slack_client_id", "public_url", "metrics_port", mode="before")
+    @field_validator(
+        "slack_client_id",
+        "public_url",
+        "metrics_port",
+        "sentry_integration_installation",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, v: object) -> object:
         return None if v == "" else v
 
-    @field_validator("slack_client_secret", "secret_key", "self_dsn", mode="before")
+    @field_validator(
+        "slack_client_secret", "secret_key", "self_dsn", "sentry_client_secret", mode="before"
+    )
     @classmethod
     def _blank_secret_is_unset(cls, v: object) -> object:
         if isinstance(v, SecretStr):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import format as fmt
+from bot.mrkdwn import Mrkdwn
 from bot.sentry.discover import Column
 
 MAX_COLUMN_WIDTH = 40
@@ -228,5 +229,6 @@ def _pack(head: list[str], items: list[str], section_limit: int, max_sections: i
     return TableText(sections=sections, shown=shown, hidden=len(items) - shown)
 
 
-def _fence(lines: list[str]) -> str:
-    return FENCE + "\n" + "\n".join(lines) + "\n" + FENCE
+def _fence(lines: list[str]) -> Mrkdwn:
+    # every line was escaped (`line`, the rule under the header): the block is safe mrkdwn
+    return Mrkdwn(FENCE + "\n" + "\n".join(lines) + "\n" + FENCE)

@@ -7,12 +7,14 @@ from slack_bolt.async_app import AsyncApp
 from bot.commands import Dispatcher
 from bot.deps import Deps
 from handlers import (
+    alert_push,
     alerts,
     bulk,
     card_actions,
     commands,
     digests,
     discover,
+    events,
     home,
     identity,
     issues,
@@ -37,8 +39,10 @@ MODULES = [
     discover,
     perf,
     replays,
+    events,
     releases,
     alerts,
+    alert_push,
     workspaces,
     digests,
     teams,

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import errors, messages
 from bot.alert_form import (
+    Choice,
     FormMeta,
     Values,
     block_id,
@@ -21,10 +22,12 @@ from bot.alert_form import (
     kind_of,
     normalize,
     notify_choices,
+    offers_dexter,
     options,
     read_state,
     visible,
 )
+from bot.alert_push.installation import dexter_installation
 from bot.deps import Deps
 from bot.ids import AlertField as F
 from bot.logs import new_correlation_id
@@ -57,10 +60,11 @@ def form_view(
 ) -> dict[str, Any]:
     """The form for the current choices; `notices` show problems under their fields."""
     has_slack = meta.s is not None
-    values = normalize(values, has_slack)
-    show = visible(values, has_slack)
+    dexter = offers_dexter(meta, values)
+    values = normalize(values, has_slack, has_dexter=dexter)
+    show = visible(values, has_slack, has_dexter=dexter)
     opts = options(values)
-    opts[F.NOTIFY] = notify_choices(kind_of(values), has_slack)
+    opts[F.NOTIFY] = notify_choices(kind_of(values), has_slack, has_dexter=dexter)
     shown = set(show)
     extra = [m for f, m in (notices or {}).items() if f not in shown]
     if extra:
@@ -123,8 +127,10 @@ async def create_command(ctx: CommandContext, args: str) -> None:
         project = await deps.projects.by_slug(project_slug) if project_slug else None
         if project is not None:
             await deps.policy.require(ident, project.slug)
-        generation, slack = await asyncio.gather(
-            deps.alert_rules.generation(), deps.alert_rules.slack_integration(ctx.team_id)
+        generation, slack, dexter = await asyncio.gather(
+            deps.alert_rules.generation(),
+            deps.alert_rules.slack_integration(ctx.team_id),
+            dexter_installation(deps),
         )
     except Exception as exc:
 
@@ -134,12 +140,13 @@ async def create_command(ctx: CommandContext, args: str) -> None:
 
         await report(exc, show)
         return
-    meta = FormMeta(c=ctx.channel_id, t=uuid.uuid4().hex, g=generation, s=slack)
+    meta = FormMeta(c=ctx.channel_id, t=uuid.uuid4().hex, g=generation, s=slack, d=dexter)
     values = defaults(
         kind,
         project=(project.id, project.slug) if project else None,
         channel_id=ctx.channel_id,
         has_slack=slack is not None,
+        has_dexter=offers_dexter(meta, {F.KIND: Choice(kind)}),
     )
     await ctx.client.views_update(view_id=view_id, view=form_view(deps, values, meta))
 

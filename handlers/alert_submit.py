@@ -31,6 +31,7 @@ from bot.alert_form import (
 )
 from bot.alert_parse import from_rule, sentry_field, to_rule
 from bot.alert_preview import Preview
+from bot.alert_push.installation import dexter_installation
 from bot.alert_rules import IssueAlert, MetricAlert
 from bot.alert_words import describe
 from bot.deps import Deps
@@ -53,6 +54,11 @@ NO_SLACK_INTEGRATION = (
     "Sentry's Slack integration is not installed for this workspace (any more); "
     "choose whom to email instead, or install it in Sentry."
 )
+NO_DEXTER_INTEGRATION = (
+    "Dexter's Sentry integration is not installed in Sentry (any more); "
+    "choose another notification, or set the integration up (docs/sentry-integration.md)."
+)
+NOT_INSTALLED = (NO_SLACK_INTEGRATION, NO_DEXTER_INTEGRATION)
 SPARK_POINTS = 48
 
 Rule = IssueAlert | MetricAlert
@@ -177,7 +183,7 @@ async def preview_outcome(
         rule, meta.s = await as_sentry_has_it(deps, rule, team)
         await deps.policy.require(ident, rule.project)
     except (errors.NotLinked, errors.PermissionDenied, errors.UserError) as exc:
-        where = F.NOTIFY if explain(exc) == NO_SLACK_INTEGRATION else F.PROJECT
+        where = F.NOTIFY if explain(exc) in NOT_INSTALLED else F.PROJECT
         return form_problems(deps, values, meta, {where: explain(exc)})
     confirm = ConfirmMeta(**meta.model_dump(), r=rule)
     try:
@@ -198,14 +204,20 @@ async def as_sentry_has_it(deps: Deps, rule: Rule, team: str) -> tuple[Rule, str
     """The rule bound to what Sentry says, not to what the private_metadata carried: the
     project its slug names (its real id), and this workspace's Slack integration. Returns
     the rule and that integration (None when the workspace has none)."""
-    project, integration = await asyncio.gather(
-        deps.projects.by_slug(rule.project), deps.alert_rules.slack_integration(team)
+    project, integration, dexter = await asyncio.gather(
+        deps.projects.by_slug(rule.project),
+        deps.alert_rules.slack_integration(team),
+        dexter_installation(deps),
     )
     target = rule.target
     if target.kind == "slack":
         if integration is None:
             raise errors.UserError(NO_SLACK_INTEGRATION)
         target = target.model_copy(update={"integration_id": integration})
+    elif target.kind == "dexter":  # the installation Sentry lists now, not the sealed one
+        if dexter is None:
+            raise errors.UserError(NO_DEXTER_INTEGRATION)
+        target = target.model_copy(update={"integration_id": dexter})
     bound = rule.model_copy(
         update={"project_id": project.id, "project": project.slug, "target": target}
     )
@@ -217,7 +229,7 @@ async def create_outcome(
 ) -> Outcome:
     """Create the rule once; on failure release the once-only key so a fixed rule can go."""
     rule = meta.r
-    form_meta = FormMeta(c=meta.c, t=meta.t, g=meta.g, s=meta.s)
+    form_meta = FormMeta(c=meta.c, t=meta.t, g=meta.g, s=meta.s, d=meta.d)
     try:
         ident = await deps.identity.require(team, user)
         rule, form_meta.s = await as_sentry_has_it(deps, rule, team)
@@ -229,13 +241,15 @@ async def create_outcome(
         values = from_rule(rule)
         if exc.message == NO_SLACK_INTEGRATION:
             form_meta.s = None
+        if exc.message == NO_DEXTER_INTEGRATION:
+            form_meta.d = None
         message = (
             exc.message
             if isinstance(exc, errors.UserError)
             else messages.ALERT_SENTRY_REFUSED.format(detail=exc.message)
         )
         field = (
-            (F.NOTIFY if exc.message == NO_SLACK_INTEGRATION else F.PROJECT)
+            (F.NOTIFY if exc.message in NOT_INSTALLED else F.PROJECT)
             if isinstance(exc, errors.UserError)
             else sentry_field(exc.message, rule, values, form_meta)
         )
@@ -341,7 +355,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if meta is None:
             form = status_view(deps, "New alert rule", messages.ALERT_EXPIRED)
         else:
-            form_meta = FormMeta(c=meta.c, t=meta.t, g=meta.g, s=meta.s)
+            form_meta = FormMeta(c=meta.c, t=meta.t, g=meta.g, s=meta.s, d=meta.d)
             form = form_view(deps, from_rule(meta.r), form_meta)
         try:
             await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import errors, messages, mrkdwn
+from bot.alert_push.texts import ASSIGN_SUGGESTED
 from bot.cards import CardRef
 from bot.deps import Deps
 from bot.format import link, truncate
@@ -34,7 +35,11 @@ ACTIONS = (
     Action.ISSUE_ASSIGN_ME,
     Action.ISSUE_REFRESH,
     Action.ISSUE_ROW_MENU,
+    Action.ISSUE_ASSIGN_SUGGESTED,
+    Action.ISSUE_ASSIGN_SUGGESTED_2,
 )
+SUGGESTED = (Action.ISSUE_ASSIGN_SUGGESTED, Action.ISSUE_ASSIGN_SUGGESTED_2)
+SUGGESTED_PREFIX = ASSIGN_SUGGESTED.partition("{")[0]  # the button reads "Assign to <name>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,9 @@ def read_click(body: dict[str, Any]) -> Click:
         user_id=str(user.get("id", "")),
         action_id=str(action.get("action_id", "")),
         value=str(action.get("value") or selected.get("value") or ""),
-        label=str((selected.get("text") or {}).get("text") or ""),
+        label=str(
+            (selected.get("text") or {}).get("text") or (action.get("text") or {}).get("text") or ""
+        ),
         block_id=str(action.get("block_id", "")),
         action_ts=str(action.get("action_ts", "")),
         channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
@@ -110,7 +117,12 @@ async def release_click(deps: Deps, click: Click) -> None:
 
 async def issue_of(deps: Deps, click: Click) -> str:
     """The issue a control acts on (see the value formats in bot/issue_actions.py)."""
-    if click.action_id in (Action.ISSUE_RESOLVE, Action.ISSUE_IGNORE, Action.ISSUE_ROW_MENU):
+    if click.action_id in (
+        Action.ISSUE_RESOLVE,
+        Action.ISSUE_IGNORE,
+        Action.ISSUE_ROW_MENU,
+        *SUGGESTED,
+    ):
         issue_id = parse_choice(click.value)[1]
     elif click.action_id == Action.ISSUE_ASSIGN:
         issue_id = await _assign_target(deps, click)
@@ -156,6 +168,10 @@ async def change_of(deps: Deps, click: Click) -> AnyChange | None:
         return await deps.triage.assignee(click.actor, AssigneeSpec("me"))
     if click.action_id == Action.ISSUE_ASSIGN:
         return deps.triage.picked(click.value, click.label)
+    if click.action_id in SUGGESTED:  # a suggested owner's button on an alert card
+        return deps.triage.picked(
+            parse_choice(click.value)[0], click.label.removeprefix(SUGGESTED_PREFIX)
+        )
     if click.action_id == Action.ISSUE_ROW_MENU:
         verb = parse_choice(click.value)[0]
         if verb == "resolve":

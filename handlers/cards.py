@@ -114,9 +114,9 @@ async def notes(deps: Deps, issue: Issue) -> list[str]:
     return out
 
 
-async def render(deps: Deps, issue_id: str) -> Card:
-    """Read the issue from Sentry and build its card."""
-    detail = await deps.issues.detail(IssueRef(issue_id=issue_id))
+async def render(deps: Deps, issue_id: str, *, detail: IssueDetail | None = None) -> Card:
+    """Read the issue from Sentry (unless the caller just did) and build its card."""
+    detail = detail or await deps.issues.detail(IssueRef(issue_id=issue_id))
 
     async def releases_known() -> None:
         try:

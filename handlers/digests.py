@@ -106,7 +106,12 @@ async def subscribe(
     feat = feature(deps)
     if target.query:
         await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
-    await feat.service.scope(target)
+    what = target.describe()
+    if target.dashboard:  # finding it checks it; kept by id, as its title may change
+        target, title = await feat.service.pin(target)
+        what = mrkdwn.format("{} ({})", target.describe(), title)
+    else:
+        await feat.service.scope(target)
     await _check_channel(client, channel_id)
     sub = await feat.store.create(
         team_id=team_id, channel_id=channel_id, owner_id=user_id, target=target, schedule=schedule
@@ -117,7 +122,7 @@ async def subscribe(
     return mrkdwn.format(
         msg.SUBSCRIBED,
         channel=channel_id,
-        target=target.describe(),
+        target=what,
         schedule=schedule.describe(),
         next=slack_date(upcoming),
         id=sub.id,
@@ -263,8 +268,8 @@ COMMANDS = [
     Subcommand(
         name="digest subscribe",
         usage=SUBSCRIBE_USAGE,
-        summary="Post a team dashboard on a schedule (default: this channel, daily at 09:00 "
-        "in your time zone).",
+        summary="Post a team dashboard, or a Sentry dashboard's widgets, on a schedule "
+        "(default: this channel, daily at 09:00 in your time zone).",
         example="/dexter digest subscribe team:backend weekdays at 09:30",
         handler=subscribe_command,
         group="Digests",

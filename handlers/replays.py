@@ -1,4 +1,5 @@
-"""`/dexter replays <issue>` and the issue card's "Replays (N)" button."""
+"""`/dexter replays <issue>`, `/dexter replays search …` and the issue card's "Replays (N)"
+button."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages
+from bot import errors, messages, mrkdwn
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.ids import Action
-from bot.logs import new_correlation_id
+from bot.logs import new_correlation_id, redact
 from bot.refs import REF_USAGE, parse_ref_argument
 from bot.render import fallback_text
+from bot.replay_search import REPLAY_SEARCH_USAGE, ReplaySearch, parse_replay_search
 from bot.sentry.models import Issue
 from bot.table import format_duration
 from handlers.context import CommandContext
@@ -65,6 +68,54 @@ async def replays_command(ctx: CommandContext, args: str) -> None:
     await show_replays(ctx, await ctx.deps.issues.path_id(ref))
 
 
+class SearchPage(ReplaySearch):
+    """The Next page button's value: the search, the cursor and the page number."""
+
+    cursor: str
+    page: int = 2
+
+
+async def render_search(
+    deps: Deps, search: ReplaySearch, *, cursor: str | None = None, page: int = 1
+) -> list[dict[str, Any]]:
+    """Fetch one page of a replay search and render it (paging as `/dexter issues` does)."""
+    project_ids = await deps.projects.ids_for(list(search.projects))
+    found = await deps.replays.search(
+        search.query, period=search.period, project_ids=project_ids, sort=search.sort, cursor=cursor
+    )
+    next_value = None
+    if found.next_cursor:
+        state = SearchPage(**search.model_dump(), cursor=found.next_cursor, page=page + 1)
+        next_value = state.model_dump_json(exclude_defaults=True)
+        if len(next_value) > 2000:  # Slack's button value limit; a huge query loses paging
+            next_value = None
+    return deps.renderer.blocks(
+        "replay_search",
+        search=search,
+        replays=found.replays,
+        page=page,
+        next_value=next_value,
+        now=datetime.now(UTC),
+        duration=replay_duration,
+    )
+
+
+def refused(exc: errors.SentryBadRequest) -> str:
+    """What the user reads when Sentry refuses a replay search: Sentry's reason, escaped."""
+    return mrkdwn.format(messages.REPLAY_SEARCH_REFUSED, detail=redact(exc.message))
+
+
+async def replays_search_command(ctx: CommandContext, args: str) -> None:
+    """Search the organisation's session replays."""
+    search = parse_replay_search(args)
+    try:
+        blocks = await render_search(ctx.deps, search)
+    except errors.SentryBadRequest as exc:
+        await ctx.reply(text=refused(exc))
+        return
+    await ctx.reply(blocks, text=fallback_text(blocks))
+
+
 async def card_button(deps: Deps, issue: Issue) -> list[dict[str, Any]]:
     """A "Replays (N)" button for the issue card when the issue has replays."""
     try:
@@ -93,7 +144,16 @@ COMMANDS = [
         example="/dexter replays FRONTEND-3K",
         handler=replays_command,
         group="Replays",
-    )
+    ),
+    Subcommand(
+        name="replays search",
+        usage=REPLAY_SEARCH_USAGE,
+        summary="Search session replays with Sentry's replay search (default: last 14 days, "
+        "newest first), 10 per page: user, duration, errors, pages and a link.",
+        example="/dexter replays search count_errors:>0 url:*checkout* last 7d sort:errors",
+        handler=replays_search_command,
+        group="Replays",
+    ),
 ]
 
 
@@ -120,3 +180,27 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await show_replays(ctx, value)
         except Exception as exc:
             await report(exc, lambda m: ctx.reply(text=m))
+
+    @app.action(Action.REPLAYS_NEXT_PAGE.value)
+    async def on_next_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        new_correlation_id()
+
+        async def say(text: str) -> None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+
+        try:
+            state = SearchPage.model_validate_json(body["actions"][0]["value"])
+        except (ValidationError, KeyError, IndexError, TypeError):
+            await say(messages.BUTTON_EXPIRED)
+            return
+        search = ReplaySearch(**state.model_dump(exclude={"cursor", "page"}))
+        try:
+            blocks = await render_search(deps, search, cursor=state.cursor, page=state.page)
+        except errors.SentryBadRequest as exc:
+            await say(refused(exc))
+            return
+        except Exception as exc:
+            await report(exc, say)
+            return
+        await respond(blocks=blocks, text=fallback_text(blocks), replace_original=True)

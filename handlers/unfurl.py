@@ -1,4 +1,5 @@
-"""Unfurl links to Sentry issues of the workspace's organisation into live issue cards."""
+"""Unfurl links to Sentry issues of the workspace's organisation into live issue cards, and
+links to its Sentry dashboards into a summary (title, widgets, link)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,27 @@ from bot.errors import DexterError
 from bot.logs import new_correlation_id
 from bot.refs import IssueRef, parse_issue_url
 from bot.sentry.client import SentryClient
+from bot.sentry.dashboards import DashboardRef, parse_dashboard_url
 from handlers import cards
 
 log = logging.getLogger(__name__)
 
 MAX_UNFURLS = 5
+MAX_LISTED = 10  # widgets named in a dashboard unfurl
+# Sentry's display types (src/sentry/models/dashboard_widget.py) in words.
+WIDGET_KINDS = {
+    "line": "line chart",
+    "area": "area chart",
+    "stacked_area": "stacked area chart",
+    "bar": "bar chart",
+    "top_n": "top 5 chart",
+    "table": "table",
+    "big_number": "big number",
+}
 
 
-def is_ours(ref: IssueRef, base_url: str, org: str) -> bool:
-    """True for an issue URL of `org` on the Sentry at `base_url` (the asking workspace's)."""
+def is_ours(ref: IssueRef | DashboardRef, base_url: str, org: str) -> bool:
+    """True for a URL of `org` on the Sentry at `base_url` (the asking workspace's)."""
     ours = (urlparse(base_url).hostname or "").lower()
     host = (ref.host or "").lower()
     saas = ours == "sentry.io" or ours.endswith(".sentry.io")
@@ -52,16 +65,47 @@ def issue_links(links: list[dict[str, Any]], sentry: SentryClient) -> list[tuple
     return out[:MAX_UNFURLS]
 
 
+def dashboard_links(links: list[dict[str, Any]], sentry: SentryClient) -> list[tuple[str, str]]:
+    """(url, dashboard id) for every link that is one of our dashboards, at most a few."""
+    out: list[tuple[str, str]] = []
+    for item in links:
+        url = str(item.get("url") or "")
+        ref = parse_dashboard_url(url)
+        if ref is None or not is_ours(ref, sentry.base_url, sentry.org):
+            continue
+        if all(u != url for u, _ in out):
+            out.append((url, ref.dashboard_id))
+    return out[:MAX_UNFURLS]
+
+
+async def dashboard_unfurls(deps: Deps, found: list[tuple[str, str]]) -> dict[str, Any]:
+    """Summary blocks per dashboard URL (a dashboard Sentry will not show is left out)."""
+    unfurls: dict[str, dict[str, Any]] = {}
+    for url, dashboard_id in found:
+        try:
+            board = await deps.dashboards.get(dashboard_id)
+        except DexterError as exc:
+            log.info("not unfurling dashboard %s: %s", dashboard_id, exc)
+            continue
+        blocks = deps.renderer.blocks(
+            "dashboard_unfurl", board=board, kinds=WIDGET_KINDS, max_listed=MAX_LISTED
+        )
+        unfurls[url] = {"blocks": blocks}
+    return unfurls
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for `link_shared`."""
 
     @app.event("link_shared")
     async def on_link_shared(event: dict[str, Any], client: AsyncWebClient) -> None:
         new_correlation_id()
-        found = issue_links(list(event.get("links") or []), deps.sentry)
-        if not found:
+        links = list(event.get("links") or [])
+        found = issue_links(links, deps.sentry)
+        boards = dashboard_links(links, deps.sentry)
+        if not found and not boards:
             return
-        unfurls: dict[str, dict[str, Any]] = {}
+        unfurls: dict[str, dict[str, Any]] = await dashboard_unfurls(deps, boards)
         for url, issue_id in found:
             try:
                 card = await cards.render(deps, issue_id)

@@ -38,6 +38,9 @@ class SlackDriver:
     slack: FakeSlack
     session: aiohttp.ClientSession
     pipeline: Pipeline | None = None
+    # Commands and clicks are jobs; by default each waits for the jobs before it, as a user
+    # who reads each answer before typing the next would. Tests of concurrency turn it off.
+    in_order: bool = True
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _skew: Any = field(default_factory=lambda: itertools.count(0))
 
@@ -54,8 +57,12 @@ class SlackDriver:
         content_type: str = "application/x-www-form-urlencoded",
     ) -> dict[str, str]:
         # Each request gets its own timestamp (within Slack's 5 minutes), as two real
-        # deliveries would; re-sending the same signed request is a replay, refused.
-        ts = str(timestamp if timestamp is not None else int(time.time()) - next(self._skew) % 240)
+        # deliveries would; re-sending the same signed request is a replay, refused. Counting
+        # up from 4 minutes ago keeps them distinct even when a second passes between two
+        # requests (counting down from now made the n-th and the (n+1)-th a second apart equal).
+        ts = str(
+            timestamp if timestamp is not None else int(time.time()) - 240 + next(self._skew) % 240
+        )
         sig = SignatureVerifier(self.signing_secret).generate_signature(timestamp=ts, body=body)
         return {
             "X-Slack-Request-Timestamp": ts,
@@ -83,6 +90,7 @@ class SlackDriver:
     async def command(
         self, text: str, *, user: str = "U1", channel: str = "C1", team: str = "T1"
     ) -> Reply:
+        await self._in_turn()
         rid = next(self._ids)
         form = {
             "token": "legacy",
@@ -101,7 +109,13 @@ class SlackDriver:
         }
         return await self.post(urlencode(form))
 
+    async def _in_turn(self) -> None:
+        if self.in_order and self.pipeline is not None and self.pipeline.worker is not None:
+            await self.idle()
+
     async def interaction(self, payload: dict[str, Any]) -> Reply:
+        if payload.get("type") == "block_actions":
+            await self._in_turn()
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
     async def action(

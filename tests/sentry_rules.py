@@ -23,6 +23,17 @@ PRIORITY_CONDITIONS = ("issue_priority_deescalating", "issue_priority_greater_or
 # src/sentry/replays/endpoints/organization_replay_count.py ReplayDataSourceValidator:
 # ChoiceField(choices=(Dataset.Discover.value, Dataset.IssuePlatform.value))
 REPLAY_DATA_SOURCES = ("discover", "search_issues")
+# src/sentry/replays/usecases/query/configs/aggregate_sort.py sort_config (the keys a replay
+# list may sort by, `-` for descending); any other sort is refused by the replay query.
+REPLAY_SORTS = frozenset(
+    {
+        "activity", "browser", "browser.name", "browser.version", "count_dead_clicks",
+        "count_errors", "count_infos", "count_rage_clicks", "count_urls", "count_warnings",
+        "device.brand", "device.family", "device.model", "device.name", "dist", "duration",
+        "finished_at", "new_count_errors", "os", "os.name", "os.version", "os_name", "platform",
+        "project_id", "sdk.name", "started_at", "user.email", "user.id", "user.username",
+    }
+)  # fmt: skip
 # src/sentry/constants.py MAX_ROLLUP_POINTS; src/sentry/utils/dates.py validate_interval
 MAX_ROLLUP_POINTS = 10_000
 MAX_TOP_EVENTS = 10
@@ -39,6 +50,10 @@ def refuse(request: httpx.Request) -> Response | None:
         source = request.url.params.get("data_source", "discover")
         if source not in REPLAY_DATA_SOURCES:
             return Response(400, json={"data_source": [f'"{source}" is not a valid choice.']})
+    if request.method == "GET" and path.endswith("/replays/") and "/organizations/" in path:
+        sort = request.url.params.get("sort")
+        if sort is not None and sort.lstrip("-") not in REPLAY_SORTS:
+            return Response(400, json={"detail": f"Invalid sort: {sort}"})
     if request.method == "GET" and path.endswith("/issues/") and "/organizations/" in path:
         terms = set(request.url.params.get("query", "").lower().split())
         if request.url.params.get("sort") == "inbox" and "is:for_review" not in terms:

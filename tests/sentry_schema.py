@@ -24,6 +24,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 SCHEMAS = Path(__file__).resolve().parent / "contracts"
 CURRENT = "sentry-openapi.json"
 LEGACY = "sentry-openapi-with-legacy-alert-rules.json"
+EVENT_ID_ROUTE = r"^(?:latest|oldest|recommended|\d+|[A-Fa-f0-9-]{32,36})$"
 TEST_HOSTS = ["https://sentry.io", "https://de.sentry.io", "https://sentry.acme.internal"]
 
 
@@ -56,6 +57,32 @@ def _follow_the_source(spec: dict[str, Any]) -> None:
             "responses": {"200": {"description": "version, auth.scopes, user"}},
         }
     }
+    # src/sentry/api/urls.py routes `issues/{issue_id}/events/{event_id}/` for
+    # `latest|oldest|recommended|\d+|[A-Fa-f0-9-]{32,36}` and group_event_details.py looks any
+    # id up as an event of that issue; the schema lists the three keywords only.
+    event = "/api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/events/{event_id}/"
+    for param in spec["paths"][event]["get"]["parameters"]:
+        if param.get("name") == "event_id":
+            param["schema"].pop("enum", None)
+            param["schema"]["pattern"] = EVENT_ID_ROUTE
+    # src/sentry/api/urls.py routes `sentry-api-0-event-owners` (EventOwnersEndpoint,
+    # src/sentry/api/endpoints/event_owners.py) and `sentry-api-0-event-file-committers`
+    # (EventFileCommittersEndpoint): GETs of one event of a project, no query parameters.
+    project_event = (
+        "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/events/{event_id}"
+    )
+    for what in ("owners", "committers"):
+        spec["paths"][f"{project_event}/{what}/"] = {
+            "get": {
+                "operationId": f"eventSuggested_{what}",
+                "security": [{"auth_token": []}],
+                "parameters": [
+                    {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                    for n in ("organization_id_or_slug", "project_id_or_slug", "event_id")
+                ],
+                "responses": {"200": {"description": f"the event's {what}"}},
+            }
+        }
     for path, item in spec["paths"].items():
         if not path.endswith("/replay-count/"):
             continue

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.events import texts as event_texts
+
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 URL = "https://acme.sentry.io/issues/1/"
 
@@ -250,6 +252,28 @@ CONTEXTS: dict[str, Context] = {
     },
     "team": lambda p: {"o": _h(p)},
     "teams": lambda p: {"rows": [{"team": _h(p), "projects": [p]}], "org": p},
+    "dashboard_digest": lambda p: {
+        "d": _h(p),
+        "r": _h(p),
+        "schedule": p,
+        "sub_id": p,
+        "preview": False,
+        "when": _when,
+        "max_hidden": 3,
+    },
+    "dashboard_unfurl": lambda p: {"board": _h(p), "kinds": _h(p), "max_listed": 3},
+    "replay_search": lambda p: {
+        "search": _h(p),
+        "replays": [_h(p)],
+        "page": 2,
+        "next_value": p,
+        "now": NOW,
+        "duration": lambda s: p,
+    },
+    # a Hostile view, not bot/events/view.py's (whose texts are escaped piece by piece and
+    # marked Mrkdwn; tests/test_events.py pushes hostile events through those)
+    "events/event": lambda p: {"view": _h(p), "texts": event_texts, "actions": _h(p)},
+    "events/tags": lambda p: {"view": _h(p), "texts": event_texts, "actions": _h(p)},
     "whoami": lambda p: {
         "ident": _h(p),
         "member": _h(p),

@@ -75,7 +75,10 @@ def all_texts(node: Any) -> list[str]:
 
 
 def template_names() -> list[str]:
-    return sorted(p.name.removesuffix(".json.j2") for p in Path(TEMPLATES).glob("*.json.j2"))
+    root = Path(TEMPLATES)
+    return sorted(
+        str(p.relative_to(root)).removesuffix(".json.j2") for p in root.rglob("*.json.j2")
+    )
 
 
 def test_every_template_has_a_hostile_context() -> None:

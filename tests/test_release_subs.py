@@ -76,9 +76,10 @@ async def test_only_the_subscriber_the_channel_manager_or_an_admin_may_unsubscri
     slack.add_user("U2", email="bo@acme.com")  # unlinked, no admin, did not subscribe
     slack.add_user("U3", email="cy@acme.com")
     slack.add_user("U4", email="di@acme.com", admin=True)
-    for project in ("backend", "frontend", "backend env:staging"):
+    # one at a time: separate commands are separate jobs, and ids follow the order they ran in
+    for n, project in enumerate(("backend", "frontend", "backend env:staging"), start=1):
         await bot.command(f"subscribe releases project:{project}", channel="C5")
-    await slack.wait_for("response", 3)
+        await slack.wait_for("response", n)
     subs = SubscriptionStore(deps.store)
 
     await bot.command("unsubscribe r1", channel="C5", user="U2")

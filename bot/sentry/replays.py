@@ -94,6 +94,20 @@ class Replay(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayPage:
+    """One page of a replay search and the cursor of the next one (None on the last)."""
+
+    replays: list[Replay]
+    next_cursor: str | None
+
+
+# Sort keys of `organizations/{org}/replays/`: the keys of `sort_config` in
+# src/sentry/replays/usecases/query/configs/aggregate_sort.py (a leading `-` for descending).
+SEARCH_SORTS = {"newest": "-started_at", "errors": "-count_errors", "duration": "-duration"}
+SEARCH_PAGE = 10
+
+
+@dataclass(frozen=True, slots=True)
 class IssueReplays:
     """How many replays an issue has and the most recent ones."""
 
@@ -125,6 +139,37 @@ class ReplayService:
     def replay_url(self, replay_id: str) -> str:
         """The replay's page in Sentry."""
         return f"{self.client.base_url}/organizations/{self.client.org}/replays/{replay_id}/"
+
+    async def search(
+        self,
+        query: str,
+        *,
+        period: str,
+        project_ids: list[str],
+        sort: str = "newest",
+        cursor: str | None = None,
+        per_page: int = SEARCH_PAGE,
+    ) -> ReplayPage:
+        """One page of the organisation's replays matching Sentry's replay search syntax.
+
+        src/sentry/replays/endpoints/organization_replay_index.py: `query` is parsed with the
+        replay search config (a bad one is a 400 with Sentry's reason), `sort`/`statsPeriod`/
+        `per_page`/`field` go through ReplayValidator, paging is the usual `Link` cursor.
+        """
+        params: dict[str, Any] = {
+            "query": query or None,
+            "statsPeriod": period,
+            "sort": SEARCH_SORTS[sort],
+            "per_page": per_page,
+            "field": LIST_FIELDS,
+            "project": project_ids or ["-1"],
+            "cursor": cursor,
+        }
+        resp = await self.client.get(self.client.org_path("replays"), params=params)
+        rows = resp.data.get("data") if isinstance(resp.data, dict) else None
+        replays = [Replay.model_validate(r) for r in rows or [] if isinstance(r, dict)]
+        replays = [r.model_copy(update={"url": self.replay_url(r.id)}) for r in replays]
+        return ReplayPage(replays=replays, next_cursor=resp.next_cursor)
 
     async def _count_query(self, issue: Issue, *, return_ids: bool) -> dict[str, Any]:
         where = (self.client.base_url, self.client.org)

@@ -64,6 +64,24 @@ def action(target: Target) -> dict[str, Any]:
             },
             "status": "active",
         }
+    if target.kind == "dexter":
+        # The sentry-app action as Sentry's validator takes it
+        # (src/sentry/notifications/notification_action/action_validation.py,
+        # SentryAppActionValidatorHandler.clean_data, and its test's valid data: config
+        # `sentry_app_identifier`, `targetType`, `target_identifier`; data `settings`). Named by
+        # installation uuid, which Sentry turns into the app's id itself; it then calls the
+        # app's alert-rule-action endpoint with the settings (Dexter's channel check).
+        return {
+            "type": "sentry_app",
+            "integrationId": None,
+            "data": {"settings": [{"name": "channel", "value": target.id}]},
+            "config": {
+                "sentry_app_identifier": "sentry_app_installation_uuid",
+                "targetType": "sentry_app",
+                "target_identifier": target.integration_id,
+            },
+            "status": "active",
+        }
     if target.kind == "issue_owners":
         config = {"targetType": "issue_owners", "targetDisplay": None, "targetIdentifier": ""}
         data = {"fallthroughType": "ActiveMembers"}

@@ -1,0 +1,1 @@
+"""Alerts Sentry pushes: issue alerts as Dexter's own cards, metric incidents with charts."""

@@ -1,0 +1,128 @@
+"""`metric_alert` deliveries: one message per incident, its chart in the thread; later states
+update the message's header and add a line under it (incident id → message, in Redis)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.alert_push import payloads, texts
+from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
+from bot.alert_push.memory import AlertMemory, IncidentMessage
+from bot.alert_push.metric import fetch_chart, header_blocks, thread_line
+from bot.errors import StateUnavailable
+from bot.render import fallback_text
+from bot.tenancy import workspace
+from bot.webhooks.types import Delivery
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+LOCK_TTL = 60.0
+LOCK_WAIT = 30.0
+GONE = frozenset({"message_not_found", "channel_not_found", "is_archived", "cant_update_message"})
+
+
+async def on_metric_alert(delivery: Delivery, deps: Deps) -> None:
+    """Post the incident's message (and chart), or update it and thread the new state."""
+    inc = payloads.incident(delivery.action, delivery.data)
+    if inc is None:
+        log.info("metric_alert %s ignored: no incident in it", delivery.request_id)
+        return
+    async with workspace(deps, delivery.team_id):
+        memory = AlertMemory(deps.store, deps.sentry)
+        if await memory.done(delivery.request_id):
+            return
+        client: AsyncWebClient = deps.slack_users.client
+        check = await check_for_delivery(deps.store, client, delivery.team_id, inc.channel)
+        if not check.ok or check.channel is None:
+            log.warning(
+                "metric_alert %s (incident %s) not delivered: channel %r in workspace %s: %s",
+                delivery.request_id,
+                inc.id,
+                (inc.channel or "")[:40],
+                delivery.team_id,
+                check.problem,
+            )
+            await memory.mark_done(delivery.request_id)
+            return
+        try:
+            async with deps.store.lock(
+                memory.lock_name("incident", inc.id), ttl=LOCK_TTL, wait=LOCK_WAIT
+            ) as got:
+                if not got:  # never post unlocked: fail this attempt, the job is retried
+                    raise StateUnavailable(f"incident {inc.id} is busy")
+                await _deliver(deps, client, memory, inc, check.channel)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in NOT_POSTABLE:
+                raise
+            await forget_usable(deps.store, delivery.team_id, check.channel)
+            log.warning(
+                "metric_alert %s (incident %s) not delivered: Slack says %s for channel %s",
+                delivery.request_id,
+                inc.id,
+                exc.response.get("error"),
+                check.channel,
+            )
+        await memory.mark_done(delivery.request_id)
+
+
+async def _deliver(
+    deps: Deps,
+    client: AsyncWebClient,
+    memory: AlertMemory,
+    inc: payloads.Incident,
+    channel: str,
+) -> None:
+    known = await memory.incident(inc.id)
+    state = texts.INCIDENT_STATES.get(inc.state, inc.state)
+    if known is not None:
+        history = [*known.history, state]
+        blocks = header_blocks(inc, history=history)
+        try:
+            await client.chat_update(
+                channel=known.channel, ts=known.ts, blocks=blocks, text=fallback_text(blocks)
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error not in GONE:
+                raise
+            log.info("incident %s message gone (%s): posting anew", inc.id, error)
+            known = None
+        else:
+            await client.chat_postMessage(
+                channel=known.channel, thread_ts=known.ts, text=thread_line(inc)
+            )
+            await memory.remember_incident(
+                inc.id,
+                IncidentMessage(
+                    channel=known.channel, ts=known.ts, state=inc.state, history=history
+                ),
+            )
+            return
+    blocks = header_blocks(inc, history=[state])
+    resp = await client.chat_postMessage(
+        channel=channel, blocks=blocks, text=fallback_text(blocks), unfurl_links=False
+    )
+    posted = IncidentMessage(
+        channel=str(resp["channel"]), ts=str(resp["ts"]), state=inc.state, history=[state]
+    )
+    await memory.remember_incident(inc.id, posted)
+    png = await fetch_chart(deps.sentry, deps.projects, inc)
+    if png is None:
+        return
+    try:
+        await client.files_upload_v2(
+            channel=posted.channel,
+            thread_ts=posted.ts,
+            content=png,
+            filename=f"incident-{inc.identifier}.png",
+            title=texts.INCIDENT_CHART.format(rule=inc.rule_name, aggregate=inc.aggregate),
+        )
+    except SlackApiError as exc:
+        log.warning("incident %s chart not uploaded: %s", inc.id, exc.response.get("error"))

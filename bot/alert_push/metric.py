@@ -1,0 +1,150 @@
+"""A metric alert incident as a Slack message: header, description, and a chart of the metric
+around its thresholds (the series read from `events-timeseries`, as bot/sentry/alert_history.py
+reads them for the alert preview)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import format as fmt
+from bot.alert_push import texts
+from bot.alert_push.payloads import Incident
+from bot.charts import render_timeseries
+from bot.errors import DexterError
+from bot.sentry.client import SentryClient
+from bot.sentry.discover import Series, Timeseries, parse_timeseries
+from bot.sentry.projects import ProjectService
+
+log = logging.getLogger(__name__)
+
+WINDOWS_BEFORE = 24  # the chart starts this many alert windows before the incident started
+WINDOWS_AFTER = 4  # and ends this many after it closed (or now)
+MAX_BUCKETS = 1000
+# Metric alert datasets (AlertRule.dataset) → the events-timeseries dataset that measures them.
+DATASETS = {
+    "events": "errors",
+    "transactions": "spans",
+    "generic_metrics": "spans",
+    "events_analytics_platform": "spans",
+}
+
+
+def chart_query(inc: Incident) -> tuple[str, str] | None:
+    """(dataset, yAxis) for the chart; None when the timeseries endpoint cannot measure it."""
+    dataset = DATASETS.get(inc.dataset)
+    if dataset is None:
+        return None
+    y_axis = inc.aggregate
+    if dataset == "spans":  # transaction metrics are span metrics on the spans dataset
+        y_axis = y_axis.replace("transaction.duration", "span.duration")
+    return dataset, y_axis
+
+
+def chart_range(inc: Incident, now: datetime) -> tuple[datetime, datetime, int]:
+    """(start, end, interval seconds) around the incident, at most MAX_BUCKETS buckets."""
+    interval = inc.window_minutes * 60
+    started = inc.started or now
+    end = min(now, (inc.closed or now) + timedelta(seconds=WINDOWS_AFTER * interval))
+    start = started - timedelta(seconds=WINDOWS_BEFORE * interval)
+    while (end - start).total_seconds() / interval > MAX_BUCKETS:
+        interval *= 2
+    return start, end, interval
+
+
+def with_thresholds(ts: Timeseries, inc: Incident) -> Timeseries:
+    """The metric plus a flat line per threshold, so the chart shows where it fires."""
+    if not ts.series:
+        return ts
+    xs = [t for t, _ in ts.series[0].points]
+    if not xs:
+        return ts
+    metric = replace(ts.series[0], label=inc.aggregate)
+    lines = [
+        Series(
+            label=f"{t.label} threshold ({fmt.compact(t.value)})", points=[(x, t.value) for x in xs]
+        )
+        for t in inc.thresholds
+    ]
+    return replace(ts, series=[metric, *lines])
+
+
+async def fetch_chart(
+    client: SentryClient, projects: ProjectService, inc: Incident, *, now: datetime | None = None
+) -> bytes | None:
+    """The incident's chart as PNG, or None when there is nothing to draw."""
+    query = chart_query(inc)
+    if query is None:
+        return None
+    dataset, y_axis = query
+    start, end, interval = chart_range(inc, now or datetime.now(UTC))
+    try:
+        ids = await projects.ids_for(inc.projects) if inc.projects else []
+        resp = await client.get(
+            client.org_path("events-timeseries"),
+            params={
+                "dataset": dataset,
+                "yAxis": y_axis,
+                "query": inc.query or None,
+                "project": ids or None,
+                "environment": [inc.environment] if inc.environment else None,
+                "interval": interval,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+            },
+        )
+    except DexterError as exc:
+        log.info("no chart for incident %s: %s", inc.id, exc)
+        return None
+    ts = with_thresholds(parse_timeseries(resp.data, y_axis), inc)
+    if ts.empty:
+        return None
+    title = texts.INCIDENT_CHART.format(rule=inc.rule_name, aggregate=inc.aggregate)
+    started = time.perf_counter()
+    png = await asyncio.to_thread(render_timeseries, ts, title=title, subtitle=inc.query)
+    log.debug("incident chart rendered in %.0f ms", (time.perf_counter() - started) * 1000)
+    return png
+
+
+def header_blocks(inc: Incident, *, history: list[str]) -> list[dict[str, Any]]:
+    """The incident message: state, rule, description, link; every state it went through."""
+    state = texts.INCIDENT_STATES.get(inc.state, inc.state)
+    title = f"{state}: {inc.rule_name}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": fmt.truncate(title, 150)}}
+    ]
+    head = (
+        fmt.link(inc.web_url, f"Incident #{inc.identifier}")
+        if inc.web_url
+        else fmt.escape(f"Incident #{inc.identifier}")
+    )
+    lines = [f"*{head}* · `{fmt.escape(fmt.truncate(inc.aggregate, 200))}`"]
+    if inc.description:
+        lines.append(fmt.escape(fmt.truncate(inc.description, 1500)))
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+    facts = [f"Projects: {fmt.escape(', '.join(inc.projects) or '–')}"]
+    if inc.thresholds:
+        word = "above" if inc.above else "below"
+        facts.append(", ".join(f"{t.label} {word} {fmt.compact(t.value)}" for t in inc.thresholds))
+    if inc.started:
+        facts.append(f"started {fmt.date(inc.started)}")
+    if history:
+        facts.append(" → ".join(history[-6:]))
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": fmt.truncate(" · ".join(facts), 3000)}],
+        }
+    )
+    return blocks
+
+
+def thread_line(inc: Incident) -> str:
+    """The line a later state adds under the incident message."""
+    state = texts.INCIDENT_STATES.get(inc.state, inc.state)
+    description = fmt.escape(fmt.truncate(inc.description or inc.rule_name, 1500))
+    return texts.INCIDENT_THREAD.format(state=state, description=description)

@@ -1,0 +1,1 @@
+"""Sentry webhooks: verified deliveries routed to the features that act on them."""
