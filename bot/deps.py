@@ -32,6 +32,7 @@ from bot.workspaces import WorkspaceService
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline
+    from bot.webhooks.router import WebhookRouter
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Deps:
     metrics: Metrics = field(default_factory=Metrics)
     workspaces: WorkspaceService = field(init=False)
     pipeline: Pipeline | None = None  # set by create_app: queue, worker, role
+    webhooks: WebhookRouter | None = None  # set by create_app: Sentry resource → handler
 
     def __post_init__(self) -> None:
         self.releases = ReleaseService(self.sentry, self.projects, self.store)
@@ -141,6 +143,7 @@ async def build_deps(
         settings.slack_client_secret,
         settings.secret_key,
         settings.self_dsn,
+        settings.sentry_client_secret,
     ):
         if secret is not None:
             register_secret(secret.get_secret_value())

@@ -17,6 +17,7 @@ class Action(StrEnum):
     ISSUE_ASSIGN = "issue_assign"
     ISSUE_ASSIGN_ME = "issue_assign_me"
     ISSUE_REFRESH = "issue_refresh"
+    ISSUE_COMMENT = "issue_comment"
     # Triage: the `/dexter issues` row menu (value `<verb>|<issue id>`) and bulk confirm.
     ISSUE_ROW_MENU = "issue_row_menu"
     BULK_CONFIRM = "bulk_confirm"
@@ -52,6 +53,7 @@ class Callback(StrEnum):
     ALERT_CONFIRM = "alert_confirm"
     ALERT_STATUS = "alert_status"
     SENTRY_SETUP = "sentry_setup"
+    ISSUE_COMMENT = "issue_comment"
 
 
 class BlockId(StrEnum):
@@ -77,6 +79,9 @@ class BlockId(StrEnum):
     SETUP_URL = "setup_url"
     SETUP_ORG = "setup_org"
     SETUP_TOKEN = "setup_token"
+    SETUP_HOOK_SECRET = "setup_hook_secret"
+    # The Comment modal's text input.
+    COMMENT_TEXT = "comment_text"
 
 
 class AlertField(StrEnum):

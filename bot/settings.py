@@ -50,6 +50,8 @@ HINTS: dict[str, str] = {
     "DEXTER_JOB_VISIBILITY": "seconds without a sign of life after which another worker takes "
     "a job over, e.g. 30",
     "DEXTER_JOB_TIMEOUT": "the longest one job may run, e.g. 10m or 600",
+    "SENTRY_CLIENT_SECRET": "the Client Secret of Dexter's internal integration in Sentry "
+    "(Settings → Developer Settings; leave unset for no webhooks)",
     "DEXTER_BUSY_AFTER": "the expected wait beyond which a new command is told it is queued, "
     "e.g. 30m (Slack's response_url lifetime)",
 }
@@ -104,6 +106,8 @@ class Settings(BaseSettings):
     job_visibility: float = Field(default=30.0, alias="DEXTER_JOB_VISIBILITY", gt=0, le=3600)
     job_timeout: float = Field(default=600.0, alias="DEXTER_JOB_TIMEOUT", gt=0)
     busy_after: float = Field(default=1800.0, alias="DEXTER_BUSY_AFTER", ge=0)
+    # Sentry webhooks (bot/webhooks): the internal integration's client secret signs them.
+    sentry_client_secret: SecretStr | None = Field(default=None, alias="SENTRY_CLIENT_SECRET")
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -117,7 +121,9 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, v: object) -> object:
         return None if v == "" else v
 
-    @field_validator("slack_client_secret", "secret_key", "self_dsn", mode="before")
+    @field_validator(
+        "slack_client_secret", "secret_key", "self_dsn", "sentry_client_secret", mode="before"
+    )
     @classmethod
     def _blank_secret_is_unset(cls, v: object) -> object:
         if isinstance(v, SecretStr):
@@ -206,6 +212,11 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
         return self.slack_app_token is not None
+
+    @property
+    def sentry_webhooks(self) -> bool:
+        """`POST /sentry/webhook` is served: a client secret is set, or workspaces bring theirs."""
+        return self.sentry_client_secret is not None or self.multi_workspace
 
     @property
     def multi_workspace(self) -> bool:

@@ -11,10 +11,12 @@ from handlers import (
     bulk,
     card_actions,
     commands,
+    comments,
     digests,
     discover,
     home,
     identity,
+    issue_subs,
     issues,
     options,
     perf,
@@ -23,6 +25,7 @@ from handlers import (
     teams,
     triage,
     unfurl,
+    webhooks,
     workspaces,
 )
 
@@ -43,6 +46,9 @@ MODULES = [
     digests,
     teams,
     home,
+    issue_subs,
+    comments,
+    webhooks,
 ]
 
 

@@ -61,6 +61,7 @@ async def test_admin_opens_the_setup_modal(bot: SlackDriver, slack: FakeSlack) -
         BlockId.SETUP_URL,
         BlockId.SETUP_ORG,
         BlockId.SETUP_TOKEN,
+        BlockId.SETUP_HOOK_SECRET,
     ]
 
 
