@@ -76,7 +76,8 @@ class HookTenants:
         return None
 
     async def forget(self, installation: str) -> None:
-        """Sentry deleted this installation: refuse its deliveries from now on."""
+        """Sentry deleted this installation: refuse its deliveries from now on (installing the
+        integration again gives a new installation uuid)."""
         pipe = self.store.redis.pipeline(transaction=True)
         pipe.hdel(self._index, installation)
         pipe.sadd(self._gone, installation)
