@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 MIRRORED = ":speech_balloon: *{author}* commented in Sentry:\n{text}"
 MIRRORED_EDITED = ":speech_balloon: *{author}* commented in Sentry (edited):\n{text}"
-MIRRORED_DELETED = "_A comment was deleted in Sentry._"
 FROM_SLACK = "{text}\n\n— {name}, from Slack"
 POSTED_FROM_MODAL = ":speech_balloon: *{name}* commented on the issue:\n{text}"
 MAX_COMMENT = 5000  # characters sent to Sentry
