@@ -60,6 +60,18 @@ def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Applicat
     return web_app
 
 
+def webhook_app(deps: Deps) -> web.Application:
+    """Socket Mode's HTTP side: only `POST /sentry/webhook` (and `/healthz`), on PORT."""
+    hooks = web.Application(client_max_size=MAX_BODY)
+    add_route(hooks, WebhookReceiver(deps))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    hooks.router.add_get("/healthz", healthz)
+    return hooks
+
+
 def add_ops_routes(
     web_app: web.Application,
     app: AsyncApp,
@@ -172,8 +184,7 @@ async def serve(settings: Settings, deps: Deps, app: AsyncApp, on_ready: Ready =
     try:
         if settings.socket_mode:
             if settings.sentry_webhooks:  # Sentry cannot use the socket: it needs PORT
-                hooks = web.Application(client_max_size=MAX_BODY)
-                add_route(hooks, WebhookReceiver(deps))
+                hooks = webhook_app(deps)
                 runners.append(await _start(hooks, settings.host, settings.port, "PORT"))
                 log.info(
                     "Sentry webhooks on http://%s:%s%s", settings.host, settings.port, WEBHOOK_PATH
