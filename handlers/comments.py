@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,6 +21,7 @@ from bot.deps import Deps
 from bot.ids import Action, BlockId, Callback
 from bot.sealed import seal_model, unseal_model
 from handlers.context import CommandContext
+from handlers.errors import describe, report
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(Action.ISSUE_COMMENT.value)
     async def on_comment_button(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
@@ -120,7 +121,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         container = body.get("container") or {}
         if not issue_id.isdigit():
             return
-        issue = await deps.issues.get(issue_id)  # the value is a hint: Sentry names the issue
+        try:
+            issue = await deps.issues.get(issue_id)  # the value is a hint: Sentry names it
+        except errors.DexterError as exc:
+            await report(
+                exc, lambda m: respond(text=m, response_type="ephemeral", replace_original=False)
+            )
+            return
         form = CommentForm(
             issue_id=issue.id,
             channel=str(container.get("channel_id") or ""),
@@ -157,7 +164,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             await post_comment(deps, form.issue_id, text, name=name)
         except errors.SentryError as exc:
-            await _tell(client, form.channel, user_id, COMMENT_FAILED.format(why=fmt.escape(exc)))
+            await _tell(client, form.channel, user_id, COMMENT_FAILED.format(why=describe(exc)))
             return
         if form.channel and form.ts:
             shown = POSTED_FROM_MODAL.format(
@@ -197,4 +204,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             await post_comment(deps, issue_id, text, name=name)
         except errors.SentryError as exc:
-            await _tell(client, channel, user_id, COMMENT_FAILED.format(why=fmt.escape(exc)))
+            await _tell(client, channel, user_id, COMMENT_FAILED.format(why=describe(exc)))
