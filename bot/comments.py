@@ -13,6 +13,7 @@ attributed to the Slack user by name. Every comment Dexter posts is remembered, 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ FROM_SLACK = "{text}\n\n— {name}, from Slack"
 POSTED_FROM_MODAL = ":speech_balloon: *{name}* commented on the issue:\n{text}"
 MAX_COMMENT = 5000  # characters sent to Sentry
 OURS_TTL = 30 * 24 * 3600
+SENDING_TTL = 3600  # Sentry refuses the same text from the same user within an hour anyway
 SOMEONE = "Someone"
 
 
@@ -46,6 +48,21 @@ def _mirror_key(deps: Deps, comment_id: str) -> str:
 
 def _ours_key(deps: Deps, comment_id: str) -> str:
     return cache_key(deps.store, deps.sentry, "comment-ours", comment_id)
+
+
+def _sending_key(deps: Deps, issue_id: str, text: str) -> str:
+    digest = hashlib.sha256(text.strip().encode()).hexdigest()[:32]
+    return cache_key(deps.store, deps.sentry, "comment-sending", issue_id, digest)
+
+
+async def _is_ours(deps: Deps, comment_id: str, issue_id: str, text: str) -> bool:
+    """Dexter posted this comment: by its id, or (its webhook outrunning Sentry's answer to
+    Dexter) by the text Dexter was sending to that issue."""
+    pipe = deps.store.redis.pipeline(transaction=False)
+    pipe.exists(_ours_key(deps, comment_id))
+    pipe.exists(_sending_key(deps, issue_id, text))
+    by_id, by_text = await pipe.execute()
+    return bool(by_id or by_text)
 
 
 def author_of(actor: dict[str, Any] | None) -> str:
@@ -76,11 +93,11 @@ class CommentMirror:
         if not comment_id.isdigit() or issue_id is None:
             log.info("comment webhook %s names no comment or issue", delivery.request_id)
             return
-        if await deps.store.redis.exists(_ours_key(deps, comment_id)):
-            log.info("comment %s was posted by Dexter: not mirrored", comment_id)
-            return
         text = data.get("comment")
         comment = text if isinstance(text, str) else ""
+        if await _is_ours(deps, comment_id, issue_id, comment):
+            log.info("comment %s was posted by Dexter: not mirrored", comment_id)
+            return
         author = author_of(current_actor.get())
         if delivery.action == "created":
             await self.created(deps, issue_id, comment_id, mirror_text(author, comment))
@@ -143,6 +160,8 @@ async def post_comment(deps: Deps, issue_id: str, text: str, *, name: str) -> st
     Remembered as Dexter's own before its webhook can arrive, so it is never mirrored back.
     """
     body = FROM_SLACK.format(text=text.strip()[:MAX_COMMENT], name=name or SOMEONE)
+    # marked before sending: Sentry may deliver its webhook before answering Dexter
+    await deps.store.redis.set(_sending_key(deps, issue_id, body), "1", ex=SENDING_TTL)
     note = await deps.issues.comment(issue_id, body)
     comment_id = str(note.get("id") or "")
     if comment_id:

@@ -103,9 +103,13 @@ class IssueSync:
         issue = await deps.issues.get(issue_id)  # the payload is a hint: Sentry says what it is
         posted = 0
         cards = cards_of(deps)
+        done: set[str] = set()  # one card per channel, however many subscriptions match
         for sub in wanted:
-            if sub.project != issue.project.slug or not await matches(deps, sub, issue):
+            if sub.channel in done or sub.project != issue.project.slug:
                 continue
+            if not await matches(deps, sub, issue):
+                continue
+            done.add(sub.channel)
             if await cards.post(sub.channel, issue_id) is None:
                 log.warning("issue subscription %s: cannot post in %s", sub.id, sub.channel)
                 continue

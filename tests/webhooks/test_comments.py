@@ -78,6 +78,22 @@ async def test_the_comment_button_posts_to_sentry_and_is_not_echoed(
     await deliver(hooks.comment("created", 9001, text=comments.posted[0][1]), "comment")
     await bot.idle()
     assert len(replies(slack)) == 1
+    await deps.store.redis.delete(
+        *[
+            k
+            async for k in deps.store.redis.scan_iter(
+                match=deps.store.key("sentry", "*", "comment-ours", "*")
+            )
+        ]
+    )
+    # … nor when its webhook outruns Sentry's answer to Dexter (recognised by its text)
+    await deliver(hooks.comment("created", 9001, text=comments.posted[0][1]), "comment")
+    await bot.idle()
+    assert len(replies(slack)) == 1
+    # a person's comment in Sentry is mirrored as usual
+    await deliver(hooks.comment("created", 9002, text="Thanks"), "comment")
+    await bot.idle()
+    assert len(replies(slack)) == 2
 
 
 async def test_a_forged_form_posts_nothing(

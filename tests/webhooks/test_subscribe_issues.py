@@ -116,3 +116,16 @@ async def test_the_payload_is_a_hint_sentry_names_the_project(
     await deliver(hooks.issue("created", 3), "issue")  # the payload claims backend
     await bot.idle()
     assert card_posts(slack) == []
+
+
+async def test_one_card_per_channel_however_many_subscriptions_match(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, deliver: Send
+) -> None:
+    await bot.command("subscribe issues project:backend", channel="C5")
+    await bot.command("subscribe issues project:backend query:level:error", channel="C5")
+    await slack.wait_for("response", 2)
+    await bot.idle()
+    org.add(2)
+    await deliver(hooks.issue("created", 2), "issue")
+    await bot.idle()
+    assert [c for c, _ in card_posts(slack)] == ["C5"]
