@@ -45,3 +45,16 @@ async def test_socket_mode_serves_the_webhook_alone(deps: Deps) -> None:
         assert (await client.post(PATH, data=body, headers=headers)).status == 401
         assert (await client.post("/slack/events", data=b"")).status == 404
         assert (await client.get("/healthz")).status == 200
+
+
+def test_check_says_where_sentry_should_post() -> None:
+    from bot.checks import check_webhooks
+    from tests.conftest import make_settings
+
+    assert check_webhooks(make_settings()) is None  # off: nothing to say
+    on = check_webhooks(
+        make_settings(SENTRY_CLIENT_SECRET="s3cret-value", DEXTER_PUBLIC_URL="https://d.acme.io")
+    )
+    assert on is not None and on.ok
+    assert on.detail.endswith("Webhook URL is https://d.acme.io/sentry/webhook")
+    assert "s3cret-value" not in on.detail
