@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
+from bot.errors import StateUnavailable
 from bot.pipeline.envelope import Job
 from bot.webhooks.signature import MAX_AGE, fresh
 from bot.webhooks.tenants import HookTenants, UnknownInstallation
@@ -102,7 +103,7 @@ class WebhookReceiver:
         except UnknownInstallation:
             log.warning("sentry webhook for an unknown installation %s", installation or "-")
             return UNKNOWN, None
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError, StateUnavailable) as exc:
             log.warning("sentry webhook not verified, Redis unavailable: %s", type(exc).__name__)
             return UNAVAILABLE, None
         if team_id is None:

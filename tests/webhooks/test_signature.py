@@ -148,3 +148,21 @@ async def test_not_json_is_refused(bot: SlackDriver, probe: list[Delivery]) -> N
         assert r.status == 400
     await bot.idle()
     assert probe == []
+
+
+async def test_without_redis_sentry_hears_503_and_nothing_runs(
+    bot: SlackDriver,
+    deps: Deps,
+    deliver: Send,
+    probe: list[Delivery],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def down(*_: object, **__: object) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(deps.store.redis, "set", down)
+    reply = await deliver(envelope("created", {"thing": 1}), "probe")
+    assert reply.status == 503
+    monkeypatch.undo()
+    await bot.idle()
+    assert probe == []
