@@ -19,6 +19,7 @@ from bot.commands import Subcommand
 from bot.comments import POSTED_FROM_MODAL, opted_in, post_comment, set_opt_in
 from bot.deps import Deps
 from bot.ids import Action, BlockId, Callback
+from bot.pipeline.front import ignore_events
 from bot.sealed import seal_model, unseal_model
 from handlers.context import CommandContext
 from handlers.errors import describe, report
@@ -107,9 +108,21 @@ async def _tell(client: AsyncWebClient, channel: str, user: str, text: str) -> N
         log.info("could not tell %s: %s", user, exc.response.get("error"))
 
 
+def not_a_reply(event: dict[str, Any]) -> bool:
+    """A message event that cannot be a person's reply in a thread (the door drops it)."""
+    if event.get("type") != "message":
+        return False
+    thread_ts = event.get("thread_ts")
+    return bool(
+        event.get("subtype") or event.get("bot_id") or not thread_ts or thread_ts == event.get("ts")
+    )
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     """The Comment button, its modal, and thread replies in opted-in channels."""
     secret = deps.settings.slack_signing_secret.get_secret_value()
+    # Dexter hears every message of its channels: only thread replies become jobs
+    ignore_events(deps, not_a_reply)
 
     @app.action(Action.ISSUE_COMMENT.value)
     async def on_comment_button(
@@ -181,12 +194,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # Only a person's plain reply in a card's thread, in a channel that opted in. Dexter's
         # own replies (the mirrored comments) are bot messages: never posted back (no echo).
         thread_ts = event.get("thread_ts")
-        if (
-            event.get("subtype")
-            or event.get("bot_id")
-            or not thread_ts
-            or thread_ts == event.get("ts")
-        ):
+        if not_a_reply(event):
             return
         channel = str(event.get("channel") or "")
         user_id = str(event.get("user") or "")

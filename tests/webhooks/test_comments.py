@@ -171,3 +171,21 @@ async def test_someone_sentry_does_not_know_cannot_comment(
     assert comments.posted == []
     [told] = slack.of("chat.postEphemeral")
     assert (told.args["user"], told.args["text"]) == ("U9", COMMENT_NEEDS_LINK)
+
+
+async def test_plain_channel_messages_are_acknowledged_without_a_job(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, deps: Deps
+) -> None:
+    assert deps.pipeline is not None
+    before = (await deps.pipeline.queue.stats()).get("done:event", 0)
+    top = {"type": "message", "channel": "C1", "user": "U1", "text": "hi", "ts": "1.000001"}
+    mine = top | {"thread_ts": "1.000000", "bot_id": "BBOT"}
+    for event in (top, mine, top | {"subtype": "channel_join"}):
+        reply = await bot.event(event)
+        assert reply.status == 200
+    await bot.idle()
+    assert (await deps.pipeline.queue.stats()).get("done:event", 0) == before
+    # a person's reply in a thread is work (even where it then turns out not to be a card's)
+    await bot.event(top | {"thread_ts": "1.000000", "ts": "1.000002"})
+    await bot.idle()
+    assert (await deps.pipeline.queue.stats()).get("done:event", 0) == before + 1
