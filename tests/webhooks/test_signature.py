@@ -166,3 +166,26 @@ async def test_without_redis_sentry_hears_503_and_nothing_runs(
     monkeypatch.undo()
     await bot.idle()
     assert probe == []
+
+
+async def test_the_client_secrets_are_registered_with_the_redactor(deps: Deps) -> None:
+    from pydantic import SecretStr
+
+    from bot.crypto import SecretBox
+    from bot.logs import redact
+    from bot.workspaces import WorkspaceSentry
+
+    assert CLIENT_SECRET not in redact(f"oops {CLIENT_SECRET}")  # SENTRY_CLIENT_SECRET
+    # a workspace's own secret, once read back from the store
+    deps.workspaces.box = SecretBox("a-test-key-of-thirty-two-chars-00")
+    cfg = WorkspaceSentry(
+        url="https://sentry.io",
+        org="acme",
+        token=SecretStr("sntrys_ws_token_1"),
+        hook_secret=SecretStr("ws-hook-secret-9d8c"),
+    )
+    await deps.workspaces.save("T7", cfg)
+    deps.workspaces._last.clear()
+    read = await deps.workspaces.get("T7")
+    assert read is not None and read.hook_secret is not None
+    assert "ws-hook-secret-9d8c" not in redact("leaked ws-hook-secret-9d8c")
