@@ -1,7 +1,9 @@
 """Which Slack workspace a Sentry delivery belongs to, decided by whose secret signed it.
 
 One workspace (SENTRY_CLIENT_SECRET): every verified delivery is the environment's, team "".
-Many workspaces: each `/dexter setup` may store its integration's client secret. A delivery
+Many workspaces: each `/dexter setup` stores its integration's client secret, and only those
+verify deliveries (the environment's secret could not say which workspace, whose channels,
+whose bot token a delivery is for, so it is not used there). A delivery
 names its installation (`installation.uuid`); the first verified delivery of an installation
 teaches Dexter its workspace (the secret that verified it), later ones are checked against
 that workspace's secret alone. The payload's uuid is only a hint for which secret to try
@@ -69,9 +71,7 @@ class HookTenants:
                 if installation:
                     await self.store.redis.hset(self._index, installation, team)
                 return team
-        if env is not None and valid_signature(env, body, signature):
-            return ""
-        if not candidates and not tried and env is None:
+        if not candidates and not tried:
             raise UnknownInstallation
         return None
 

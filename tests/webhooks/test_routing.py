@@ -159,3 +159,24 @@ async def test_one_workspace_without_a_secret_serves_no_webhook(
         body, headers = signed(envelope("resolved", {}), "issue")
         assert await post(driver, body, headers) == 404
     await d.sentry.aclose()
+
+
+async def test_many_workspaces_ignore_the_environments_secret(
+    slack: FakeSlack, sentry: respx.MockRouter, store: object
+) -> None:
+    from bot.deps import build_deps
+    from bot.store import Store
+
+    assert isinstance(store, Store)
+    both = oauth_settings(slack, SENTRY_CLIENT_SECRET="env-secret-4411")
+    d = await build_deps(both, store=store)
+    async with (
+        aiohttp.ClientSession() as session,
+        serve_bot(create_app(both, d), d, slack, session) as driver,
+    ):
+        seen = probe(d, "issue")
+        body, headers = signed(envelope("resolved", {}), "issue", secret="env-secret-4411")
+        assert await post(driver, body, headers) == 404  # whose workspace would it be?
+        await driver.idle()
+        assert seen == []
+    await d.sentry.aclose()
