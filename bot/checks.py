@@ -140,4 +140,24 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
     slack, sentry, redis = await asyncio.gather(
         check_slack(settings), check_sentry(settings), check_redis(settings)
     )
-    return [slack, *sentry, redis]
+    hooks = check_webhooks(settings)
+    return [slack, *sentry, redis, *([hooks] if hooks else [])]
+
+
+def check_webhooks(settings: Settings) -> CheckResult | None:
+    """Where Sentry should post its webhooks (None when they are off)."""
+    if not settings.sentry_webhooks:
+        return None
+    from bot.webhooks.integration import webhook_url
+
+    who = (
+        "SENTRY_CLIENT_SECRET is set"
+        if settings.sentry_client_secret is not None
+        else "each workspace's secret comes from /dexter setup"
+    )
+    where = (
+        webhook_url(settings.public_url) if settings.public_url else "<public URL>/sentry/webhook"
+    )
+    return CheckResult(
+        "webhooks", True, f"Sentry webhooks: on ({who}); the integration's Webhook URL is {where}"
+    )

@@ -33,6 +33,7 @@ from bot.workspaces import WorkspaceService
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline
+    from bot.webhooks.router import WebhookRouter
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Deps:
     metrics: Metrics = field(default_factory=Metrics)
     workspaces: WorkspaceService = field(init=False)
     pipeline: Pipeline | None = None  # set by create_app: queue, worker, role
+    webhooks: WebhookRouter | None = None  # set by create_app: Sentry resource → handler
 
     def __post_init__(self) -> None:
         self.releases = ReleaseService(self.sentry, self.projects, self.store)

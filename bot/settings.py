@@ -50,6 +50,8 @@ HINTS: dict[str, str] = {
     "DEXTER_JOB_VISIBILITY": "seconds without a sign of life after which another worker takes "
     "a job over, e.g. 30",
     "DEXTER_JOB_TIMEOUT": "the longest one job may run, e.g. 10m or 600",
+    "SENTRY_CLIENT_SECRET": "the Client Secret of Dexter's internal integration in Sentry "
+    "(Settings → Developer Settings; leave unset for no webhooks)",
     "DEXTER_BUSY_AFTER": "the expected wait beyond which a new command is told it is queued, "
     "e.g. 30m (Slack's response_url lifetime)",
 }
@@ -220,6 +222,11 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
         return self.slack_app_token is not None
+
+    @property
+    def sentry_webhooks(self) -> bool:
+        """`POST /sentry/webhook` is served: a client secret is set, or workspaces bring theirs."""
+        return self.sentry_client_secret is not None or self.multi_workspace
 
     @property
     def multi_workspace(self) -> bool:
