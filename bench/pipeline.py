@@ -50,7 +50,8 @@ class Round:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     busy: int = 0  # acks that answered "busy — queued" at once
-    cpu: float = 0.0  # CPU seconds the acking process used
+    cpu: float = 0.0  # CPU seconds the acking process used while the commands were sent
+    job_cpu: float | None = None  # CPU seconds the worker processes used until all answered
     answered: int | None = None  # commands answered (distinct response_urls)
     posts: int | None = None  # posts to their response_urls (slow notes included)
     all_answered: float | None = None  # seconds from the first planned send to the last answer
@@ -69,6 +70,7 @@ class Setup:
     url: str
     pid: int
     answers: bool
+    workers: list[int] = field(default_factory=list)  # pids of separate worker processes
     rounds: list[Round] = field(default_factory=list)
 
 
@@ -160,6 +162,7 @@ async def open_loop(setup: Setup, slack: str, tag: str, n: int, rate: float) -> 
     verifier = SignatureVerifier(SIGNING_SECRET)
     result = Round()
     cpu = cpu_seconds(setup.pid)
+    job_cpu = sum(cpu_seconds(pid) for pid in setup.workers)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         start = time.perf_counter() + 0.2
         wall_start = time.time() + 0.2
@@ -185,6 +188,8 @@ async def open_loop(setup: Setup, slack: str, tag: str, n: int, rate: float) -> 
         if setup.answers:
             stats = await wait_answers(session, slack, tag, n)
             result.answered, result.posts = stats["answered"], stats["posts"]
+            if setup.workers:
+                result.job_cpu = sum(cpu_seconds(pid) for pid in setup.workers) - job_cpu
             if stats["last"] is not None:
                 result.all_answered = float(stats["last"]) - wall_start
     return result
@@ -216,6 +221,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="worker processes beside the web one")
     p.add_argument("--concurrency", type=int, default=200, help="jobs each worker runs at once")
     p.add_argument("--rounds", type=int, default=1, help="runs per setup, interleaved")
+    p.add_argument(
+        "--acks-only",
+        action="store_true",
+        help="do not wait for the answers (with --concurrency 1 the workers stay nearly idle "
+        "while the commands are sent: the ack path alone)",
+    )
     p.add_argument(
         "--worker-nice",
         type=int,
@@ -256,9 +267,12 @@ async def run(args: argparse.Namespace, sentry: str, slack: str, logs: Path) -> 
                 wait_workers(redis, web_prefix, [w.pid for w in workers]),
             )
             name = f"dexter --role web + {args.workers} workers"
-            setups.append(Setup(name, f"http://127.0.0.1:{web_port}", web.pid, answers=True))
+            pids = [w.pid for w in workers]
+            web_url = f"http://127.0.0.1:{web_port}"
+            answers = not args.acks_only
+            setups.append(Setup(name, web_url, web.pid, answers=answers, workers=pids))
             name = "dexter run (one process)"
-            setups.append(Setup(name, f"http://127.0.0.1:{all_port}", one.pid, answers=True))
+            setups.append(Setup(name, f"http://127.0.0.1:{all_port}", one.pid, answers=answers))
             for i, setup in enumerate(setups):
                 await warm_up(setup, slack, str(i))
             for r in range(args.rounds):
@@ -311,6 +325,8 @@ def report(args: argparse.Namespace, setups: list[Setup]) -> None:
         every = ", ".join(f"{r.quantile(50):.0f}/{r.quantile(99):.0f}" for r in s.rounds)
         posts = [r.posts for r in s.rounds if r.posts is not None]
         extra = f"; response_url posts per round: {posts}" if posts else ""
+        jobs = [f"{r.job_cpu * 1000 / args.commands:.2f}" for r in s.rounds if r.job_cpu]
+        extra += f"; workers' cpu ms per command: {', '.join(jobs)}" if jobs else ""
         print(f"  {s.name}: p50/p99 ms of every round: {every}{extra}")
     bare, web, one = (chosen[s.name] for s in setups)
     print(
