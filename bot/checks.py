@@ -122,7 +122,9 @@ async def check_redis(settings: Settings) -> CheckResult:
     started when REDIS_URL is unset)."""
     where = settings.redis_url or f"embedded, in {settings.data_dir}"
     try:
-        store = await Store.connect(settings.redis_url, settings.data_dir)
+        store = await Store.connect(
+            settings.redis_url, settings.data_dir, prefix=settings.redis_prefix
+        )
         try:
             await asyncio.wait_for(store.ping(), CHECK_TIMEOUT)
             too_old = await asyncio.wait_for(redis_too_old(store.redis), CHECK_TIMEOUT)

@@ -156,7 +156,9 @@ async def build_deps(
     if settings.secret_key is not None:
         for key in split_keys(settings.secret_key.get_secret_value()):
             register_secret(key)
-    store = store or await Store.connect(settings.redis_url, settings.data_dir)
+    store = store or await Store.connect(
+        settings.redis_url, settings.data_dir, prefix=settings.redis_prefix
+    )
     sentry = build_sentry(settings, **client_kwargs)
     projects = ProjectService(sentry, store)
     issues = IssueService(sentry, projects, store)
