@@ -1,6 +1,8 @@
 """A fake Sentry API (answering after a delay) and the fake Slack, on loopback, for benchmarks.
 
 `python -m bench.fakes --delay 1` prints `sentry=<url> slack=<url>` and serves until killed.
+`GET <slack>/api/bench.stats?tag=T` tells how the response_urls `<slack>/response/T-<n>` were
+answered: posts, distinct urls, and the wall-clock time of the last post.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
+from typing import Any
 
 from aiohttp import web
 
@@ -39,11 +43,37 @@ def sentry_app(delay: float) -> web.Application:
 
 
 class QuietSlack(FakeSlack):
-    """FakeSlack that forgets calls, so long runs do not grow in memory."""
+    """FakeSlack that forgets calls, so long runs do not grow in memory; it only counts the
+    response_url posts per tag (`T` in `/response/T-<n>`)."""
+
+    posts: dict[str, int]
+    answered: dict[str, set[str]]
+    last: dict[str, float]
+
+    async def start(self) -> QuietSlack:
+        self.posts, self.answered, self.last = {}, {}, {}
+        self.on("bench.stats", self._stats)
+        await super().start()
+        return self
 
     async def _response(self, request: web.Request) -> web.Response:
         await request.read()
+        rid = request.match_info["rid"]
+        tag = rid.rpartition("-")[0]
+        if tag:
+            self.posts[tag] = self.posts.get(tag, 0) + 1
+            self.answered.setdefault(tag, set()).add(rid)
+            self.last[tag] = time.time()
         return web.Response(text="ok")
+
+    def _stats(self, args: dict[str, Any]) -> dict[str, Any]:
+        tag = str(args.get("tag", ""))
+        return {
+            "ok": True,
+            "posts": self.posts.get(tag, 0),
+            "answered": len(self.answered.get(tag, ())),
+            "last": self.last.get(tag),
+        }
 
 
 async def start(delay: float) -> tuple[str, str, list[web.AppRunner], FakeSlack]:

@@ -17,7 +17,7 @@ from bench.serve import SIGNING_SECRET
 NEXT_PAGE_VALUE = json.dumps({"cursor": "0:10:0", "page": 2})
 
 
-def command_body(i: int, slack_url: str) -> str:
+def command_body(i: int, slack_url: str, prefix: str = "c") -> str:
     return urlencode(
         {
             "team_id": "T1",
@@ -26,7 +26,7 @@ def command_body(i: int, slack_url: str) -> str:
             "command": "/dexter",
             "text": "issues",
             "api_app_id": "A1",
-            "response_url": f"{slack_url}/response/c{i}",
+            "response_url": f"{slack_url}/response/{prefix}{i}",
             "trigger_id": f"trig{i}",
         }
     )

@@ -29,6 +29,7 @@ from bot.pipeline.slack_jobs import SlackJobs, watch_listeners
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.slack_tokens import BotTokens
+from bot.webhooks.router import WebhookRouter
 from bot.workspace_guard import InstalledWorkspace, WorkspaceGuard
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,9 @@ def create_app(
         deps.extras.setdefault("on_start", []).append(installed.start())
         guard = WorkspaceGuard(installed, deps.metrics)
     install(app, deps, front, guard)
+    # Sentry webhooks: features register their resource handlers in register_all
+    deps.webhooks = WebhookRouter(deps)
+    pipeline.handle("webhook", deps.webhooks.run)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -122,7 +122,9 @@ async def check_redis(settings: Settings) -> CheckResult:
     started when REDIS_URL is unset)."""
     where = settings.redis_url or f"embedded, in {settings.data_dir}"
     try:
-        store = await Store.connect(settings.redis_url, settings.data_dir)
+        store = await Store.connect(
+            settings.redis_url, settings.data_dir, prefix=settings.redis_prefix
+        )
         try:
             await asyncio.wait_for(store.ping(), CHECK_TIMEOUT)
             too_old = await asyncio.wait_for(redis_too_old(store.redis), CHECK_TIMEOUT)
@@ -140,4 +142,24 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
     slack, sentry, redis = await asyncio.gather(
         check_slack(settings), check_sentry(settings), check_redis(settings)
     )
-    return [slack, *sentry, redis]
+    hooks = check_webhooks(settings)
+    return [slack, *sentry, redis, *([hooks] if hooks else [])]
+
+
+def check_webhooks(settings: Settings) -> CheckResult | None:
+    """Where Sentry should post its webhooks (None when they are off)."""
+    if not settings.sentry_webhooks:
+        return None
+    from bot.webhooks.integration import webhook_url
+
+    who = (
+        "SENTRY_CLIENT_SECRET is set"
+        if settings.sentry_client_secret is not None
+        else "each workspace's secret comes from /dexter setup"
+    )
+    where = (
+        webhook_url(settings.public_url) if settings.public_url else "<public URL>/sentry/webhook"
+    )
+    return CheckResult(
+        "webhooks", True, f"Sentry webhooks: on ({who}); the integration's Webhook URL is {where}"
+    )

@@ -1,4 +1,4 @@
-"""`dexter run | check | manifest`."""
+"""`dexter run | check | manifest | sentry-integration`."""
 
 from __future__ import annotations
 
@@ -104,6 +104,15 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sentry_integration(args: argparse.Namespace) -> int:
+    """Print what to enter in Sentry for Dexter's internal integration."""
+    from bot.webhooks.integration import integration_settings, render_text
+
+    settings = integration_settings(args.url or os.environ.get("DEXTER_PUBLIC_URL"))
+    print(json.dumps(settings, indent=2) if args.json else render_text(settings))
+    return 0
+
+
 def public_url(value: str) -> str:
     """argparse type for `--url`: an http(s) URL with a host."""
     parts = urlsplit(value.strip())
@@ -144,6 +153,16 @@ def main(argv: list[str] | None = None) -> int:
         "SLACK_CLIENT_ID is set)",
     )
     m.set_defaults(func=cmd_manifest)
+    si = sub.add_parser(
+        "sentry-integration", help="print the Sentry internal integration's settings (webhooks)"
+    )
+    si.add_argument(
+        "--url",
+        type=public_url,
+        help="public base URL of the bot, e.g. https://dexter.acme.com (default DEXTER_PUBLIC_URL)",
+    )
+    si.add_argument("--json", action="store_true", help="print JSON")
+    si.set_defaults(func=cmd_sentry_integration)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["run"])

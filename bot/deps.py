@@ -33,6 +33,7 @@ from bot.workspaces import WorkspaceService
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline
+    from bot.webhooks.router import WebhookRouter
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Deps:
     metrics: Metrics = field(default_factory=Metrics)
     workspaces: WorkspaceService = field(init=False)
     pipeline: Pipeline | None = None  # set by create_app: queue, worker, role
+    webhooks: WebhookRouter | None = None  # set by create_app: Sentry resource → handler
 
     def __post_init__(self) -> None:
         self.releases = ReleaseService(self.sentry, self.projects, self.store)
@@ -154,7 +156,9 @@ async def build_deps(
     if settings.secret_key is not None:
         for key in split_keys(settings.secret_key.get_secret_value()):
             register_secret(key)
-    store = store or await Store.connect(settings.redis_url, settings.data_dir)
+    store = store or await Store.connect(
+        settings.redis_url, settings.data_dir, prefix=settings.redis_prefix
+    )
     sentry = build_sentry(settings, **client_kwargs)
     projects = ProjectService(sentry, store)
     issues = IssueService(sentry, projects, store)

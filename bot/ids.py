@@ -20,6 +20,7 @@ class Action(StrEnum):
     # Alert cards: "Assign to <suggested owner>" (value `<assignee>|<issue id>`).
     ISSUE_ASSIGN_SUGGESTED = "issue_assign_suggested"
     ISSUE_ASSIGN_SUGGESTED_2 = "issue_assign_suggested_2"
+    ISSUE_COMMENT = "issue_comment"
     # Triage: the `/dexter issues` row menu (value `<verb>|<issue id>`) and bulk confirm.
     ISSUE_ROW_MENU = "issue_row_menu"
     BULK_CONFIRM = "bulk_confirm"
@@ -62,6 +63,7 @@ class Callback(StrEnum):
     ALERT_CONFIRM = "alert_confirm"
     ALERT_STATUS = "alert_status"
     SENTRY_SETUP = "sentry_setup"
+    ISSUE_COMMENT = "issue_comment"
 
 
 class BlockId(StrEnum):
@@ -87,6 +89,9 @@ class BlockId(StrEnum):
     SETUP_URL = "setup_url"
     SETUP_ORG = "setup_org"
     SETUP_TOKEN = "setup_token"
+    SETUP_HOOK_SECRET = "setup_hook_secret"
+    # The Comment modal's text input.
+    COMMENT_TEXT = "comment_text"
 
 
 class AlertField(StrEnum):

@@ -2,7 +2,7 @@
 
 Value formats (one contract for every surface that shows these controls):
 - buttons `issue_assign_me`, `issue_unresolve` (labelled Unresolve or Unignore),
-  `issue_refresh`: value = the issue id;
+  `issue_refresh`, `issue_comment`: value = the issue id;
 - menus `issue_resolve`, `issue_ignore`: each option's value = `<choice>|<issue id>`;
   resolve choices: `now`, `next`, `current`;
   ignore choices: `escalating`, `for:<minutes>`, `count:<n>`, `forever`;
@@ -108,6 +108,15 @@ def refresh_button(issue: Issue) -> Element:
     }
 
 
+def comment_button(issue: Issue) -> Element:
+    return {
+        "type": "button",
+        "action_id": Action.ISSUE_COMMENT.value,
+        "text": _text("Comment"),
+        "value": issue.id,
+    }
+
+
 def card_actions(issue: Issue, *, has_releases: bool = True) -> list[Element]:
     """The full control row of an issue card."""
     return [
@@ -115,6 +124,7 @@ def card_actions(issue: Issue, *, has_releases: bool = True) -> list[Element]:
         ignore_control(issue),
         assign_control(issue),
         assign_me_button(issue),
+        comment_button(issue),
         refresh_button(issue),
     ]
 

@@ -16,8 +16,18 @@ BOT_SCOPES = [
     "users:read.email",
     "channels:read",
     "groups:read",
+    # replies in issue card threads become Sentry comments where a channel opts in
+    "channels:history",
+    "groups:history",
 ]
-BOT_EVENTS = ["link_shared", "app_home_opened", "app_uninstalled", "tokens_revoked"]
+BOT_EVENTS = [
+    "link_shared",
+    "app_home_opened",
+    "app_uninstalled",
+    "tokens_revoked",
+    "message.channels",
+    "message.groups",
+]
 
 
 def build_manifest(

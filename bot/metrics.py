@@ -118,6 +118,18 @@ class Metrics:
             buckets=LAG_BUCKETS,
             registry=r,
         )
+        self.webhooks = Counter(
+            "dexter_sentry_webhooks",
+            "Sentry webhook deliveries by resource and HTTP status answered.",
+            ["resource", "status"],
+            registry=r,
+        )
+        self.webhook_ack = Histogram(
+            "dexter_sentry_webhook_ack_seconds",
+            "Time from receiving a Sentry webhook to its answer.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self._live = _Live()
         r.register(self._live)
         # async reads done before each scrape (e.g. the queue's depth in Redis)
@@ -144,6 +156,11 @@ class Metrics:
         """The SentryClient `on_response` hook."""
         self.sentry_latency.labels(method, family, str(status)).observe(seconds)
         log.debug("sentry %s %s -> %s in %.3fs", method, family, status or "no answer", seconds)
+
+    def webhook(self, resource: str, status: int, seconds: float) -> None:
+        """Count one Sentry webhook delivery and time its answer."""
+        self.webhooks.labels(resource, str(status)).inc()
+        self.webhook_ack.observe(seconds)
 
     def slack_error(self, method: str, error: str) -> None:
         """Count one failed Slack Web API call."""

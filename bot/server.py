@@ -17,6 +17,8 @@ from bot.deps import Deps
 from bot.errors import StartupError
 from bot.metrics import CONTENT_TYPE
 from bot.settings import Settings
+from bot.webhooks.receiver import PATH as WEBHOOK_PATH
+from bot.webhooks.receiver import WebhookReceiver, add_route
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,28 @@ def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Applicat
 
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post("/slack/events", events)
+    if deps.settings.sentry_webhooks:
+        add_route(web_app, WebhookReceiver(deps))
     add_ops_routes(web_app, app, deps, metrics=metrics)
     for hook in web_hooks:
         hook(web_app)
     for route in deps.extras.get("web_routes", {}).values():  # features' own endpoints
         route(web_app)
     return web_app
+
+
+def webhook_app(deps: Deps) -> web.Application:
+    """Socket Mode's HTTP side: only `POST /sentry/webhook` (and `/healthz`), on PORT."""
+    hooks = web.Application(client_max_size=MAX_BODY)
+    add_route(hooks, WebhookReceiver(deps))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    hooks.router.add_get("/healthz", healthz)
+    for route in deps.extras.get("web_routes", {}).values():  # e.g. the alert-rule action
+        route(hooks)
+    return hooks
 
 
 def add_ops_routes(
@@ -169,6 +187,12 @@ async def serve(settings: Settings, deps: Deps, app: AsyncApp, on_ready: Ready =
         log.info("metrics on http://%s:%s/metrics", settings.host, settings.metrics_port)
     try:
         if settings.socket_mode:
+            if settings.sentry_webhooks:  # Sentry cannot use the socket: it needs PORT
+                hooks = webhook_app(deps)
+                runners.append(await _start(hooks, settings.host, settings.port, "PORT"))
+                log.info(
+                    "Sentry webhooks on http://%s:%s%s", settings.host, settings.port, WEBHOOK_PATH
+                )
             await _socket_mode(settings, app, stop, on_ready)
             return
         main = http_app(app, deps, metrics=not settings.metrics_port)

@@ -24,6 +24,7 @@ HINTS: dict[str, str] = {
     "SENTRY_URL": "https://sentry.io, a region such as https://de.sentry.io, or your own URL",
     "REDIS_URL": "a URL such as redis://localhost:6379/0 (leave unset for the embedded Redis)",
     "DEXTER_DATA_DIR": "a writable directory for the embedded Redis file",
+    "DEXTER_REDIS_PREFIX": "a key prefix such as dexter: (letters, digits and :_.- only)",
     "PORT": "a TCP port number such as 3000",
     "HOST": "an address to listen on such as 0.0.0.0",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
@@ -50,6 +51,8 @@ HINTS: dict[str, str] = {
     "DEXTER_JOB_VISIBILITY": "seconds without a sign of life after which another worker takes "
     "a job over, e.g. 30",
     "DEXTER_JOB_TIMEOUT": "the longest one job may run, e.g. 10m or 600",
+    "SENTRY_CLIENT_SECRET": "the Client Secret of Dexter's internal integration in Sentry "
+    "(Settings → Developer Settings; leave unset for no webhooks)",
     "DEXTER_BUSY_AFTER": "the expected wait beyond which a new command is told it is queued, "
     "e.g. 30m (Slack's response_url lifetime)",
 }
@@ -78,6 +81,10 @@ class Settings(BaseSettings):
     sentry_url: str = Field(default="https://sentry.io", alias="SENTRY_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     data_dir: Path = Field(default=Path("./data"), alias="DEXTER_DATA_DIR")
+    # Every key Dexter writes starts with it: two deployments (or test runs) can share a Redis.
+    redis_prefix: str = Field(
+        default="dexter:", alias="DEXTER_REDIS_PREFIX", pattern=r"^[A-Za-z0-9:_.-]{1,64}$"
+    )
     port: int = Field(default=3000, alias="PORT", ge=1, le=65535)
     host: str = Field(default="0.0.0.0", alias="HOST")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -220,6 +227,11 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
         return self.slack_app_token is not None
+
+    @property
+    def sentry_webhooks(self) -> bool:
+        """`POST /sentry/webhook` is served: a client secret is set, or workspaces bring theirs."""
+        return self.sentry_client_secret is not None or self.multi_workspace
 
     @property
     def multi_workspace(self) -> bool:

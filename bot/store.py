@@ -44,8 +44,9 @@ class Store:
         self._loading: dict[str, asyncio.Future[Any]] = {}
 
     @classmethod
-    async def connect(cls, redis_url: str | None, data_dir: Path) -> Store:
-        """Connect to `redis_url`, or start the embedded server persisting in data_dir."""
+    async def connect(cls, redis_url: str | None, data_dir: Path, *, prefix: str = PREFIX) -> Store:
+        """Connect to `redis_url`, or start the embedded server persisting in data_dir; every
+        key starts with `prefix`."""
         # A blocking pool makes a burst (many digests at once) wait for a free connection
         # instead of failing once max_connections are in use.
         if redis_url:
@@ -57,7 +58,7 @@ class Store:
                 socket_connect_timeout=3,
                 health_check_interval=30,
             )
-            return cls(aioredis.Redis(connection_pool=pool))
+            return cls(aioredis.Redis(connection_pool=pool), prefix=prefix)
         try:
             embedded = start_embedded(data_dir)
         except OSError as exc:
@@ -73,7 +74,7 @@ class Store:
             timeout=POOL_WAIT,
             socket_timeout=5,
         )
-        return cls(aioredis.Redis(connection_pool=pool), embedded=embedded)
+        return cls(aioredis.Redis(connection_pool=pool), embedded=embedded, prefix=prefix)
 
     async def close(self) -> None:
         """Close the connection pool (and stop the embedded server, saving its file)."""

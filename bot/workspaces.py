@@ -42,6 +42,8 @@ class WorkspaceSentry(BaseModel):
     url: str
     org: str
     token: SecretStr
+    # the client secret of the workspace's Sentry internal integration (signs its webhooks)
+    hook_secret: SecretStr | None = None
     updated_by: str = ""
     updated_at: str = ""
 
@@ -75,6 +77,10 @@ class WorkspaceService:
     def key(self, team_id: str) -> str:
         return self.store.key("workspace", team_id, "sentry")
 
+    @property
+    def hook_index(self) -> str:
+        return self.store.key("sentry-hook", "teams")
+
     async def get(self, team_id: str) -> WorkspaceSentry | None:
         """The workspace's own settings, or None when it uses the environment's."""
         try:
@@ -105,7 +111,18 @@ class WorkspaceService:
             log.error("cannot read workspace %s's Sentry token; run /dexter setup again", team_id)
             return None, False
         register_secret(token)
-        return WorkspaceSentry(**{**raw, "token": SecretStr(token)}), stale
+        fields: dict[str, object] = {**raw, "token": SecretStr(token)}
+        if raw.get("hook_secret"):
+            try:
+                hook, hook_stale = self.box.open(raw["hook_secret"])
+            except ValueError:
+                log.error("cannot read workspace %s's webhook secret; run /dexter setup", team_id)
+                fields["hook_secret"] = None
+            else:
+                register_secret(hook)
+                fields["hook_secret"] = SecretStr(hook)
+                stale = stale or hook_stale
+        return WorkspaceSentry(**fields), stale
 
     async def save(self, team_id: str, cfg: WorkspaceSentry) -> None:
         """Store the settings with the token encrypted."""
@@ -113,13 +130,28 @@ class WorkspaceService:
             raise errors.UserError("Set DEXTER_SECRET_KEY before saving per-workspace settings.")
         data = cfg.model_dump(mode="json")
         data["token"] = self.box.encrypt(cfg.token.get_secret_value())
+        if cfg.hook_secret is not None:
+            data["hook_secret"] = self.box.encrypt(cfg.hook_secret.get_secret_value())
         await self.store.set_json(self.key(team_id), data)
+        async with self.store._guard():  # which workspaces take Sentry webhooks (bot/webhooks)
+            if cfg.hook_secret is not None:
+                await self.store.redis.sadd(self.hook_index, team_id)
+            else:
+                await self.store.redis.srem(self.hook_index, team_id)
         self._last[team_id] = (cfg, time.monotonic())
 
     async def delete(self, team_id: str) -> None:
         """Forget the workspace's settings (uninstall)."""
         await self.store.delete(self.key(team_id))
+        async with self.store._guard():
+            await self.store.redis.srem(self.hook_index, team_id)
         self._last.pop(team_id, None)
+
+    async def with_hook_secret(self) -> list[str]:
+        """The workspaces whose settings carry a webhook client secret."""
+        async with self.store._guard():
+            raw = await self.store.redis.smembers(self.hook_index)
+        return sorted(r.decode() if isinstance(r, bytes) else str(r) for r in raw)
 
     async def client_for(self, team_id: str | None) -> SentryClient:
         """The Sentry client for a workspace (the environment's when it has no settings)."""

@@ -12,11 +12,13 @@ from handlers import (
     bulk,
     card_actions,
     commands,
+    comments,
     digests,
     discover,
     events,
     home,
     identity,
+    issue_subs,
     issues,
     options,
     perf,
@@ -25,6 +27,7 @@ from handlers import (
     teams,
     triage,
     unfurl,
+    webhooks,
     workspaces,
 )
 
@@ -47,6 +50,9 @@ MODULES = [
     digests,
     teams,
     home,
+    issue_subs,
+    comments,
+    webhooks,
 ]
 
 

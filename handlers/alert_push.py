@@ -169,7 +169,11 @@ ALERT_HANDLERS: dict[str, WebhookHandler] = {
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Serve the alert-rule action's endpoints; show alert notes and suggestions on cards."""
+    """Serve the alert-rule action's endpoints, act on alert deliveries, and show alert notes
+    and suggestions on cards."""
+    if deps.webhooks is not None:
+        for resource, handler in ALERT_HANDLERS.items():
+            deps.webhooks.register(resource, handler)
     deps.extras.setdefault("web_routes", {})["alert_rule_action"] = lambda web_app: add_routes(
         web_app, deps, app.client
     )

@@ -65,8 +65,26 @@ def install(deps: Deps, client: AsyncWebClient) -> None:
         return await notes(deps, issue)
 
     deps.extras["on_card_posted"] = on_card_posted
+    deps.extras["issue_cards"] = SlackIssueCards(deps, client)  # for Sentry webhooks
     # first among the card's context lines: its state and who changed it last
     deps.extras.setdefault("card_notes", []).insert(0, state_notes)
+
+
+class SlackIssueCards:
+    """Card refresh and posting for work that is not a Slack request (Sentry webhooks)."""
+
+    def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
+        self.deps = deps
+        self.client = client
+
+    async def refresh(self, issue_id: str) -> None:
+        """Re-render the issue from Sentry and update every remembered card of it."""
+        await refresh(self.deps, self.client, issue_id)
+
+    async def post(self, channel: str, issue_id: str) -> dict[str, Any] | None:
+        """Post (and remember) a card; None when Dexter may not post in that channel."""
+        _, posted = await post(self.deps, self.client, channel, issue_id)
+        return posted
 
 
 def row_menu(issue: Issue) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from bot import mrkdwn
 from bot.channel_rights import may_manage
 from bot.commands import Subcommand
 from bot.errors import PermissionDenied, UserError
+from bot.issue_subs import IssueSubscription, IssueSubscriptions
 from bot.parsing import split_args
 from bot.release_args import SUBSCRIBE_USAGE, UNSUBSCRIBE_USAGE, parse_subscribe
 from bot.release_subs import SubscriptionStore
@@ -50,9 +51,14 @@ async def subscribe_command(ctx: CommandContext, args: str) -> None:
 
 
 async def subscriptions_command(ctx: CommandContext, args: str) -> None:
-    """List this channel's subscriptions."""
+    """List this channel's subscriptions (releases and new issues)."""
     subs = await SubscriptionStore(ctx.deps.store).for_channel(ctx.channel_id, team_id=ctx.team_id)
-    blocks = ctx.deps.renderer.blocks("release_subscriptions", subs=subs, notice=None)
+    issue_subs = await IssueSubscriptions(ctx.deps.store).for_channel(
+        ctx.channel_id, team_id=ctx.team_id
+    )
+    blocks = ctx.deps.renderer.blocks(
+        "release_subscriptions", subs=subs, issue_subs=issue_subs, notice=None
+    )
     await ctx.reply(blocks)
 
 
@@ -61,6 +67,9 @@ async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
     words = split_args(args)
     if len(words) != 1:
         raise UserError("Which subscription?", usage=UNSUBSCRIBE_USAGE)
+    if words[0].strip().lower().startswith("i"):
+        await _unsubscribe_issues(ctx, words[0].strip().lower())
+        return
     subs = SubscriptionStore(ctx.deps.store)
     sub = await subs.get(words[0].strip().lower())
     if sub is None or sub.channel != ctx.channel_id or sub.team_id not in ("", ctx.team_id):
@@ -86,6 +95,31 @@ async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
     await ctx.reply(
         text=mrkdwn.format(UNSUBSCRIBED, id=removed.id, what=fmt.escape(removed.describe()))
     )
+
+
+async def _unsubscribe_issues(ctx: CommandContext, sub_id: str) -> None:
+    """Remove one of this channel's new-issue subscriptions (same rights as releases)."""
+    subs = IssueSubscriptions(ctx.deps.store)
+    sub: IssueSubscription | None = await subs.get(sub_id)
+    if sub is None or sub.channel != ctx.channel_id or sub.team_id not in ("", ctx.team_id):
+        raise UserError(NO_SUCH_SUB.format(id=sub_id[:20]), usage=UNSUBSCRIBE_USAGE)
+    allowed = await may_manage(
+        ctx.deps.slack_users,
+        ctx.client,
+        team_id=ctx.team_id,
+        user_id=ctx.user_id,
+        owner_id=sub.created_by,
+        channel_id=sub.channel,
+    )
+    if not allowed:
+        log.info("issue subscription %s: removal by %s refused", sub.id, ctx.user_id)
+        owner = mrkdwn.format(OWNER, user=sub.created_by) if sub.created_by else ""
+        raise PermissionDenied(mrkdwn.format(NOT_ALLOWED, id=sub.id, owner=owner))
+    removed = await subs.remove(sub.id, ctx.channel_id)
+    if removed is None:
+        raise UserError(NO_SUCH_SUB.format(id=sub.id), usage=UNSUBSCRIBE_USAGE)
+    log.info("issue subscription %s removed by %s", removed.id, ctx.user_id)
+    await ctx.reply(text=mrkdwn.format(UNSUBSCRIBED, id=removed.id, what=removed.describe()))
 
 
 COMMANDS = [

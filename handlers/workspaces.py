@@ -105,6 +105,9 @@ def parse_submission(view: dict[str, Any]) -> tuple[WorkspaceSentry | None, dict
     org = _value(values, BlockId.SETUP_ORG).lower()
     token = _value(values, BlockId.SETUP_TOKEN)
     register_secret(token)
+    hook_secret = _value(values, BlockId.SETUP_HOOK_SECRET)
+    if hook_secret:
+        register_secret(hook_secret)
     problems: dict[str, str] = {}
     if not url.startswith("https://") or len(url) > 300:
         problems[BlockId.SETUP_URL] = messages.SETUP_BAD_URL
@@ -112,9 +115,12 @@ def parse_submission(view: dict[str, Any]) -> tuple[WorkspaceSentry | None, dict
         problems[BlockId.SETUP_ORG] = messages.SETUP_BAD_ORG
     if not token or any(c.isspace() for c in token) or len(token) > 500:
         problems[BlockId.SETUP_TOKEN] = messages.SETUP_BAD_TOKEN
+    if hook_secret and (any(c.isspace() for c in hook_secret) or len(hook_secret) > 500):
+        problems[BlockId.SETUP_HOOK_SECRET] = messages.SETUP_BAD_TOKEN
     if problems:
         return None, problems
-    return WorkspaceSentry(url=url, org=org, token=SecretStr(token)), {}
+    hook = SecretStr(hook_secret) if hook_secret else None
+    return WorkspaceSentry(url=url, org=org, token=SecretStr(token), hook_secret=hook), {}
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -142,6 +148,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             name = await deps.workspaces.verify(cfg)
             cfg.updated_by, cfg.updated_at = user_id, now_iso()
             before = await deps.workspaces.get(team_id)
+            if cfg.hook_secret is None and before is not None:
+                cfg.hook_secret = before.hook_secret  # left empty: keep the stored one
             env = (deps.settings.sentry_base, deps.settings.sentry_org)
             await deps.workspaces.save(team_id, cfg)
             if ((before.base, before.org) if before else env) != (cfg.base, cfg.org):

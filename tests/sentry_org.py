@@ -269,6 +269,8 @@ def _matches(issue: dict[str, Any], query: str) -> bool:
             return False
         if key == "title" and value.lower() not in issue["title"].lower():
             return False
+        if key == "issue.id" and issue["id"] not in value.strip("[]").split(","):
+            return False
     return True
 
 

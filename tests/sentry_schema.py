@@ -83,6 +83,7 @@ def _follow_the_source(spec: dict[str, Any]) -> None:
                 "responses": {"200": {"description": f"the event's {what}"}},
             }
         }
+    _issue_comments(spec)
     for path, item in spec["paths"].items():
         if not path.endswith("/replay-count/"):
             continue
@@ -90,6 +91,46 @@ def _follow_the_source(spec: dict[str, Any]) -> None:
             if param.get("name") == "data_source":
                 enum = param["schema"]["enum"]
                 param["schema"]["enum"] = sorted({*enum, "discover"})
+
+
+def _issue_comments(spec: dict[str, Any]) -> None:
+    """Issue comments (notes): routed, but unpublished (ApiPublishStatus.PRIVATE).
+
+    src/sentry/api/urls.py, under `organizations/{org}/issues/`:
+    `^(?P<issue_id>[^/]+)/(?:notes|comments)/$` → GroupNotesEndpoint (GET list, POST create),
+    `^(?P<issue_id>[^/]+)/(?:notes|comments)/(?P<note_id>[^/]+)/$` → GroupNotesDetailsEndpoint.
+    POST body: src/sentry/api/serializers/rest_framework/group_notes.py NoteSerializer —
+    `text` a CharField (required, not blank), `mentions` a list of actor ids (optional);
+    src/sentry/issues/endpoints/group_notes.py answers 201 with the activity
+    (`id`, `type: "note"`, `data.text`), 400 on the same text by the same user within an hour.
+    """
+    org = {"in": "path", "name": "organization_id_or_slug", "required": True}
+    issue = {"in": "path", "name": "issue_id", "required": True}
+    params = [{**org, "schema": {"type": "string"}}, {**issue, "schema": {"type": "string"}}]
+    body = {
+        "type": "object",
+        "required": ["text"],
+        "additionalProperties": False,
+        "properties": {
+            "text": {"type": "string", "minLength": 1},
+            "mentions": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    spec["paths"]["/api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/comments/"] = {
+        "get": {
+            "operationId": "listIssueComments",
+            "parameters": params,
+            "security": [{"auth_token": ["event:read"]}],
+            "responses": {"200": {"description": "the issue's notes, newest first"}},
+        },
+        "post": {
+            "operationId": "createIssueComment",
+            "parameters": params,
+            "security": [{"auth_token": ["event:write"]}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {"201": {"description": "the new note (an activity)"}},
+        },
+    }
 
 
 def _drop_required(node: Any) -> None:

@@ -194,6 +194,7 @@ CONTEXTS: dict[str, Context] = {
         "now": NOW,
         "release_url": _url,
     },
+    "issue_comment": lambda p: {"short_id": p, "title": p, "metadata": p},
     "issue_list": lambda p: {
         "search": _h(p),
         "issues": [_h(p)],
@@ -233,7 +234,7 @@ CONTEXTS: dict[str, Context] = {
         "followup": _h(p),
         "pct": _pct,
     },
-    "release_subscriptions": lambda p: {"subs": [_h(p)], "notice": p},
+    "release_subscriptions": lambda p: {"subs": [_h(p)], "issue_subs": [_h(p)], "notice": p},
     "replays": lambda p: {
         "issue": _h(p),
         "count": 3,

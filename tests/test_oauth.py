@@ -233,6 +233,8 @@ def test_the_manifest_asks_only_for_scopes_dexter_uses() -> None:
         "users:read.email",  # users.info: the email that links a Sentry member
         "channels:read",  # conversations.info: who created a channel (digests)
         "groups:read",  # the same for private channels
+        "channels:history",  # message events: replies in card threads become Sentry comments
+        "groups:history",  # the same in private channels
     }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StateUnavailable
+from bot.settings import ConfigError
 from bot.store import Store
 
 
@@ -101,3 +102,18 @@ async def test_a_failed_load_is_shared_then_retried(store: Store) -> None:
     with pytest.raises(RuntimeError):
         await store.cached(key, 60, failing)
     assert calls == 2
+
+
+async def test_every_key_starts_with_the_configured_prefix() -> None:
+    from tests.conftest import make_settings
+
+    settings = make_settings(DEXTER_REDIS_PREFIX="blue:")
+    st = await Store.connect("redis://127.0.0.1:1/0", Path("/tmp"), prefix=settings.redis_prefix)
+    try:
+        assert st.key("pipeline", "jobs") == "blue:pipeline:jobs"
+    finally:
+        await st.redis.aclose()
+    assert make_settings().redis_prefix == "dexter:"
+    with pytest.raises(ConfigError) as refused:
+        make_settings(DEXTER_REDIS_PREFIX="two words")
+    assert "DEXTER_REDIS_PREFIX" in str(refused.value)

@@ -61,6 +61,7 @@ async def test_admin_opens_the_setup_modal(bot: SlackDriver, slack: FakeSlack) -
         BlockId.SETUP_URL,
         BlockId.SETUP_ORG,
         BlockId.SETUP_TOKEN,
+        BlockId.SETUP_HOOK_SECRET,
     ]
 
 
@@ -197,3 +198,26 @@ async def _until_gone(deps: Deps) -> None:
 
     await eventually(gone)
     assert (await sentry_for_team(deps, "T1")) is deps.sentry
+
+
+async def test_the_webhook_secret_is_saved_encrypted_and_kept_when_left_empty(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+) -> None:
+    hook = "whsec-globex-0b1c2d"
+    slack.add_user("U1", email="ada@acme.io", admin=True)
+    org_route(sentry, Response(200, json={"id": "9", "slug": "globex", "name": "Globex"}))
+    with_hook = values() | {
+        BlockId.SETUP_HOOK_SECRET: {"value": {"type": "plain_text_input", "value": hook}}
+    }
+    await bot.view_submission(Callback.SENTRY_SETUP, with_hook, view_id="V7")
+    await slack.wait_for("views.update", 1)
+    raw = await deps.store.redis.get(deps.workspaces.key("T1"))
+    assert raw is not None and hook.encode() not in raw
+    assert await deps.workspaces.with_hook_secret() == ["T1"]
+    await bot.view_submission(Callback.SENTRY_SETUP, values(), view_id="V8")  # left empty
+    await slack.wait_for("views.update", 2)
+    cfg = await deps.workspaces.get("T1")
+    assert cfg is not None and cfg.hook_secret is not None
+    assert cfg.hook_secret.get_secret_value() == hook
+    await deps.workspaces.delete("T1")
+    assert await deps.workspaces.with_hook_secret() == []

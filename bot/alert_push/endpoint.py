@@ -7,11 +7,9 @@ signed requests get 401 and no Slack call.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -27,6 +25,7 @@ from bot.alert_push.action import (
     check_channel,
 )
 from bot.tenancy import workspace
+from bot.webhooks.tenants import HookTenants, UnknownInstallation
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -34,55 +33,53 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-TeamOf = Callable[[str], Awaitable[str | None]]
-TEAM_OF_INSTALLATION = "sentry_installation_team"  # deps.extras: installation uuid → team id
-
-
-def signed(secret: str, body: bytes, signature: str | None) -> bool:
-    """Sentry's `Sentry-App-Signature`: hex HMAC-SHA256 of the raw body with the client secret
-    (SentryApp.build_signature, src/sentry/sentry_apps/models/sentry_app.py)."""
-    if not secret or not signature:
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
 
 
 def _message(text: str, status: int) -> web.Response:
     return web.json_response({"message": text}, status=status)
 
 
-async def _team(deps: Deps, installation: str) -> tuple[bool, str | None]:
-    """(known, team id): single-workspace installs serve one workspace (team None)."""
-    if not deps.settings.multi_workspace:
-        return True, None
-    team_of: TeamOf | None = deps.extras.get(TEAM_OF_INSTALLATION)
-    team = await team_of(installation) if team_of and installation else None
-    return team is not None, team
+async def _workspace_of(
+    tenants: HookTenants, body: bytes, signature: str | None, installation: str
+) -> tuple[int, str | None]:
+    """(status, team id) of a request: 200 and the workspace whose client secret signed it
+    (None in a single-workspace install), 401 when none did, 400 when Dexter holds no secret
+    that could (the same rule as deliveries, bot/webhooks/tenants.py)."""
+    if not signature:
+        return 401, None
+    try:
+        team = await tenants.resolve(body, signature, installation or None)
+    except UnknownInstallation:
+        return 400, None
+    if team is None:
+        return 401, None
+    return 200, team or None
 
 
 def add_routes(web_app: web.Application, deps: Deps, client: AsyncWebClient) -> None:
-    """Add the alert-rule action's two endpoints (only when SENTRY_CLIENT_SECRET is set)."""
-    secret_value = deps.settings.sentry_client_secret
-    if secret_value is None:
+    """Add the alert-rule action's two endpoints (only where Sentry webhooks are served)."""
+    if not deps.settings.sentry_webhooks:
         return
-    secret = secret_value.get_secret_value()
+    tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
 
     async def settings_check(request: web.Request) -> web.Response:
         body = await request.content.read(MAX_BODY + 1)
         if len(body) > MAX_BODY:
             return _message(texts.BAD_REQUEST, 413)
-        if not signed(secret, body, request.headers.get("Sentry-App-Signature")):
+        payload: Any = None
+        with contextlib.suppress(ValueError):
+            payload = json.loads(body)
+        fields = payload if isinstance(payload, dict) else {}
+        signature = request.headers.get("Sentry-App-Signature")
+        installation = str(fields.get("installationId") or "")
+        status, team = await _workspace_of(tenants, body, signature, installation)
+        if status == 401:
             log.warning("alert-rule-action request with a missing or wrong signature refused")
             return _message(texts.BAD_REQUEST, 401)
-        try:
-            payload: Any = json.loads(body)
-        except ValueError:
-            return _message(texts.BAD_REQUEST, 400)
+        if status != 200:
+            return _message(texts.NO_WORKSPACE, 400)
         if not isinstance(payload, dict):
             return _message(texts.BAD_REQUEST, 400)
-        known, team = await _team(deps, str(payload.get("installationId") or ""))
-        if not known:
-            return _message(texts.NO_WORKSPACE, 400)
         async with workspace(deps, team):
             check = await check_channel(client, channel_of_fields(payload.get("fields")))
         if not check.ok:
@@ -92,10 +89,12 @@ def add_routes(web_app: web.Application, deps: Deps, client: AsyncWebClient) -> 
 
     async def options(request: web.Request) -> web.Response:
         # select_requester.py signs the empty string for these GETs
-        if not signed(secret, b"", request.headers.get("Sentry-App-Signature")):
+        signature = request.headers.get("Sentry-App-Signature")
+        installation = request.query.get("installationId", "")
+        status, team = await _workspace_of(tenants, b"", signature, installation)
+        if status == 401:
             return _message(texts.BAD_REQUEST, 401)
-        known, team = await _team(deps, request.query.get("installationId", ""))
-        if not known:
+        if status != 200:
             return _message(texts.NO_WORKSPACE, 400)
         try:
             async with workspace(deps, team):

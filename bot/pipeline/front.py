@@ -88,6 +88,9 @@ class FrontRules:
 
     inline_views: set[str] = field(default_factory=set)
     view_checks: dict[str, ViewCheck] = field(default_factory=dict)
+    # events nothing will act on (e.g. every channel message but card thread replies):
+    # acknowledged at the door, never enqueued
+    ignored_events: list[Callable[[dict[str, Any]], bool]] = field(default_factory=list)
 
 
 def rules_of(deps: Deps) -> FrontRules:
@@ -102,6 +105,11 @@ def inline_view(deps: Deps, callback_id: str) -> None:
     """Run this view submission's listener in the web role: it answers with a computed
     `response_action` within its budget."""
     rules_of(deps).inline_views.add(callback_id)
+
+
+def ignore_events(deps: Deps, ignored: Callable[[dict[str, Any]], bool]) -> None:
+    """Acknowledge events for which `ignored(event)` is true without making a job."""
+    rules_of(deps).ignored_events.append(ignored)
 
 
 def check_view(deps: Deps, callback_id: str, check: ViewCheck) -> None:
@@ -135,6 +143,10 @@ class FrontDoor(AsyncMiddleware):
         callback = str((view or {}).get("callback_id") or "")
         if kind in INLINE_KINDS or (kind == "view" and callback in self.rules.inline_views):
             return await next()
+        if kind == "event" and self.rules.ignored_events:
+            event = req.body.get("event")
+            if isinstance(event, dict) and any(i(event) for i in self.rules.ignored_events):
+                return BoltResponse(status=200, body="")
         if not await self._has_listener(req, resp):
             return await next()  # Bolt answers as it always did (404)
         check = self.rules.view_checks.get(callback) if kind == "view" else None

@@ -161,6 +161,18 @@ class IssueService:
         resp = await self.client.put(self.client.org_path("issues", issue_id), json=body)
         return resp.data if isinstance(resp.data, dict) else {}
 
+    async def comment(self, issue_id: str, text: str) -> dict[str, Any]:
+        """Add a comment (a note) to the issue; returns Sentry's activity (`id`, `data.text`)."""
+        # Not in the published schema; in Sentry's URL routes (src/sentry/api/urls.py:
+        # `^(?P<issue_id>[^/]+)/(?:notes|comments)/$` → GroupNotesEndpoint under
+        # organizations/{org}/issues/). The body is NoteSerializer: `text` (required),
+        # `mentions` (optional); the same text by the same user within an hour is refused
+        # with 400 (src/sentry/issues/endpoints/group_notes.py).
+        resp = await self.client.post(
+            self.client.org_path("issues", issue_id, "comments"), json={"text": text}
+        )
+        return resp.data if isinstance(resp.data, dict) else {}
+
     async def bulk_update(
         self, issue_ids: list[str], body: dict[str, Any], *, project_id: str
     ) -> bool:

@@ -1,0 +1,50 @@
+"""Alert deliveries through the front door: signed, enqueued, and acted on by the alert
+handlers the router was given (handlers/alert_push.py registers them)."""
+
+from __future__ import annotations
+
+import respx
+
+from bot.deps import Deps
+from bot.ids import Action
+from handlers.alert_push import ALERT_HANDLERS
+from tests import alert_factories as af
+from tests import webhook_payloads as hooks
+from tests.fake_slack import FakeSlack
+from tests.harness import SlackDriver
+from tests.sentry_org import SentryOrg
+from tests.test_alert_push import CHANNEL, channels, suggestions
+from tests.webhooks.conftest import Send
+
+
+async def test_the_router_acts_on_alert_resources(deps: Deps, bot: SlackDriver) -> None:
+    assert deps.webhooks is not None
+    for resource, handler in ALERT_HANDLERS.items():
+        assert deps.webhooks.handlers[resource] is handler
+
+
+async def test_an_event_alert_delivered_to_the_webhook_posts_dexters_card(
+    bot: SlackDriver,
+    slack: FakeSlack,
+    org: SentryOrg,
+    sentry: respx.MockRouter,
+    deliver: Send,
+) -> None:
+    channels(slack)
+    suggestions(sentry)
+    payload = hooks.envelope("triggered", af.event_alert(rule="Checkout <!channel> errors"))
+    reply = await deliver(payload, "event_alert")
+    assert reply.status == 200
+    await bot.idle()
+    [post] = slack.of("chat.postMessage")
+    assert post.args["channel"] == CHANNEL
+    text = str(post.args["blocks"])
+    assert "Checkout &lt;!channel&gt; errors" in text and "<!channel>" not in text
+    assert Action.ISSUE_RESOLVE in text  # Dexter's own card, with its triage controls
+
+    # the same delivery again (Sentry's Request-ID) is processed once
+    again = await deliver(payload, "event_alert", request_id="fixed-id")
+    twice = await deliver(payload, "event_alert", request_id="fixed-id")
+    assert again.status == 200 and twice.status == 200
+    await bot.idle()
+    assert len(slack.of("chat.postMessage")) == 1 + 1  # the first post, one thread line
