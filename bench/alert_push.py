@@ -22,9 +22,9 @@ from aiohttp import web
 from bench.digests import connect_store
 from bench.fakes import QuietSlack
 from bot.app import slack_client
+from bot.core.store import MAX_CONNECTIONS, POOL_WAIT
 from bot.deps import Deps, build_deps
-from bot.slack_directory import SlackDirectory
-from bot.store import MAX_CONNECTIONS, POOL_WAIT
+from bot.slack.directory import SlackDirectory
 from handlers.alert_push import ALERT_HANDLERS, register
 from tests import alert_factories as af
 from tests import factories as f

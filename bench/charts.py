@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.sentry.discover import Series, Timeseries
+from bot.discover.sentry_api import Series, Timeseries
 
 SERIES = 5
 POINTS = 500
@@ -37,7 +37,7 @@ def main() -> None:
     """Print the cold (first, includes importing matplotlib) and warm render times."""
     ts = sample()
     started = time.perf_counter()
-    from bot.charts import render_timeseries
+    from bot.discover.charts import render_timeseries
 
     png = render_timeseries(ts, title="p95(span.duration) by transaction", subtitle="bench")
     cold = time.perf_counter() - started

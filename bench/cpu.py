@@ -31,10 +31,10 @@ async def build(mode: str, sentry: str, slack: str) -> AsyncApp:
     if mode == "bare":
         return bare_app(slack)
     from bot.app import create_app
+    from bot.core.logs import setup_logging
+    from bot.core.settings import load_settings
+    from bot.core.store import Store
     from bot.deps import build_deps
-    from bot.logs import setup_logging
-    from bot.settings import load_settings
-    from bot.store import Store
 
     setup_logging("INFO")
     log_file = open(os.path.join(tempfile.gettempdir(), "dexter-bench-cpu.log"), "w")  # noqa: SIM115

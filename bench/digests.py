@@ -31,12 +31,12 @@ import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.digest_fakes import serve
+from bot.core.settings import load_settings
+from bot.core.store import Store, start_embedded
 from bot.deps import build_deps
-from bot.digest_args import Target
-from bot.digest_feature import DigestFeature, build_digests
-from bot.schedule import Schedule
-from bot.settings import load_settings
-from bot.store import Store, start_embedded
+from bot.digests.feature import DigestFeature, build_digests
+from bot.digests.parse import Target
+from bot.digests.schedule import Schedule
 
 ORG = "acme"
 FIRE = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)  # a Monday, on the schedulers' shifted clock

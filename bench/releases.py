@@ -20,12 +20,12 @@ import respx
 from httpx import Request, Response
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.store import Store, start_embedded
 from bot.deps import build_deps
-from bot.release_chart import render_png
-from bot.release_report import ReleaseReports
-from bot.release_subs import SubscriptionStore
-from bot.release_watch import ReleaseWatch
-from bot.store import Store, start_embedded
+from bot.releases.chart import render_png
+from bot.releases.report import ReleaseReports
+from bot.releases.subscriptions import SubscriptionStore
+from bot.releases.watch import ReleaseWatch
 from tests import factories as f
 from tests import release_factories as rf
 from tests.conftest import SENTRY_API, SLACK_BOT_TOKEN, make_settings
@@ -128,7 +128,7 @@ async def bench_poll(n_releases: int = 50, n_channels: int = 10) -> None:
 
 
 def bench_chart() -> None:
-    from bot.sentry.release_models import SeriesPoint
+    from bot.releases.models import SeriesPoint
 
     now = datetime.now(UTC)
     points = [SeriesPoint(now - timedelta(hours=h), float(h % 7)) for h in range(48, 0, -1)]

@@ -27,10 +27,10 @@ import respx
 
 from bench.round_trip_org import BenchOrg
 from bot.app import create_app
+from bot.core.ids import Action
+from bot.core.messages import WORKING
+from bot.core.store import Store
 from bot.deps import build_deps
-from bot.ids import Action
-from bot.messages import WORKING
-from bot.store import Store
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot

@@ -22,9 +22,9 @@ import respx
 from httpx import Response
 
 from bot.app import create_app
+from bot.core.ids import Action, BlockId, Callback
+from bot.core.store import Store
 from bot.deps import build_deps
-from bot.ids import Action, BlockId, Callback
-from bot.store import Store
 from tests import dashboard_factories as dbf
 from tests import discover_factories as df
 from tests import event_factories as ef

@@ -41,7 +41,7 @@ def bare_app(slack_url: str) -> AsyncApp:
 
 
 async def _run(mode: str, port: int, sentry: str, slack: str) -> None:
-    from bot.logs import setup_logging
+    from bot.core.logs import setup_logging
 
     log_file = os.path.join(tempfile.gettempdir(), f"dexter-bench-{mode}.log")
     setup_logging("INFO", "text")
@@ -62,10 +62,10 @@ async def _run(mode: str, port: int, sentry: str, slack: str) -> None:
         web_app.router.add_post("/slack/events", events)
     else:
         from bot.app import create_app
+        from bot.core.settings import load_settings
+        from bot.core.store import Store
         from bot.deps import build_deps
         from bot.server import http_app
-        from bot.settings import load_settings
-        from bot.store import Store
 
         settings = load_settings(
             _env_file=None,

@@ -1,8 +1,8 @@
 """Cost of the mrkdwn safety on the hot path: rendering with autoescape, and the edge check.
 
 `python -m bench.slack_out [--n 2000]` prints microseconds per message for
-- rendering the issue card (autoescaping templates, bot/mrkdwn_jinja.py);
-- `check_message` (bot/slack_out.py) on that card's blocks and fallback text, as every
+- rendering the issue card (autoescaping templates, bot/slack/mrkdwn_jinja.py);
+- `check_message` (bot/slack/outgoing.py) on that card's blocks and fallback text, as every
   `chat.postMessage`/`chat.update`/`respond` pays it;
 - the same check on a text without any `<` (the fast path).
 """
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.render import Renderer, fallback_text
 from bot.sentry.models import Event, Issue
-from bot.slack_out import check_message
+from bot.slack.outgoing import check_message
+from bot.slack.render import Renderer, fallback_text
 from tests import factories as f
 
 
@@ -41,7 +41,9 @@ def main() -> None:
     notes = ["Resolved by <@U1> · just now"]
 
     def render() -> list[dict[str, Any]]:
-        return r.blocks("issue_card", issue=issue, event=event, actions=[], notes=notes, now=now)
+        return r.blocks(
+            "triage/issue_card", issue=issue, event=event, actions=[], notes=notes, now=now
+        )
 
     blocks = render()
     message = {"channel": "C1", "blocks": blocks, "text": fallback_text(blocks)}

@@ -115,11 +115,11 @@ async def run(args: argparse.Namespace) -> None:
     import redis.asyncio as aioredis
 
     from bot.app import create_app
-    from bot.cards import CardRef
+    from bot.core.settings import load_settings
+    from bot.core.store import Store, start_embedded, stop_embedded
     from bot.deps import build_deps
     from bot.server import http_app
-    from bot.settings import load_settings
-    from bot.store import Store, start_embedded, stop_embedded
+    from bot.triage.card_store import CardRef
     from bot.webhooks.coalesce import Coalescer
     from bot.webhooks.issue_sync import IssueSync
 

@@ -15,22 +15,22 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.crypto import SecretBox
+from bot.core.crypto import SecretBox
+from bot.core.logs import new_correlation_id
+from bot.core.metrics import Metrics, outcome
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.logs import new_correlation_id
-from bot.manifest import BOT_SCOPES
-from bot.metrics import Metrics, outcome
-from bot.oauth_store import RedisInstallationStore, RedisOAuthStateStore
-from bot.observe import DexterApp, InstrumentedWebClient, install
 from bot.pipeline.envelope import SLACK_KINDS
 from bot.pipeline.front import FrontDoor, rules_of
 from bot.pipeline.service import Pipeline, Role
 from bot.pipeline.slack_jobs import SlackJobs, watch_listeners
-from bot.settings import Settings
-from bot.slack_directory import SlackDirectory
-from bot.slack_tokens import BotTokens
+from bot.slack.directory import SlackDirectory
+from bot.slack.manifest import BOT_SCOPES
+from bot.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
+from bot.slack.observe import DexterApp, InstrumentedWebClient, install
+from bot.slack.tokens import BotTokens
+from bot.slack.workspace_guard import InstalledWorkspace, WorkspaceGuard
 from bot.webhooks.router import WebhookRouter
-from bot.workspace_guard import InstalledWorkspace, WorkspaceGuard
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def create_app(
     front = FrontDoor(app, pipeline, rules_of(deps)) if pipeline.takes_requests else None
     guard = None
     if not settings.multi_workspace:
-        # one bot token, one workspace: refuse the others (bot/workspace_guard.py)
+        # one bot token, one workspace: refuse the others (bot/slack/workspace_guard.py)
         installed = InstalledWorkspace(web)
         deps.extras.setdefault("on_start", []).append(installed.start())
         guard = WorkspaceGuard(installed, deps.metrics)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors
+from bot.core import errors
+from bot.core.settings import Settings
+from bot.core.store import Store
 from bot.deps import build_sentry
 from bot.pipeline.queue import redis_too_old
 from bot.sentry import access
-from bot.settings import Settings
-from bot.store import Store
 
 CHECK_TIMEOUT = 10.0
 

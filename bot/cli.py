@@ -10,10 +10,10 @@ import sys
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.errors import StartupError
-from bot.logs import setup_logging
+from bot.core.errors import StartupError
+from bot.core.logs import setup_logging
+from bot.core.settings import ConfigError, Settings, load_settings
 from bot.pipeline.service import ROLES, Role
-from bot.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -89,7 +89,7 @@ def cmd_check(_: argparse.Namespace) -> int:
 
 def cmd_manifest(args: argparse.Namespace) -> int:
     """Print the Slack app manifest (works before any token exists)."""
-    from bot.manifest import build_manifest
+    from bot.slack.manifest import build_manifest
 
     socket = args.socket or bool(os.environ.get("SLACK_APP_TOKEN"))
     if args.http:

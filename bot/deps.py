@@ -6,30 +6,30 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from bot.cards import CardStore
-from bot.crypto import split_keys
-from bot.identity import EmailLookup, IdentityService
-from bot.logs import register_secret
-from bot.metrics import Metrics
-from bot.perf import PerfService
-from bot.permissions import Policy
-from bot.render import Renderer
-from bot.saved_queries import SavedQueries
-from bot.sentry.alerts import AlertService
+from bot.alerts.sentry_api import AlertService
+from bot.core.crypto import split_keys
+from bot.core.logs import register_secret
+from bot.core.metrics import Metrics
+from bot.core.settings import Settings
+from bot.core.store import Store
+from bot.dashboards.sentry_api import DashboardService
+from bot.discover.saved_queries import SavedQueries
+from bot.discover.sentry_api import DiscoverService
+from bot.perf.service import PerfService
+from bot.releases.sentry_api import ReleaseService
+from bot.releases.sentry_sessions import SessionService
+from bot.replays.sentry_api import ReplayService
 from bot.sentry.client import SentryClient
-from bot.sentry.dashboards import DashboardService
-from bot.sentry.discover import DiscoverService
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
-from bot.sentry.releases import ReleaseService
-from bot.sentry.replays import ReplayService
-from bot.sentry.sessions import SessionService
-from bot.settings import Settings
-from bot.slack_directory import SlackDirectory
-from bot.store import Store
-from bot.triage_service import TriageService
-from bot.workspaces import WorkspaceService
+from bot.slack.directory import SlackDirectory
+from bot.slack.identity_links import EmailLookup, IdentityService
+from bot.slack.permissions import Policy
+from bot.slack.render import Renderer
+from bot.triage.card_store import CardStore
+from bot.triage.service import TriageService
+from bot.workspaces.sentry_config import WorkspaceService
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.logs import redact
-from bot.settings import Settings
+from bot.core.logs import redact
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

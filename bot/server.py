@@ -13,10 +13,10 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.core.errors import StartupError
+from bot.core.metrics import CONTENT_TYPE
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.errors import StartupError
-from bot.metrics import CONTENT_TYPE
-from bot.settings import Settings
 from bot.webhooks.receiver import PATH as WEBHOOK_PATH
 from bot.webhooks.receiver import WebhookReceiver, add_route
 

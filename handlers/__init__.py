@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.commands import Dispatcher
 from bot.deps import Deps
+from bot.slack.command_table import Dispatcher
 from handlers import (
     alert_push,
     alerts,
-    bulk,
     card_actions,
     commands,
     comments,
@@ -30,6 +29,7 @@ from handlers import (
     webhooks,
     workspaces,
 )
+from handlers import triage_bulk as bulk
 
 MODULES = [
     issues,

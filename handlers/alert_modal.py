@@ -12,8 +12,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages
-from bot.alert_form import (
+from bot.alert_push.installation import dexter_installation
+from bot.alerts.form import (
     Choice,
     FormMeta,
     Values,
@@ -27,14 +27,14 @@ from bot.alert_form import (
     read_state,
     visible,
 )
-from bot.alert_push.installation import dexter_installation
+from bot.core import errors, messages
+from bot.core.ids import AlertField as F
+from bot.core.logs import new_correlation_id
+from bot.core.parse import split_args
 from bot.deps import Deps
-from bot.ids import AlertField as F
-from bot.logs import new_correlation_id
-from bot.parsing import split_args
-from bot.sealed import seal_model, unseal_model
+from bot.slack.sealed import seal_model, unseal_model
 from handlers.context import CommandContext
-from handlers.errors import describe, report
+from handlers.error_replies import describe, report
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ MAX_OPTIONS = 100
 
 
 def secret(deps: Deps) -> str:
-    """The key the form's private_metadata is sealed with (bot/sealed.py): the metadata
+    """The key the form's private_metadata is sealed with (bot/slack/sealed.py): the metadata
     names the channel the new rule is announced in, so only Dexter's own is taken."""
     return deps.settings.slack_signing_secret.get_secret_value()
 
@@ -70,7 +70,7 @@ def form_view(
     if extra:
         notice = "\n".join(filter(None, [notice, *(f"⚠️ {m}" for m in extra)]))
     return deps.renderer.view(
-        "alert_form",
+        "alerts/alert_form",
         v=values,
         show=show,
         opts=opts,
@@ -91,7 +91,9 @@ def status_view(
     meta: str = "",
 ) -> dict[str, Any]:
     """A modal that only says something."""
-    return deps.renderer.view("alert_status", title=title, text=text, note=note, url=url, meta=meta)
+    return deps.renderer.view(
+        "alerts/alert_status", title=title, text=text, note=note, url=url, meta=meta
+    )
 
 
 def parse_create(args: str) -> tuple[str, str | None]:

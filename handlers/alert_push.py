@@ -16,7 +16,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import mrkdwn
 from bot.alert_push import payloads, texts
 from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
 from bot.alert_push.endpoint import add_routes
@@ -24,16 +23,17 @@ from bot.alert_push.incidents import on_metric_alert
 from bot.alert_push.interval import DEFAULT_MINUTES, rule_interval
 from bot.alert_push.memory import AlertMemory, AlertNote, PostedCard, SuggestionNote
 from bot.alert_push.suggest import assign_buttons, suggestion_line
-from bot.cards import CardRef
+from bot.core import mrkdwn
+from bot.core.errors import SentryNotFound, StateUnavailable
+from bot.core.format import truncate
 from bot.deps import Deps
-from bot.errors import SentryNotFound, StateUnavailable
-from bot.format import truncate
-from bot.refs import IssueRef
 from bot.sentry.models import Issue
 from bot.sentry.owners import OwnerService, Suggestion
-from bot.tenancy import workspace
+from bot.sentry.refs import IssueRef
+from bot.slack.tenancy import workspace
+from bot.triage.card_store import CardRef
 from bot.webhooks.types import Delivery, WebhookHandler
-from handlers import cards
+from handlers import triage_cards as cards
 
 log = logging.getLogger(__name__)
 

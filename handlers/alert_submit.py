@@ -17,9 +17,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages, mrkdwn
-from bot import format as fmt
-from bot.alert_form import (
+from bot.alert_push.installation import dexter_installation
+from bot.alerts.form import (
     ConfirmMeta,
     FormMeta,
     Values,
@@ -29,21 +28,22 @@ from bot.alert_form import (
     read_state,
     visible,
 )
-from bot.alert_parse import from_rule, sentry_field, to_rule
-from bot.alert_preview import Preview
-from bot.alert_push.installation import dexter_installation
-from bot.alert_rules import IssueAlert, MetricAlert
-from bot.alert_words import describe
+from bot.alerts.parse import from_rule, sentry_field, to_rule
+from bot.alerts.preview import Preview
+from bot.alerts.rules import IssueAlert, MetricAlert
+from bot.alerts.sentry_api import Created
+from bot.alerts.wording import describe
+from bot.core import errors, messages, mrkdwn
+from bot.core import format as fmt
+from bot.core.ids import Action, Callback
+from bot.core.ids import AlertField as F
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.ids import Action, Callback
-from bot.ids import AlertField as F
-from bot.logs import new_correlation_id
 from bot.pipeline.front import inline_view
-from bot.render import fallback_text
-from bot.sealed import seal_model, unseal_model
-from bot.sentry.alerts import Created
+from bot.slack.render import fallback_text
+from bot.slack.sealed import seal_model, unseal_model
 from handlers.alert_modal import form_view, secret, status_view
-from handlers.errors import describe as explain
+from handlers.error_replies import describe as explain
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def preview_view(deps: Deps, rule: Rule, preview: Preview, meta: ConfirmMeta) ->
     """The preview with the Create button."""
     per_day = f"{preview.per_day:.1f}".removesuffix(".0")
     return deps.renderer.view(
-        "alert_preview",
+        "alerts/alert_preview",
         rule=rule,
         summary=fmt.escape(describe(rule)),
         preview=preview,
@@ -275,7 +275,11 @@ async def post_announcement(
 ) -> None:
     """Describe the new rule in the channel (or to its creator when Dexter cannot post there)."""
     blocks = deps.renderer.blocks(
-        "alert_created", rule=rule, summary=fmt.escape(describe(rule)), created=created, user=user
+        "alerts/alert_created",
+        rule=rule,
+        summary=fmt.escape(describe(rule)),
+        created=created,
+        user=user,
     )
     text = fallback_text(blocks)
     for target in (channel, user):

@@ -8,18 +8,18 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import errors, mrkdwn
-from bot.commands import Subcommand
+from bot.alerts.sentry_api import AlertRef, AlertSummary
+from bot.core import errors, mrkdwn
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id
+from bot.core.parse import split_args
 from bot.deps import Deps
-from bot.identity import Identity
-from bot.ids import Action
-from bot.logs import new_correlation_id
-from bot.parsing import split_args
-from bot.render import fallback_text
-from bot.sentry.alerts import AlertRef, AlertSummary
+from bot.slack.command_table import Subcommand
+from bot.slack.identity_links import Identity
+from bot.slack.render import fallback_text
 from handlers import alert_modal, alert_submit
 from handlers.context import CommandContext
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ async def render_list(
         value = ListState(f=project, pg=page + 1).model_dump_json(exclude_defaults=True)
         pager.append((Action.ALERTS_PAGE.value, value, "Next page"))
     return deps.renderer.blocks(
-        "alert_list",
+        "alerts/alert_list",
         rules=shown,
         total=len(rules),
         page=page,

@@ -9,19 +9,19 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages, mrkdwn
 from bot.alert_push.texts import ASSIGN_SUGGESTED
-from bot.cards import CardRef
+from bot.core import errors, messages, mrkdwn
+from bot.core.format import link, truncate
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.format import link, truncate
-from bot.ids import Action
-from bot.issue_actions import parse_choice
-from bot.logs import new_correlation_id
-from bot.refs import parse_issue_url
-from bot.triage import AssigneeSpec, Unresolve, ignore_choice, resolve_choice
-from bot.triage_service import Actor, AnyChange
-from handlers import cards
-from handlers.errors import report
+from bot.sentry.refs import parse_issue_url
+from bot.triage.card_controls import parse_choice
+from bot.triage.card_store import CardRef
+from bot.triage.parse import AssigneeSpec, Unresolve, ignore_choice, resolve_choice
+from bot.triage.service import Actor, AnyChange
+from handlers import triage_cards as cards
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ async def release_click(deps: Deps, click: Click) -> None:
 
 
 async def issue_of(deps: Deps, click: Click) -> str:
-    """The issue a control acts on (see the value formats in bot/issue_actions.py)."""
+    """The issue a control acts on (see the value formats in bot/triage/card_controls.py)."""
     if click.action_id in (
         Action.ISSUE_RESOLVE,
         Action.ISSUE_IGNORE,

@@ -8,13 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages, mrkdwn
-from bot.commands import Dispatcher, Subcommand
+from bot.core import messages, mrkdwn
+from bot.core.format import escape
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.format import escape
-from bot.logs import new_correlation_id
+from bot.slack.command_table import Dispatcher, Subcommand
 from handlers.context import CommandContext
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,9 @@ async def show_help(
     """Reply with help generated from the dispatcher's own table (`only` one group of it)."""
     dispatcher: Dispatcher = ctx.deps.extras["dispatcher"]
     groups = [only] if only else dispatcher.groups()
-    blocks = ctx.deps.renderer.blocks("help", groups=groups, notice=notice, full=only is None)
+    blocks = ctx.deps.renderer.blocks(
+        "commands/help", groups=groups, notice=notice, full=only is None
+    )
     await ctx.reply(blocks, text=notice or "Dexter commands")
 
 

@@ -1,6 +1,6 @@
 """Comments from Slack to Sentry: the card's Comment button (a modal), thread replies in
 channels that opted in (`/dexter comments on|off`). The Sentry → Slack half is the `comment`
-webhook (bot/comments.py, registered in handlers/webhooks.py)."""
+webhook (bot/webhooks/comments.py, registered in handlers/webhooks.py)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, mrkdwn
-from bot import format as fmt
-from bot.channel_rights import may_manage
-from bot.commands import Subcommand
-from bot.comments import POSTED_FROM_MODAL, opted_in, post_comment, set_opt_in
+from bot.core import errors, mrkdwn
+from bot.core import format as fmt
+from bot.core.ids import Action, BlockId, Callback
 from bot.deps import Deps
-from bot.ids import Action, BlockId, Callback
 from bot.pipeline.front import ignore_events
-from bot.sealed import seal_model, unseal_model
+from bot.slack.channel_rights import may_manage
+from bot.slack.command_table import Subcommand
+from bot.slack.sealed import seal_model, unseal_model
+from bot.webhooks.comments import POSTED_FROM_MODAL, opted_in, post_comment, set_opt_in
 from handlers.context import CommandContext
-from handlers.errors import describe, report
+from handlers.error_replies import describe, report
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages, mrkdwn
+from bot.core import messages, mrkdwn
 from bot.deps import Deps
-from bot.render import fallback_text
+from bot.slack.render import fallback_text
 
 log = logging.getLogger(__name__)
 

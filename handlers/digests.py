@@ -10,22 +10,22 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import digest_messages as msg
-from bot import mrkdwn
-from bot.channel_rights import may_manage
-from bot.commands import Subcommand
+from bot.core import mrkdwn
+from bot.core.errors import PermissionDenied, UserError
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.digest_args import PREVIEW_USAGE, SUBSCRIBE_USAGE, Target, parse_preview, parse_subscribe
-from bot.digest_feature import EXTRAS_KEY, DigestFeature, build_digests, feature
-from bot.digest_sender import ChannelGone, slack_date
-from bot.digest_store import DeliveryState, Subscription
-from bot.errors import PermissionDenied, UserError
-from bot.ids import Action
-from bot.logs import new_correlation_id
-from bot.schedule import Schedule, next_fire, zone_of
+from bot.digests import messages as msg
+from bot.digests.feature import EXTRAS_KEY, DigestFeature, build_digests, feature
+from bot.digests.parse import PREVIEW_USAGE, SUBSCRIBE_USAGE, Target, parse_preview, parse_subscribe
+from bot.digests.schedule import Schedule, next_fire, zone_of
+from bot.digests.sender import ChannelGone, slack_date
+from bot.digests.subscriptions import DeliveryState, Subscription
+from bot.slack.channel_rights import may_manage
+from bot.slack.command_table import Subcommand
 from handlers import home
 from handlers.context import CommandContext
-from handlers.errors import describe, report
+from handlers.error_replies import describe, report
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ async def user_tz(deps: Deps, team_id: str, user_id: str) -> str:
 async def require_manage(
     deps: Deps, client: AsyncWebClient, sub: Subscription, team_id: str, user_id: str
 ) -> None:
-    """PermissionDenied unless the user may change this subscription (bot/channel_rights.py:
+    """PermissionDenied unless the user may change this subscription (bot/slack/channel_rights.py:
     the owner, the channel's manager or a workspace admin)."""
     allowed = await may_manage(
         deps.slack_users,
@@ -184,7 +184,7 @@ async def list_command(ctx: CommandContext, args: str) -> None:
         s for s in subs if (s.team_id, s.owner_id) == (ctx.team_id, ctx.user_id) and s not in here
     ]
     blocks = ctx.deps.renderer.blocks(
-        "digest_list",
+        "digests/digest_list",
         here=await sub_rows(ctx.deps, here),
         mine=await sub_rows(ctx.deps, mine),
         when=slack_date,

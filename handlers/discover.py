@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.commands import Subcommand
+from bot.core.ids import Action
 from bot.deps import Deps
-from bot.discover_query import DISCOVER_USAGE, parse_discover
-from bot.ids import Action
-from bot.saved_queries import run_saved
+from bot.discover.parse import DISCOVER_USAGE, parse_discover
+from bot.discover.saved_queries import run_saved
+from bot.slack.command_table import Subcommand
 from handlers import discover_modal, discover_run, discover_saved
 from handlers.context import CommandContext
 from handlers.discover_state import TableState

@@ -9,18 +9,18 @@ from pydantic import BaseModel
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors
+from bot.core import errors
+from bot.core.grammar import split_fields
+from bot.core.ids import Action, BlockId, Callback
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.discover_query import DATASETS, DiscoverCommand, build_query
-from bot.ids import Action, BlockId, Callback
-from bot.logs import new_correlation_id
+from bot.discover.parse import DATASETS, DiscoverCommand, build_query
 from bot.pipeline.front import check_view
 from bot.pipeline.slack_effects import OnceRespond
-from bot.query_words import split_fields
-from bot.sealed import seal_model, unseal_model
+from bot.slack.sealed import seal_model, unseal_model
 from handlers.context import CommandContext
 from handlers.discover_run import run
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _secret(deps: Deps) -> str:
 
 
 class BuilderMeta(BaseModel):
-    """Where the command was run: the builder's answer goes there (sealed, bot/sealed.py)."""
+    """Where the command was run: the builder's answer goes there (sealed, bot/slack/sealed.py)."""
 
     channel: str = ""
     response_url: str = ""
@@ -80,7 +80,7 @@ async def open_builder(ctx: CommandContext) -> None:
     where = BuilderMeta(channel=ctx.channel_id, response_url=ctx.body.get("response_url", ""))
     metadata = seal_model(_secret(ctx.deps), where)
     view = ctx.deps.renderer.view(
-        "discover_modal",
+        "discover/discover_modal",
         datasets=DATASETS[:3],
         field_groups=FIELD_GROUPS,
         periods=PERIODS,

@@ -14,19 +14,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages, mrkdwn
-from bot.charts import render_timeseries
+from bot.core import errors, messages, mrkdwn
+from bot.core.format import escape, plural
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.discover_query import DiscoverCommand, DiscoverQuery
-from bot.export import MAX_ROWS, ExportProgress, export_csv
-from bot.format import escape, plural
-from bot.ids import Action
-from bot.logs import new_correlation_id
-from bot.sentry.discover import Timeseries
+from bot.discover.charts import render_timeseries
+from bot.discover.export import MAX_ROWS, ExportProgress, export_csv
+from bot.discover.parse import DiscoverCommand, DiscoverQuery
+from bot.discover.sentry_api import Timeseries
 from handlers.context import CommandContext
 from handlers.discover_state import TableState, action_context, action_value, unpack
 from handlers.discover_table import bad_request_text, show_table, table_blocks
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 

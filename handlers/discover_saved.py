@@ -6,11 +6,11 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot import errors, messages, mrkdwn
-from bot.commands import Subcommand
-from bot.discover_query import DiscoverCommand, parse_discover
-from bot.query_words import tokenize
-from bot.saved_queries import SAVE_USAGE, clean_name
+from bot.core import errors, messages, mrkdwn
+from bot.core.grammar import tokenize
+from bot.discover.parse import DiscoverCommand, parse_discover
+from bot.discover.saved_queries import SAVE_USAGE, clean_name
+from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext
 from handlers.discover_run import run
 from handlers.discover_table import bad_request_text
@@ -65,7 +65,7 @@ async def list_command(ctx: CommandContext, args: str) -> None:
     if not saved:
         await ctx.reply(text=messages.SAVED_NONE)
         return
-    blocks = ctx.deps.renderer.blocks("saved_queries", saved=saved)
+    blocks = ctx.deps.renderer.blocks("discover/saved_queries", saved=saved)
     await ctx.reply(blocks, text=f"{len(saved)} saved queries")
 
 

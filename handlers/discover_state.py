@@ -9,10 +9,10 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.errors import UserError
+from bot.core.store import Store
 from bot.deps import Deps
-from bot.discover_query import DiscoverQuery, parse_discover
-from bot.errors import UserError
-from bot.store import Store
+from bot.discover.parse import DiscoverQuery, parse_discover
 from handlers.context import CommandContext
 
 MAX_VALUE = 2000  # Slack's button value limit

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import errors, messages, mrkdwn
+from bot.core import errors, messages, mrkdwn
+from bot.core.format import escape
 from bot.deps import Deps
-from bot.discover_query import DISCOVER_USAGE, DiscoverQuery, explain_bad_request
-from bot.format import escape
-from bot.render import fallback_text
-from bot.sentry.discover import TablePage
-from bot.table import layout
+from bot.discover.parse import DISCOVER_USAGE, DiscoverQuery, explain_bad_request
+from bot.discover.sentry_api import TablePage
+from bot.discover.table import layout
+from bot.slack.render import fallback_text
 from handlers.context import CommandContext
 from handlers.discover_state import TableState, pack
 
@@ -21,7 +21,7 @@ def bad_request_text(q: DiscoverQuery, exc: errors.SentryBadRequest) -> mrkdwn.M
     lines: list[str] = [mrkdwn.format(messages.DISCOVER_BAD_REQUEST, detail=exc.message)]
     if offending:
         lines.append(mrkdwn.format(messages.DISCOVER_OFFENDING, part=escape(offending)))
-    lines.append(hint)  # Dexter's own words (bot/discover_query.py), escaped by the join
+    lines.append(hint)  # Dexter's own words (bot/discover/parse.py), escaped by the join
     lines.append(mrkdwn.format(messages.USAGE, usage=DISCOVER_USAGE))
     return mrkdwn.join("\n", lines)
 
@@ -45,7 +45,7 @@ async def table_blocks(
     if q.y_axis:
         chart_value = await pack(deps.store, TableState(q=state.q, pub=state.pub, t=state.t))
     return deps.renderer.blocks(
-        "discover_table",
+        "discover/discover_table",
         title=f"Saved query `{state.t}`" if state.t else "Discover",
         description=q.describe(),
         page=state.p,

@@ -9,20 +9,20 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages, mrkdwn
-from bot.commands import Subcommand
+from bot.core import messages, mrkdwn
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.events import texts
 from bot.events.api import EventApi
 from bot.events.parse import EVENT_USAGE, EventTarget, parse_button_value, parse_event_command
 from bot.events.service import EventService
 from bot.events.view import event_view, tags_view
-from bot.ids import Action
-from bot.logs import new_correlation_id
-from bot.refs import REF_USAGE
 from bot.sentry.models import Issue
+from bot.sentry.refs import REF_USAGE
+from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.errors import DexterError
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.digest_sender import slack_date
-from bot.errors import DexterError
-from bot.identity import Identity
-from bot.logs import new_correlation_id
+from bot.digests.sender import slack_date
 from bot.sentry.issues import IssueQuery
 from bot.sentry.models import Issue
-from handlers.errors import describe
+from bot.slack.identity_links import Identity
+from handlers.error_replies import describe
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def home_view(
     deps: Deps, team_id: str, user_id: str, notice: str | None = None
 ) -> dict[str, Any]:
     """The Home tab for one user."""
-    from bot.digest_feature import feature
+    from bot.digests.feature import feature
     from handlers.digests import sub_rows
 
     ident: Identity | None = None
@@ -83,7 +83,7 @@ async def home_view(
     except DexterError as exc:
         problem = problem or describe(exc)
     return deps.renderer.view(
-        "home",
+        "home/home",
         notice=notice,
         problem=problem,
         ident=ident,

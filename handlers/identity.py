@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import errors, messages, mrkdwn
-from bot.commands import Subcommand
+from bot.core import errors, messages, mrkdwn
 from bot.deps import Deps
-from bot.identity import Identity
-from bot.permissions import ORG_WIDE_ROLES
-from bot.triage import AssigneeSpec, parse_assignee
+from bot.slack.command_table import Subcommand
+from bot.slack.identity_links import Identity
+from bot.slack.permissions import ORG_WIDE_ROLES
+from bot.triage.parse import AssigneeSpec, parse_assignee
 from handlers.context import CommandContext
 
 LINK_USAGE = "/dexter link [@user <sentry-email>]"
@@ -89,7 +89,7 @@ async def whoami_command(ctx: CommandContext, args: str) -> None:
         if ident is None:
             await ctx.reply(text=messages.WHOAMI_NOT_LINKED.format(why=why))
             return
-    blocks = deps.renderer.blocks("whoami", **await _whoami_context(deps, ident))
+    blocks = deps.renderer.blocks("identity/whoami", **await _whoami_context(deps, ident))
     await ctx.reply(blocks, text=f"You are linked to {ident.email}")
 
 

@@ -1,14 +1,18 @@
 """`/dexter subscribe issues project:<slug> [query:<search>]`: a card for each new issue.
 
 Listed by `/dexter subscriptions` and removed by `/dexter unsubscribe <id>` with the release
-subscriptions (handlers/release_subs.py), under the same rights (bot/channel_rights.py).
+subscriptions (handlers/release_subs.py), under the same rights (bot/slack/channel_rights.py).
 """
 
 from __future__ import annotations
 
-from bot import format as fmt
-from bot.commands import Subcommand
-from bot.issue_subs import SUBSCRIBE_ISSUES_USAGE, IssueSubscriptions, parse_subscribe_issues
+from bot.core import format as fmt
+from bot.slack.command_table import Subcommand
+from bot.webhooks.issue_subs import (
+    SUBSCRIBE_ISSUES_USAGE,
+    IssueSubscriptions,
+    parse_subscribe_issues,
+)
 from handlers.context import CommandContext
 
 SUBSCRIBED_ISSUES = (

@@ -10,19 +10,19 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import errors, messages
-from bot.commands import Subcommand
+from bot.core import errors, messages
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id
+from bot.core.parse import ISSUES_USAGE, IssueSearch, parse_issue_search
 from bot.deps import Deps
-from bot.ids import Action
-from bot.logs import new_correlation_id
-from bot.parsing import ISSUES_USAGE, IssueSearch, parse_issue_search
-from bot.refs import REF_USAGE, parse_ref_argument
-from bot.render import fallback_text
-from bot.search_me import needs_teams, personal_terms, personalize
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
+from bot.sentry.refs import REF_USAGE, parse_ref_argument
+from bot.slack.command_table import Subcommand
+from bot.slack.render import fallback_text
+from bot.triage.search_me import needs_teams, personal_terms, personalize
 from handlers.context import CommandContext
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ async def render_page(
             next_value = None
     extra = deps.extras.get("issue_row_accessory")
     return deps.renderer.blocks(
-        "issue_list",
+        "triage/issue_list",
         search=search,
         issues=result.issues,
         page=page,
@@ -65,7 +65,7 @@ async def for_user(deps: Deps, team_id: str, user_id: str, search: IssueSearch) 
     terms = personal_terms(search.query)
     if not terms:
         return search
-    # `require` formats it again; the reason is escaped whole when shown (handlers/errors.py)
+    # `require` formats it again; the reason is escaped whole when shown (handlers/error_replies.py)
     term = terms[0].replace("{", "{{").replace("}", "}}")
     ident = await deps.identity.require(
         team_id, user_id, message=messages.ME_NOT_LINKED.format(term=term)
@@ -97,7 +97,7 @@ def card_blocks(
     builder = deps.extras.get("card_actions")
     actions = [*(builder(detail.issue) if builder else []), *(extra_actions or [])]
     return deps.renderer.blocks(
-        "issue_card",
+        "triage/issue_card",
         issue=detail.issue,
         event=detail.event,
         actions=actions,

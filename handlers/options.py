@@ -13,9 +13,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.core.format import truncate
+from bot.core.ids import Action
 from bot.deps import Deps
-from bot.format import truncate
-from bot.ids import Action
 from bot.sentry.models import Member, Team
 
 log = logging.getLogger(__name__)

@@ -6,13 +6,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import messages, mrkdwn
-from bot.commands import Subcommand
+from bot.core import messages, mrkdwn
+from bot.core.grammar import describe_period
 from bot.deps import Deps
-from bot.perf import PERF_USAGE, Figure, PerfRequest, parse_perf
-from bot.query_words import describe_period
-from bot.render import fallback_text
-from bot.table import format_value, layout
+from bot.discover.table import format_value, layout
+from bot.perf.service import PERF_USAGE, Figure, PerfRequest, parse_perf
+from bot.slack.command_table import Subcommand
+from bot.slack.render import fallback_text
 from handlers.context import CommandContext
 from handlers.discover_state import TableState, pack
 
@@ -48,7 +48,7 @@ async def overview_blocks(deps: Deps, req: PerfRequest) -> list[dict[str, Any]] 
     if not ov.slowest.rows and not ov.busiest.rows:
         return None
     return deps.renderer.blocks(
-        "perf_overview",
+        "perf/perf_overview",
         where=where_text(req, compare=False),
         slowest=layout(ov.slowest.columns, ov.slowest.rows, max_sections=2),
         busiest=layout(ov.busiest.columns, ov.busiest.rows, max_sections=2),
@@ -72,7 +72,7 @@ async def transaction_blocks(deps: Deps, req: PerfRequest) -> list[dict[str, Any
         for f in report.figures
     ]
     return deps.renderer.blocks(
-        "perf_transaction",
+        "perf/perf_transaction",
         txn=report.name,
         where=where_text(req, compare=True),
         figures=figures,

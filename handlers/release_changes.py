@@ -11,15 +11,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import format as fmt
-from bot import mrkdwn
-from bot.commands import Subcommand
+from bot.core import format as fmt
+from bot.core import mrkdwn
+from bot.core.errors import DexterError, UserError
+from bot.core.ids import BlockId, Callback
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.errors import DexterError, UserError
-from bot.ids import BlockId, Callback
-from bot.logs import new_correlation_id
 from bot.pipeline.front import check_view
-from bot.release_args import (
+from bot.releases.parse import (
     CREATE_USAGE,
     DEPLOY_USAGE,
     CreateRequest,
@@ -30,8 +29,9 @@ from bot.release_args import (
     parse_deploy,
     parse_ref,
 )
+from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ async def open_create_modal(ctx: CommandContext) -> None:
         opened = await ctx.client.views_open(
             trigger_id=ctx.trigger_id,
             view=deps.renderer.view(
-                "release_create_modal", loading=True, projects=None, metadata=metadata
+                "releases/release_create_modal", loading=True, projects=None, metadata=metadata
             ),
         )
     except SlackApiError as exc:  # expired_trigger_id when Slack was slow to deliver
@@ -111,7 +111,7 @@ async def open_create_modal(ctx: CommandContext) -> None:
     except (TimeoutError, DexterError) as exc:
         log.info("release form without project choices: %s", type(exc).__name__)
     view = deps.renderer.view(
-        "release_create_modal",
+        "releases/release_create_modal",
         loading=False,
         projects=slugs if 0 < len(slugs) <= 100 else None,
         metadata=metadata,

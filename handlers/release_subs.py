@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from bot import format as fmt
-from bot import mrkdwn
-from bot.channel_rights import may_manage
-from bot.commands import Subcommand
-from bot.errors import PermissionDenied, UserError
-from bot.issue_subs import IssueSubscription, IssueSubscriptions
-from bot.parsing import split_args
-from bot.release_args import SUBSCRIBE_USAGE, UNSUBSCRIBE_USAGE, parse_subscribe
-from bot.release_subs import SubscriptionStore
+from bot.core import format as fmt
+from bot.core import mrkdwn
+from bot.core.errors import PermissionDenied, UserError
+from bot.core.parse import split_args
+from bot.releases.parse import SUBSCRIBE_USAGE, UNSUBSCRIBE_USAGE, parse_subscribe
+from bot.releases.subscriptions import SubscriptionStore
+from bot.slack.channel_rights import may_manage
+from bot.slack.command_table import Subcommand
+from bot.webhooks.issue_subs import IssueSubscription, IssueSubscriptions
 from handlers.context import CommandContext
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ async def subscriptions_command(ctx: CommandContext, args: str) -> None:
         ctx.channel_id, team_id=ctx.team_id
     )
     blocks = ctx.deps.renderer.blocks(
-        "release_subscriptions", subs=subs, issue_subs=issue_subs, notice=None
+        "releases/release_subscriptions", subs=subs, issue_subs=issue_subs, notice=None
     )
     await ctx.reply(blocks)
 

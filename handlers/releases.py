@@ -12,14 +12,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import format as fmt
-from bot import mrkdwn
-from bot.commands import Subcommand
+from bot.core import format as fmt
+from bot.core import mrkdwn
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.ids import Action
-from bot.issue_actions import row_actions
-from bot.logs import new_correlation_id
-from bot.release_args import (
+from bot.releases.chart import render_png
+from bot.releases.health import percent
+from bot.releases.models import Deploy, DeployRecord
+from bot.releases.parse import (
     DEPLOYS_USAGE,
     RELEASE_USAGE,
     RELEASES_USAGE,
@@ -28,15 +29,14 @@ from bot.release_args import (
     parse_release,
     parse_releases,
 )
-from bot.release_chart import render_png
-from bot.release_health import percent
-from bot.release_report import ReleaseCard, ReleaseReports
-from bot.release_watch import ReleaseWatch
+from bot.releases.report import ReleaseCard, ReleaseReports
+from bot.releases.watch import ReleaseWatch
 from bot.sentry.models import Issue
-from bot.sentry.release_models import Deploy, DeployRecord
+from bot.slack.command_table import Subcommand
+from bot.triage.card_controls import row_actions
 from handlers import release_changes, release_subs
 from handlers.context import CommandContext
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ async def releases_command(ctx: CommandContext, args: str) -> None:
     f = parse_releases(args)
     rows = await reports(ctx.deps).rows(projects=f.projects, environment=f.environment)
     blocks = ctx.deps.renderer.blocks(
-        "release_list", rows=rows, scope=_scope(f), now=datetime.now(UTC), pct=percent
+        "releases/release_list", rows=rows, scope=_scope(f), now=datetime.now(UTC), pct=percent
     )
     await ctx.reply(blocks)
 
@@ -69,7 +69,7 @@ async def releases_command(ctx: CommandContext, args: str) -> None:
 def card_blocks(deps: Deps, card: ReleaseCard) -> list[dict[str, Any]]:
     """The release card with the shared triage controls on each issue row."""
     return deps.renderer.blocks(
-        "release_card", card=card, now=datetime.now(UTC), actions=row_actions
+        "releases/release_card", card=card, now=datetime.now(UTC), actions=row_actions
     )
 
 
@@ -103,7 +103,7 @@ async def deploys_command(ctx: CommandContext, args: str) -> None:
         )
         title = " · ".join(filter(None, [f"last {days} days", _scope(f)]))
     blocks = deps.renderer.blocks(
-        "release_deploys", title=title, records=records, now=now, url=deps.releases.web_url
+        "releases/release_deploys", title=title, records=records, now=now, url=deps.releases.web_url
     )
     await ctx.reply(blocks)
 

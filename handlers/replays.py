@@ -12,19 +12,19 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages, mrkdwn
-from bot.commands import Subcommand
+from bot.core import errors, messages, mrkdwn
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id, redact
 from bot.deps import Deps
-from bot.ids import Action
-from bot.logs import new_correlation_id, redact
-from bot.refs import REF_USAGE, parse_ref_argument
-from bot.render import fallback_text
-from bot.replay_search import REPLAY_SEARCH_USAGE, ReplaySearch, parse_replay_search
+from bot.discover.table import format_duration
+from bot.replays.parse import REPLAY_SEARCH_USAGE, ReplaySearch, parse_replay_search
 from bot.sentry.models import Issue
-from bot.table import format_duration
+from bot.sentry.refs import REF_USAGE, parse_ref_argument
+from bot.slack.command_table import Subcommand
+from bot.slack.render import fallback_text
 from handlers.context import CommandContext
 from handlers.discover_state import action_context, action_value
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ async def replays_blocks(deps: Deps, issue: Issue) -> list[dict[str, Any]] | Non
     if not found.count and not found.replays:
         return None
     return deps.renderer.blocks(
-        "replays",
+        "replays/replays",
         issue=issue,
         count=found.count,
         replays=found.replays,

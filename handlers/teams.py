@@ -9,17 +9,17 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import Subcommand
+from bot.core.errors import UserError
+from bot.core.ids import Action
+from bot.core.logs import new_correlation_id
 from bot.deps import Deps
-from bot.digest_args import Target
-from bot.errors import UserError
-from bot.ids import Action
-from bot.logs import new_correlation_id
-from bot.schedule import Schedule
+from bot.digests.parse import Target
+from bot.digests.schedule import Schedule
 from bot.sentry.teams import TeamService
+from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext
 from handlers.digests import subscribe, user_tz
-from handlers.errors import report
+from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def teams_command(ctx: CommandContext, args: str) -> None:
     found, _ = await asyncio.gather(deps.members.teams(), deps.projects.all())  # both at once
     teams = sorted(found, key=lambda t: t.slug)
     rows = [{"team": t, "projects": len(await service.projects_of(t))} for t in teams]
-    blocks = deps.renderer.blocks("teams", rows=rows, org=deps.sentry.org)
+    blocks = deps.renderer.blocks("teams/teams", rows=rows, org=deps.sentry.org)
     await ctx.reply(blocks, text=f"{len(teams)} teams")
 
 
@@ -47,7 +47,7 @@ async def team_command(ctx: CommandContext, args: str) -> None:
     if not slug:
         raise UserError("Which team?", usage=TEAM_USAGE)
     overview = await _service(ctx.deps).overview(slug)
-    blocks = ctx.deps.renderer.blocks("team", o=overview)
+    blocks = ctx.deps.renderer.blocks("teams/team", o=overview)
     await ctx.reply(blocks, text=f"Team #{overview.team.slug}")
 
 

@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import errors, messages, mrkdwn
-from bot.commands import Subcommand
+from bot.core import errors, messages, mrkdwn
+from bot.core.format import link, truncate
+from bot.core.parse import split_args
 from bot.deps import Deps
-from bot.format import link, truncate
-from bot.parsing import split_args
-from bot.refs import REF_USAGE, parse_issue_ref
-from bot.triage import (
+from bot.sentry.refs import REF_USAGE, parse_issue_ref
+from bot.slack.command_table import Subcommand
+from bot.triage.parse import (
     ASSIGN_USAGE,
     IGNORE_USAGE,
     RESOLVE_USAGE,
@@ -26,8 +26,8 @@ from bot.triage import (
     parse_ignore,
     parse_resolve,
 )
-from bot.triage_service import Actor, AnyChange
-from handlers import cards
+from bot.triage.service import Actor, AnyChange
+from handlers import triage_cards as cards
 from handlers.context import CommandContext
 
 COMMAND_TTL = 600.0

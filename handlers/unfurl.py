@@ -11,14 +11,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import CardRef
+from bot.core.errors import DexterError
+from bot.core.logs import new_correlation_id
+from bot.dashboards.sentry_api import DashboardRef, parse_dashboard_url
 from bot.deps import Deps
-from bot.errors import DexterError
-from bot.logs import new_correlation_id
-from bot.refs import IssueRef, parse_issue_url
 from bot.sentry.client import SentryClient
-from bot.sentry.dashboards import DashboardRef, parse_dashboard_url
-from handlers import cards
+from bot.sentry.refs import IssueRef, parse_issue_url
+from bot.triage.card_store import CardRef
+from handlers import triage_cards as cards
 
 log = logging.getLogger(__name__)
 

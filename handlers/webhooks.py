@@ -10,9 +10,9 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.comments import CommentMirror
 from bot.deps import Deps
 from bot.webhooks.coalesce import Coalescer
+from bot.webhooks.comments import CommentMirror
 from bot.webhooks.installation import on_installation
 from bot.webhooks.issue_sync import IssueSync
 

@@ -11,16 +11,16 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import errors, messages
-from bot.commands import Subcommand
+from bot.core import errors, messages
+from bot.core.ids import BlockId, Callback
+from bot.core.logs import register_secret
 from bot.deps import Deps
-from bot.ids import BlockId, Callback
-from bot.logs import register_secret
 from bot.pipeline.front import inline_view
-from bot.slack_directory import NO_SUCH_USER
-from bot.workspaces import WorkspaceSentry, now_iso
+from bot.slack.command_table import Subcommand
+from bot.slack.directory import NO_SUCH_USER
+from bot.workspaces.sentry_config import WorkspaceSentry, now_iso
 from handlers.context import CommandContext
-from handlers.errors import describe, report
+from handlers.error_replies import describe, report
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def setup_view(deps: Deps, state: str, **ctx: Any) -> dict[str, Any]:
         "org_name": "",
         "env_org": deps.settings.sentry_org,
     }
-    return deps.renderer.view("sentry_setup", state=state, **(base | ctx))
+    return deps.renderer.view("workspaces/sentry_setup", state=state, **(base | ctx))
 
 
 async def setup_command(ctx: CommandContext, args: str) -> None:

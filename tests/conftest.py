@@ -20,10 +20,10 @@ import redis.asyncio as aioredis
 import respx
 
 from bot.app import create_app
+from bot.core.logs import setup_logging
+from bot.core.settings import Settings, load_settings
+from bot.core.store import Store, start_embedded, stop_embedded
 from bot.deps import Deps, build_deps
-from bot.logs import setup_logging
-from bot.settings import Settings, load_settings
-from bot.store import Store, start_embedded, stop_embedded
 from tests import sentry_rules, sentry_schema, slack_wire
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
@@ -99,20 +99,20 @@ def sentry() -> Iterator[respx.MockRouter]:
 async def slack(request: pytest.FixtureRequest) -> AsyncIterator[FakeSlack]:
     """The local fake Slack Web API. After the test, nothing it received may carry a
     broadcast or markup Dexter did not make (tests/slack_wire.py), and the last line of
-    defence (bot/slack_out.py) must not have had to refuse anything: escaping happens
+    defence (bot/slack/outgoing.py) must not have had to refuse anything: escaping happens
     upstream. A test of the defence itself is marked `slack_refusals_expected`."""
     refused: list[logging.LogRecord] = []
     handler = _Collect(refused)
-    logging.getLogger("bot.slack_out").addHandler(handler)
+    logging.getLogger("bot.slack.outgoing").addHandler(handler)
     fake = await FakeSlack().start()
     try:
         yield fake
     finally:
-        logging.getLogger("bot.slack_out").removeHandler(handler)
+        logging.getLogger("bot.slack.outgoing").removeHandler(handler)
         await fake.stop()
     assert slack_wire.violations(fake) == [], "unescaped mrkdwn reached Slack"
     if request.node.get_closest_marker("slack_refusals_expected") is None:
-        assert [r.getMessage() for r in refused] == [], "bot/slack_out.py had to refuse"
+        assert [r.getMessage() for r in refused] == [], "bot/slack/outgoing.py had to refuse"
 
 
 class _Collect(logging.Handler):

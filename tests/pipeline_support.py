@@ -12,11 +12,11 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.app import create_app
+from bot.core.settings import Settings
+from bot.core.store import Store
 from bot.deps import Deps, build_deps
 from bot.pipeline.service import Pipeline, Role
 from bot.pipeline.worker import Worker
-from bot.settings import Settings
-from bot.store import Store
 
 
 async def _no_sleep(_: float) -> None:

@@ -122,7 +122,7 @@ class Cluster:
         return self._redis
 
     def key(self, *parts: str) -> str:
-        """A key as the processes name it (bot/store.py Store.key)."""
+        """A key as the processes name it (bot/core/store.py Store.key)."""
         return self.prefix + ":".join(parts)
 
     def environment(self, role: str, port: int | None) -> dict[str, str]:

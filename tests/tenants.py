@@ -11,11 +11,11 @@ from pydantic import SecretStr
 from slack_sdk.oauth.installation_store import Installation
 
 from bot.app import create_app
-from bot.crypto import SecretBox
+from bot.core.crypto import SecretBox
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.oauth_store import RedisInstallationStore
-from bot.settings import Settings
-from bot.workspaces import WorkspaceSentry
+from bot.slack.oauth_store import RedisInstallationStore
+from bot.workspaces.sentry_config import WorkspaceSentry
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot

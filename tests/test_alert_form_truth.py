@@ -9,9 +9,9 @@ import json
 import respx
 from httpx import Response
 
-from bot import messages
+from bot.core import messages
 from bot.deps import Deps
-from bot.sealed import seal, unseal
+from bot.slack.sealed import seal, unseal
 from handlers.alert_submit import NO_SLACK_INTEGRATION
 from tests.alert_helpers import (
     ADMIN,

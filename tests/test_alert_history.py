@@ -8,9 +8,9 @@ import httpx
 import respx
 from httpx import Response
 
-from bot.alert_rules import IssueAlert, Metric, MetricAlert, Target, Trigger
+from bot.alerts.rules import IssueAlert, Metric, MetricAlert, Target, Trigger
+from bot.alerts.sentry_history import COARSE_BUCKETS, AlertHistory, issue_query
 from bot.deps import Deps
-from bot.sentry.alert_history import COARSE_BUCKETS, AlertHistory, issue_query
 from tests import factories as f
 from tests import sentry_rules
 from tests.alert_helpers import ORG, timeseries, timeseries_response

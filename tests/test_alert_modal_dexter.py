@@ -10,10 +10,10 @@ import pytest
 import respx
 from httpx import Response
 
-from bot.alert_form import Choice, FormMeta, notify_choices, offers_dexter
 from bot.alert_push.installation import pick
+from bot.alerts.form import Choice, FormMeta, notify_choices, offers_dexter
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.settings import Settings
 from tests.alert_helpers import (
     ADMIN,
     ORG,

@@ -12,9 +12,9 @@ import respx
 from httpx import Response
 
 from bot.alert_push import texts
+from bot.core.ids import Action
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.ids import Action
-from bot.settings import Settings
 from handlers.alert_push import ALERT_HANDLERS
 from tests import alert_factories as af
 from tests.conftest import make_settings
@@ -359,7 +359,7 @@ async def test_a_card_busy_elsewhere_fails_the_attempt_instead_of_posting_twice(
 ) -> None:
     import handlers.alert_push as alert_push
     from bot.alert_push.memory import AlertMemory
-    from bot.errors import StateUnavailable
+    from bot.core.errors import StateUnavailable
 
     monkeypatch.setattr(alert_push, "LOCK_WAIT", 0.2)
     channels(slack)

@@ -18,8 +18,8 @@ import pytest
 from bot.alert_push import texts
 from bot.alert_push.action import CHANNELS_URI, SETTINGS_URI, alert_rule_action_schema
 from bot.app import create_app
+from bot.core.settings import Settings
 from bot.deps import build_deps
-from bot.settings import Settings
 from tests.alert_factories import INSTALLATION
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack

@@ -11,10 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.alert_form import Choice, FormMeta, defaults, read_state, visible
-from bot.alert_parse import from_rule, to_rule
-from bot.alert_preview import replay_thresholds, throttled_fires
-from bot.alert_rules import (
+from bot.alerts import sentry_bodies as current
+from bot.alerts import sentry_legacy as legacy
+from bot.alerts.form import Choice, FormMeta, defaults, read_state, visible
+from bot.alerts.parse import from_rule, to_rule
+from bot.alerts.preview import replay_thresholds, throttled_fires
+from bot.alerts.rules import (
     ACTION_INTERVALS,
     INTERVALS,
     METRICS_BY_DATASET,
@@ -25,10 +27,8 @@ from bot.alert_rules import (
     Trigger,
     problems,
 )
-from bot.alert_words import describe
-from bot.ids import AlertField as F
-from bot.sentry import alerts_legacy as legacy
-from bot.sentry import workflow_bodies as current
+from bot.alerts.wording import describe
+from bot.core.ids import AlertField as F
 from tests import sentry_rules, sentry_schema
 
 API = "https://sentry.io/api/0/"

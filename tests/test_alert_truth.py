@@ -10,7 +10,7 @@ import respx
 from httpx import Response
 
 from bot.deps import Deps
-from bot.permissions import DENY_OWNER
+from bot.slack.permissions import DENY_OWNER
 from tests.alert_helpers import (
     ADMIN,
     CORE_DEV,

@@ -9,7 +9,7 @@ import asyncio
 import respx
 from httpx import Response
 
-from bot import messages
+from bot.core import messages
 from bot.deps import Deps
 from tests.alert_helpers import (
     ADMIN,

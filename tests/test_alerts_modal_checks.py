@@ -10,7 +10,7 @@ import pytest
 import respx
 from httpx import Response
 
-from bot import messages
+from bot.core import messages
 from bot.deps import Deps
 from handlers import alert_submit
 from tests.alert_helpers import (
@@ -205,7 +205,7 @@ async def test_unknown_words_get_the_usage(
 
 
 async def test_problems_on_hidden_fields_go_on_the_name(deps: Deps) -> None:
-    from bot.alert_form import FormMeta, defaults
+    from bot.alerts.form import FormMeta, defaults
 
     values = defaults("issue", project=("2", "backend"), channel_id="C1", has_slack=False)
     meta = FormMeta(c="C1", t="t", g="current")

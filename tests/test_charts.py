@@ -5,8 +5,8 @@ from __future__ import annotations
 import struct
 import sys
 
-from bot.charts import HEIGHT, WIDTH, build_figure, render_timeseries, unit_label
-from bot.sentry.discover import parse_timeseries
+from bot.discover.charts import HEIGHT, WIDTH, build_figure, render_timeseries, unit_label
+from bot.discover.sentry_api import parse_timeseries
 from tests import discover_factories as df
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from bot.dedupe import LocalOnce, OnceChecker
-from bot.store import Store
+from bot.core.store import Store
+from bot.slack.dedupe import LocalOnce, OnceChecker
 
 
 def dead_store() -> Store:

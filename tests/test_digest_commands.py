@@ -6,9 +6,9 @@ from typing import Any
 
 import respx
 
-from bot import digest_messages as msg
 from bot.deps import Deps
-from bot.digest_feature import feature
+from bot.digests import messages as msg
+from bot.digests.feature import feature
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver

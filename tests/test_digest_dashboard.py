@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import respx
 
+from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.digest_args import Target
-from bot.digest_sender import DigestSender
-from bot.digests import Dashboard, DigestService, change
-from bot.errors import UserError
-from bot.render import MAX_MESSAGE_BLOCKS
-from bot.sentry.digest_data import DigestData
+from bot.digests.dashboard import Dashboard, DigestService, change
+from bot.digests.parse import Target
+from bot.digests.sender import DigestSender
+from bot.digests.sentry_api import DigestData
+from bot.slack.render import MAX_MESSAGE_BLOCKS
 from tests import factories as f
 from tests.digest_sentry import DashboardSentry
 

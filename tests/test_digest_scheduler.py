@@ -14,13 +14,13 @@ import pytest
 import respx
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import digest_messages as msg
+from bot.core.errors import SentryUnavailable
 from bot.deps import Deps
-from bot.digest_args import Target
-from bot.digest_feature import DigestFeature, build_digests
-from bot.digest_store import Subscription
-from bot.errors import SentryUnavailable
-from bot.schedule import Schedule
+from bot.digests import messages as msg
+from bot.digests.feature import DigestFeature, build_digests
+from bot.digests.parse import Target
+from bot.digests.schedule import Schedule
+from bot.digests.subscriptions import Subscription
 from tests.conftest import SLACK_BOT_TOKEN
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
@@ -182,7 +182,7 @@ async def test_missed_digest_beyond_grace_is_skipped_and_logged(
     shift = shift_for(FIRE + timedelta(hours=2), lead=0)
     feat = replica(deps, slack, shift, grace=3600.0)
     sub = await subscribe(feat, "C1", Target(team="core"), created=FIRE - timedelta(days=3))
-    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.digests.scheduler"):
         await feat.scheduler.start()
         await asyncio.sleep(0.8)  # a few ticks: logged once, not on every tick
         await feat.scheduler.stop()

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from bot import messages
-from bot.ids import Action
-from bot.sealed import seal_model, unseal_model
+from bot.core import messages
+from bot.core.ids import Action
+from bot.slack.sealed import seal_model, unseal_model
 from handlers import discover_run
 from handlers.discover_modal import FORM_EXPIRED, BuilderMeta
 from tests import discover_factories as df

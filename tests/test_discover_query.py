@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.discover_query import (
+from bot.core.errors import UserError
+from bot.core.grammar import split_fields, tokenize
+from bot.discover.parse import (
     DATASETS,
     MAX_FIELDS,
     DiscoverQuery,
@@ -16,8 +18,6 @@ from bot.discover_query import (
     explain_bad_request,
     parse_discover,
 )
-from bot.errors import UserError
-from bot.query_words import split_fields, tokenize
 
 
 def test_the_issue_example() -> None:

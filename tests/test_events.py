@@ -11,8 +11,9 @@ import httpx
 import pytest
 import respx
 
-from bot import messages
-from bot.errors import UserError
+from bot.core import messages
+from bot.core.errors import UserError
+from bot.core.ids import Action
 from bot.events import texts
 from bot.events.api import EventApi
 from bot.events.models import EventDetail
@@ -20,7 +21,6 @@ from bot.events.parse import parse_button_value, parse_event_command
 from bot.events.safe import BACKTICK_STAND_IN, code, code_line, cut, fence
 from bot.events.service import KEY_TAGS, EventPage, tag_keys
 from bot.events.view import event_view
-from bot.ids import Action
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Issue
 from tests import event_factories as ef

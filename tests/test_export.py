@@ -11,8 +11,8 @@ import httpx
 import respx
 
 from bot.deps import Deps
-from bot.discover_query import parse_discover
-from bot.export import CONCURRENCY, ExportProgress, export_csv
+from bot.discover.export import CONCURRENCY, ExportProgress, export_csv
+from bot.discover.parse import parse_discover
 from tests import discover_factories as df
 from tests.factories import link_header
 

@@ -22,17 +22,17 @@ from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
-from bot.commands import Dispatcher
+from bot.core.errors import UserError
+from bot.core.ids import Action, Callback
+from bot.core.parse import parse_issue_search
+from bot.core.store import Store
 from bot.deps import build_deps
-from bot.errors import UserError
-from bot.ids import Action, Callback
-from bot.observe import classify
-from bot.parsing import parse_issue_search
 from bot.pipeline.service import Pipeline
 from bot.pipeline.worker import LOOPS
-from bot.refs import parse_issue_ref
+from bot.sentry.refs import parse_issue_ref
 from bot.server import bolt_request
-from bot.store import Store
+from bot.slack.command_table import Dispatcher
+from bot.slack.observe import classify
 from handlers import commands, issues, workspaces
 from tests import factories as f
 from tests.conftest import SLACK_SIGNING_SECRET, make_settings

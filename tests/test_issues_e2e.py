@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import respx
 from httpx import Response
 
-from bot import messages
+from bot.core import messages
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver

@@ -12,10 +12,10 @@ import respx
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.settings import Settings
-from bot.slack_tokens import BotTokens
-from bot.tenancy import TenantWebClient, workspace
+from bot.slack.tenancy import TenantWebClient, workspace
+from bot.slack.tokens import BotTokens
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.tenants import installation, installations, oauth_settings, served
@@ -147,8 +147,8 @@ async def test_shared_clients_use_the_asking_workspaces_token(
 
 
 def test_a_digest_client_built_during_a_request_keeps_no_workspace_token() -> None:
-    from bot.digest_sender import digest_client
-    from bot.tenancy import slack_token
+    from bot.digests.sender import digest_client
+    from bot.slack.tenancy import slack_token
 
     shared = TenantWebClient(base_url="http://127.0.0.1:9/api/")
     during = slack_token.set("xoxb-the-requesting-workspace-1")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from bot.crypto import SecretBox
+from bot.core.crypto import SecretBox
+from bot.core.settings import ConfigError
+from bot.core.store import Store
 from bot.deps import Deps
-from bot.oauth_store import RedisInstallationStore
-from bot.settings import ConfigError
-from bot.store import Store
-from bot.workspaces import WorkspaceSentry, WorkspaceService
+from bot.slack.oauth_store import RedisInstallationStore
+from bot.workspaces.sentry_config import WorkspaceSentry, WorkspaceService
 from tests.conftest import make_settings
 from tests.tenants import installation
 

@@ -14,10 +14,10 @@ import pytest
 import respx
 from httpx import Response
 
-from bot import logs
+from bot.core import logs
+from bot.core.logs import setup_logging
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.logs import setup_logging
-from bot.settings import Settings
 from tests import factories as f
 from tests.conftest import SECRETS, make_settings
 from tests.fake_slack import FakeSlack

@@ -9,11 +9,11 @@ import aiohttp
 import respx
 from httpx import Response
 
+from bot.core.ids import Action
+from bot.core.metrics import Metrics, digest_run
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.ids import Action
-from bot.metrics import Metrics, digest_run
 from bot.server import serve
-from bot.settings import Settings
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
@@ -209,7 +209,7 @@ async def test_events_are_acked_at_once(bot: SlackDriver) -> None:
 
 
 async def test_listener_work_waits_for_pending_acks() -> None:
-    from bot.observe import AckFirst
+    from bot.slack.observe import AckFirst
 
     first = AckFirst()
     first.enter()

@@ -1,4 +1,4 @@
-"""bot/mrkdwn.py and its Jinja autoescape (bot/mrkdwn_jinja.py)."""
+"""bot/core/mrkdwn.py and its Jinja autoescape (bot/slack/mrkdwn_jinja.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import mrkdwn
-from bot.mrkdwn import Mrkdwn
-from bot.render import Renderer
+from bot.core import mrkdwn
+from bot.core.mrkdwn import Mrkdwn
+from bot.slack.render import Renderer
 
 R = Renderer()
 

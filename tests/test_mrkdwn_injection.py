@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import errors, messages, mrkdwn
-from bot.render import TEMPLATES, Renderer, fallback_text
-from bot.triage import Assign, Ignore, Resolve
-from bot.triage_words import describe, status_note
-from handlers.errors import describe as describe_error
+from bot.core import errors, messages, mrkdwn
+from bot.slack.render import TEMPLATES, Renderer, fallback_text
+from bot.triage.parse import Assign, Ignore, Resolve
+from bot.triage.wording import describe, status_note
+from handlers.error_replies import describe as describe_error
 from tests.slack_wire import bad_tokens, mrkdwn_texts
 from tests.template_contexts import CONTEXTS
 
@@ -136,7 +136,7 @@ def test_card_notes_and_activity_lines_are_escaped(payload: str) -> None:
         assert line.count("<@U1>") == 1
     note = status_note("resolved", {"inRelease": payload})
     assert note is not None
-    blocks = R.blocks("issue_card", **(CONTEXTS["issue_card"]("x") | {"notes": [note]}))
+    blocks = R.blocks("triage/issue_card", **(CONTEXTS["issue_card"]("x") | {"notes": [note]}))
     assert any(payload in shown(t) for t in mrkdwn_texts(blocks, top=False))
 
 

@@ -15,11 +15,11 @@ from httpx import Response
 from slack_sdk.oauth.installation_store import Installation
 
 from bot.app import create_app
-from bot.crypto import SecretBox
+from bot.core.crypto import SecretBox
+from bot.core.settings import Settings
+from bot.core.store import Store
 from bot.deps import Deps
-from bot.oauth_store import RedisInstallationStore, RedisOAuthStateStore
-from bot.settings import Settings
-from bot.store import Store
+from bot.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
@@ -170,7 +170,7 @@ async def test_install_then_use_the_installed_token(
 
 
 def test_settings_need_a_secret_key_with_oauth() -> None:
-    from bot.settings import ConfigError, load_settings
+    from bot.core.settings import ConfigError, load_settings
 
     with pytest.raises(ConfigError) as info:
         load_settings(
@@ -185,7 +185,7 @@ def test_settings_need_a_secret_key_with_oauth() -> None:
 
 
 def test_single_workspace_settings_still_need_the_bot_token() -> None:
-    from bot.settings import ConfigError, load_settings
+    from bot.core.settings import ConfigError, load_settings
 
     with pytest.raises(ConfigError) as info:
         load_settings(
@@ -203,7 +203,7 @@ def test_single_workspace_settings_still_need_the_bot_token() -> None:
 
 
 def test_manifest_for_many_workspaces() -> None:
-    from bot.manifest import build_manifest
+    from bot.slack.manifest import build_manifest
 
     m = build_manifest(
         socket_mode=False,
@@ -219,7 +219,7 @@ def test_manifest_for_many_workspaces() -> None:
 
 
 def test_the_manifest_asks_only_for_scopes_dexter_uses() -> None:
-    from bot.manifest import build_manifest
+    from bot.slack.manifest import build_manifest
 
     m = build_manifest(socket_mode=False, public_url=None, sentry_url="https://sentry.io")
     assert set(m["oauth_config"]["scopes"]["bot"]) == {
@@ -244,7 +244,7 @@ async def test_a_rejected_oauth_code_is_not_logged(
     import io
     import logging
 
-    from bot.logs import setup_logging
+    from bot.core.logs import setup_logging
 
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", root.handlers[:])

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.pacer import ChannelPacer, retry_after
+from bot.slack.pacer import ChannelPacer, retry_after
 
 
 class FakeClock:

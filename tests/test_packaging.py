@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bot import render
+from bot.slack import render
 
 REPO = Path(__file__).resolve().parents[1]
 # What a build needs: the same list the README's container recipe copies.
@@ -23,17 +23,17 @@ SOURCES = ("pyproject.toml", "README.md", "bot", "handlers", "templates")
 # says where the package and its templates were loaded from.
 PROBE = """
 import json
-import bot, bot.render
-from bot.commands import Dispatcher
+import bot, bot.slack.render
+from bot.slack.command_table import Dispatcher
 from handlers import MODULES, commands
 
 table = [*commands.COMMANDS, *(c for m in MODULES for c in getattr(m, "COMMANDS", []))]
 groups = Dispatcher(table).groups()
-blocks = bot.render.Renderer().blocks("help", groups=groups, notice=None)
-extra = bot.render.Renderer().render("packaging_probe") if EXTRA else None
+blocks = bot.slack.render.Renderer().blocks("commands/help", groups=groups, notice=None)
+extra = bot.slack.render.Renderer().render("packaging_probe") if EXTRA else None
 print(json.dumps({
     "bot": bot.__file__,
-    "templates": str(bot.render.TEMPLATES.resolve()),
+    "templates": str(bot.slack.render.TEMPLATES.resolve()),
     "names": [c.name for c in table],
     "blocks": blocks,
     "extra": extra,
@@ -125,7 +125,7 @@ def test_the_checkout_renders_its_own_templates() -> None:
     # checkout's editable install) reads the templates next to the code it runs.
     assert Path(render.__file__).resolve().is_relative_to(REPO)
     assert render.TEMPLATES.resolve() == REPO / "templates"
-    assert render.Renderer().blocks("help", groups=[], notice=None)[0]["type"] == "header"
+    assert render.Renderer().blocks("commands/help", groups=[], notice=None)[0]["type"] == "header"
 
 
 def test_a_built_wheel_renders_from_its_own_copy(tmp_path: Path) -> None:
@@ -190,7 +190,12 @@ def test_an_install_without_templates_fails_at_import(tmp_path: Path) -> None:
     src = _copy_sources(tmp_path / "src")
     (src / "bot" / "templates").unlink()
     done = subprocess.run(
-        [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, '.'); import bot.render"],
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            "import sys; sys.path.insert(0, '.'); import bot.slack.render",
+        ],
         cwd=src,
         capture_output=True,
         text=True,

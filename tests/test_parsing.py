@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import Dispatcher, Subcommand
-from bot.errors import UserError
-from bot.parsing import parse_issue_search
-from bot.refs import parse_issue_ref, parse_issue_url
+from bot.core.errors import UserError
+from bot.core.parse import parse_issue_search
+from bot.sentry.refs import parse_issue_ref, parse_issue_url
+from bot.slack.command_table import Dispatcher, Subcommand
 
 
 async def _noop(ctx: object, args: str) -> None:
@@ -146,7 +146,7 @@ def test_issue_search_total(words: list[str]) -> None:
 
 @pytest.mark.parametrize("args", ["", "   ", "??? extra"])
 def test_ref_argument_errors_carry_the_usage(args: str) -> None:
-    from bot.refs import parse_ref_argument
+    from bot.sentry.refs import parse_ref_argument
 
     with pytest.raises(UserError) as info:
         parse_ref_argument(args, "/dexter issue <ref>")
@@ -155,7 +155,7 @@ def test_ref_argument_errors_carry_the_usage(args: str) -> None:
 
 
 def test_me_and_my_teams_become_the_linked_user() -> None:
-    from bot.search_me import needs_teams, personal_terms, personalize
+    from bot.triage.search_me import needs_teams, personal_terms, personalize
 
     q = 'assigned:me message:"assigned:me" !bookmarks:"me" subscribed:me level:error'
     assert personal_terms(q) == ["assigned:me", '!bookmarks:"me"', "subscribed:me"]

@@ -9,9 +9,9 @@ import httpx
 import pytest
 import respx
 
-from bot.errors import UserError
-from bot.ids import Action
-from bot.perf import P50, P95, TPM, parse_perf
+from bot.core.errors import UserError
+from bot.core.ids import Action
+from bot.perf.service import P50, P95, TPM, parse_perf
 from tests import discover_factories as df
 from tests import factories as f
 from tests.fake_slack import FakeSlack

@@ -14,15 +14,15 @@ import aiohttp
 import pytest
 import respx
 
-from bot import messages
 from bot.app import create_app
+from bot.core import messages
+from bot.core.settings import Settings
+from bot.core.store import Store
 from bot.deps import Deps
 from bot.pipeline.envelope import Job
 from bot.pipeline.queue import redis_too_old
 from bot.pipeline.service import Pipeline
-from bot.render import Renderer
-from bot.settings import Settings
-from bot.store import Store
+from bot.slack.render import Renderer
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot import messages
+from bot.core import messages
 from tests.fake_sentry_server import FakeSentryServer
 from tests.fake_slack import Call, FakeSlack
 from tests.harness import SlackDriver

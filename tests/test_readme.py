@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.discover_query import parse_discover
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.discover.parse import parse_discover
 from handlers import MODULES, commands
 
 ROOT = Path(__file__).resolve().parents[1]

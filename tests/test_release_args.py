@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.errors import UserError
-from bot.release_args import (
+from bot.core.errors import UserError
+from bot.releases.parse import (
     CREATE_USAGE,
     DEPLOY_USAGE,
     parse_create,
@@ -16,7 +16,7 @@ from bot.release_args import (
     parse_releases,
     parse_subscribe,
 )
-from bot.sentry.releases import RefSpec
+from bot.releases.sentry_api import RefSpec
 
 
 def test_releases_filters() -> None:

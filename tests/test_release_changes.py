@@ -9,11 +9,11 @@ import pytest
 import respx
 from httpx import Response
 
-from bot import messages
+from bot.core import messages
+from bot.core.format import escape
+from bot.core.ids import BlockId, Callback
 from bot.deps import Deps
-from bot.format import escape
-from bot.ids import BlockId, Callback
-from bot.release_args import CREATE_USAGE
+from bot.releases.parse import CREATE_USAGE
 from bot.sentry.models import Member
 from handlers.release_changes import MODAL_NOT_OPENED
 from tests import factories as f

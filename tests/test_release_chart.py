@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import respx
 from httpx import Response
 
-from bot.ids import Action
-from bot.release_chart import render_png
-from bot.sentry.release_models import SeriesPoint
+from bot.core.ids import Action
+from bot.releases.chart import render_png
+from bot.releases.models import SeriesPoint
 from tests import release_factories as rf
 from tests.factories import NOW
 from tests.fake_slack import FakeSlack

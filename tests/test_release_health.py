@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.release_health import HealthComparison, RateChange, percent
-from bot.sentry.sessions import Health, parse_groups, release_filter
+from bot.releases.health import HealthComparison, RateChange, percent
+from bot.releases.sentry_sessions import Health, parse_groups, release_filter
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import respx
 from httpx import Request, Response
 
 from bot.deps import Deps
-from bot.sentry.release_models import Release
+from bot.releases.models import Release
 from tests import factories as f
 from tests import release_factories as rf
 from tests.factories import NOW

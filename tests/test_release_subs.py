@@ -5,7 +5,7 @@ from __future__ import annotations
 import respx
 
 from bot.deps import Deps
-from bot.release_subs import SubscriptionStore
+from bot.releases.subscriptions import SubscriptionStore
 from handlers.release_subs import NOT_ALLOWED, OWNER
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -71,7 +71,7 @@ async def test_subscribe_unknown_project_and_usage(
 async def test_only_the_subscriber_the_channel_manager_or_an_admin_may_unsubscribe(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
-    # The same rule as digests (bot/channel_rights.py); no Sentry link is involved.
+    # The same rule as digests (bot/slack/channel_rights.py); no Sentry link is involved.
     mock_projects(sentry)
     slack.add_user("U2", email="bo@acme.com")  # unlinked, no admin, did not subscribe
     slack.add_user("U3", email="cy@acme.com")

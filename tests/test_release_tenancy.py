@@ -10,11 +10,11 @@ import pytest
 import respx
 from httpx import Response
 
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.release_subs import SubscriptionStore
-from bot.release_watch import ReleaseWatch
-from bot.settings import Settings
-from bot.tenancy import TenantWebClient
+from bot.releases.subscriptions import SubscriptionStore
+from bot.releases.watch import ReleaseWatch
+from bot.slack.tenancy import TenantWebClient
 from tests import factories as f
 from tests import release_factories as rf
 from tests.fake_slack import FakeSlack

@@ -16,12 +16,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app
 from bot.cli import run_hooks
+from bot.core.settings import Settings
+from bot.core.store import Store
 from bot.deps import Deps, build_deps
-from bot.release_outbox import LEASE
-from bot.release_subs import ReleaseSubscription, SubscriptionStore
-from bot.release_watch import FOLLOWUP_DELAY, ReleaseWatch
-from bot.settings import Settings
-from bot.store import Store
+from bot.releases.outbox import LEASE
+from bot.releases.subscriptions import ReleaseSubscription, SubscriptionStore
+from bot.releases.watch import FOLLOWUP_DELAY, ReleaseWatch
 from tests import factories as f
 from tests import release_factories as rf
 from tests.conftest import SLACK_BOT_TOKEN, _no_sleep

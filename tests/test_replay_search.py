@@ -11,9 +11,9 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import messages
-from bot.errors import UserError
-from bot.replay_search import ReplaySearch, parse_replay_search
+from bot.core import messages
+from bot.core.errors import UserError
+from bot.replays.parse import ReplaySearch, parse_replay_search
 from tests import discover_factories as df
 from tests import factories as f
 from tests.fake_slack import FakeSlack

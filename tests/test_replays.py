@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import respx
 
-from bot import messages
-from bot.ids import Action
+from bot.core import messages
+from bot.core.ids import Action
 from tests import discover_factories as df
 from tests import factories as f
 from tests.fake_slack import FakeSlack

@@ -14,9 +14,9 @@ import redis.asyncio as aioredis
 import respx
 
 from bot.app import create_app
+from bot.core.settings import Settings
+from bot.core.store import Store
 from bot.deps import build_deps
-from bot.settings import Settings
-from bot.store import Store
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
 

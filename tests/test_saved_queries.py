@@ -6,10 +6,10 @@ import pytest
 import respx
 from httpx import Response
 
+from bot.core.errors import PermissionDenied, UserError
+from bot.core.store import Store
 from bot.deps import Deps
-from bot.errors import PermissionDenied, UserError
-from bot.saved_queries import SavedQueries, run_saved
-from bot.store import Store
+from bot.discover.saved_queries import SavedQueries, run_saved
 from tests import discover_factories as df
 
 TEXT = "title, count() where level:error last 7 days"

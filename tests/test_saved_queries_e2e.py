@@ -6,7 +6,7 @@ import httpx
 import respx
 
 from bot.deps import Deps
-from bot.workspace_guard import WRONG_WORKSPACE
+from bot.slack.workspace_guard import WRONG_WORKSPACE
 from tests import discover_factories as df
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver

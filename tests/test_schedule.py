@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import UserError
-from bot.schedule import (
+from bot.core.errors import UserError
+from bot.digests.schedule import (
     EVERY_HOURS,
     Schedule,
     latest_fire,

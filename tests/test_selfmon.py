@@ -11,7 +11,7 @@ import sentry_sdk
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
-from bot.logs import register_secret
+from bot.core.logs import register_secret
 from bot.selfmon import before_send, init_self_monitoring, scrub
 from tests.conftest import SECRETS, make_settings
 

@@ -10,7 +10,7 @@ import pytest
 import respx
 from httpx import Response
 
-from bot import errors
+from bot.core import errors
 from bot.sentry.client import SentryClient, endpoint_family, parse_next_cursor
 from tests import factories as f
 from tests.conftest import ORG, SENTRY_BASE, SENTRY_TOKEN

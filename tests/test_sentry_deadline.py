@@ -11,10 +11,10 @@ import pytest
 import respx
 from httpx import Response
 
-from bot import errors, messages
+from bot.core import errors, messages
+from bot.core.settings import Settings
 from bot.sentry import deadline
 from bot.sentry.client import SentryClient
-from bot.settings import Settings
 from tests import factories as f
 from tests.conftest import ORG, SENTRY_BASE, SENTRY_TOKEN, make_settings
 from tests.fake_slack import FakeSlack

@@ -11,7 +11,7 @@ import pytest
 import respx
 from httpx import Response
 
-from bot import errors, messages
+from bot.core import errors, messages
 from bot.deps import Deps
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver

@@ -10,7 +10,7 @@ import pytest
 import respx
 from httpx import Response
 
-from bot import messages
+from bot.core import messages
 from bot.sentry.client import SentryClient
 from bot.sentry.limits import route_template
 from tests import factories as f

@@ -10,10 +10,10 @@ import pytest
 import respx
 from httpx import Response
 
+from bot.core.ids import Action
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.ids import Action
-from bot.settings import Settings
-from bot.tenancy import workspace
+from bot.slack.tenancy import workspace
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -93,9 +93,9 @@ async def test_projects_and_short_ids_stay_with_their_server(
 async def test_digest_directory_is_per_server(
     two_servers: SlackDriver, sentry: respx.MockRouter, deps: Deps, slack: FakeSlack
 ) -> None:
-    from bot.digest_args import Target
-    from bot.digest_feature import build_digests
-    from bot.tenancy import TenantWebClient
+    from bot.digests.feature import build_digests
+    from bot.digests.parse import Target
+    from bot.slack.tenancy import TenantWebClient
 
     digests = build_digests(deps, TenantWebClient(base_url=slack.api_url)).service
     sentry.get("organizations/acme/projects/").mock(

@@ -13,11 +13,11 @@ import respx
 from httpx import Response
 from pydantic import SecretStr
 
-from bot import messages
+from bot.core import messages
+from bot.core.ids import BlockId, Callback
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.ids import BlockId, Callback
 from bot.sentry.egress import NOT_PUBLIC, EgressPolicy, EgressRefused, GuardedBackend
-from bot.settings import Settings
 from tests.conftest import FAKE_DNS, fake_resolver
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -182,7 +182,7 @@ async def test_the_operator_may_allow_a_private_sentry(
 
 
 def test_allowed_hosts_must_be_names_or_ranges(slack: FakeSlack) -> None:
-    from bot.settings import ConfigError
+    from bot.core.settings import ConfigError
 
     with pytest.raises(ConfigError, match="DEXTER_SENTRY_ALLOWED_HOSTS"):
         oauth_settings(slack, DEXTER_SENTRY_ALLOWED_HOSTS="https://sentry.corp/")
@@ -247,7 +247,7 @@ async def test_connections_go_to_the_address_that_was_checked() -> None:
 
 
 async def test_workspace_clients_only_speak_https(deps: Deps, sentry: respx.MockRouter) -> None:
-    from bot.workspaces import WorkspaceSentry
+    from bot.workspaces.sentry_config import WorkspaceSentry
 
     cfg = WorkspaceSentry(url="http://sentry.io", org="globex", token=SecretStr(TOKEN))
     client = deps.workspaces.new_client(cfg, max_retries=0)
@@ -263,7 +263,7 @@ async def test_switching_sentry_forgets_the_workspaces_identity_links(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
     from bot.sentry.models import Member
-    from bot.tenancy import workspace
+    from bot.slack.tenancy import workspace
 
     await connect(deps, "T1", "https://de.sentry.io", "globex", OLD_TOKEN)
     async with workspace(deps, "T1"):
@@ -281,7 +281,7 @@ async def test_switching_sentry_forgets_the_workspaces_identity_links(
 
 async def test_a_link_is_only_honoured_on_the_sentry_it_was_made_on(deps: Deps) -> None:
     from bot.sentry.models import Member
-    from bot.tenancy import workspace
+    from bot.slack.tenancy import workspace
 
     await installations(deps).async_save(installation("T1", "xoxb-t1-bot-token-0001"))
     await connect(deps, "T1", "https://de.sentry.io", "globex", OLD_TOKEN)

@@ -12,9 +12,9 @@ import pytest
 import respx
 from httpx import Response
 
+from bot.core.ids import BlockId, Callback
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.ids import BlockId, Callback
-from bot.settings import Settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.tenants import installation, installations, oauth_settings, served

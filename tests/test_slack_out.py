@@ -1,4 +1,4 @@
-"""The last line of defence (bot/slack_out.py) and the `slack` fixture's wire check."""
+"""The last line of defence (bot/slack/outgoing.py) and the `slack` fixture's wire check."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from bot import mrkdwn
+from bot.core import mrkdwn
 from bot.pipeline.slack_effects import OnceRespond
-from bot.slack_out import SafeRespond, check_blocks, check_text, make_safe
-from bot.tenancy import TenantWebClient
+from bot.slack.outgoing import SafeRespond, check_blocks, check_text, make_safe
+from bot.slack.tenancy import TenantWebClient
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_wire import violations
 
@@ -71,7 +71,7 @@ async def test_every_client_dexter_makes_refuses_on_the_way_out(
     slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = TenantWebClient(token="xoxb-1", base_url=slack.api_url)
-    with caplog.at_level(logging.WARNING, logger="bot.slack_out"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.outgoing"):
         await client.chat_postMessage(
             channel="C1",
             text="deploy <!channel>",
@@ -124,7 +124,7 @@ async def test_clean_message(slack):
 
 
 async def test_a_refusal_fails_a_test_not_marked(slack):
-    from bot.slack_out import check_text
+    from bot.slack.outgoing import check_text
     check_text("<!here>", "test")
 """
 

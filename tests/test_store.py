@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import StateUnavailable
-from bot.settings import ConfigError
-from bot.store import Store
+from bot.core.errors import StateUnavailable
+from bot.core.settings import ConfigError
+from bot.core.store import Store
 
 
 async def test_json_roundtrip_and_ttl(store: Store) -> None:

@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot import messages
-from bot.render import Renderer
-from bot.sentry.discover import Column
-from bot.table import (
+from bot.core import messages
+from bot.discover.sentry_api import Column
+from bot.discover.table import (
     MAX_COLUMN_WIDTH,
     MAX_LINE_WIDTH,
     SECTION_LIMIT,
@@ -17,6 +16,7 @@ from bot.table import (
     format_value,
     layout,
 )
+from bot.slack.render import Renderer
 
 COLUMNS = [
     Column("title"),
@@ -139,7 +139,7 @@ def test_rows_beyond_the_section_budget_are_counted_as_hidden() -> None:
 def test_rendered_message_is_valid_block_kit_with_more_rows_note_and_buttons() -> None:
     table = layout(COLUMNS, rows(400, title="z" * 60), max_sections=8)
     blocks = Renderer().blocks(
-        "discover_table",
+        "discover/discover_table",
         title="Discover",
         description="count() by title · in errors · last 24 hours",
         page=2,
@@ -164,7 +164,7 @@ def test_rendered_message_is_valid_block_kit_with_more_rows_note_and_buttons() -
 
 def test_empty_result_says_so_plainly() -> None:
     blocks = Renderer().blocks(
-        "discover_table",
+        "discover/discover_table",
         title="Discover",
         description="count()",
         page=1,

@@ -9,7 +9,7 @@ import httpx
 import respx
 
 from bot.deps import Deps
-from bot.digest_feature import feature
+from bot.digests.feature import feature
 from tests import factories as f
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack

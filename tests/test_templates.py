@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot import format as fmt
-from bot.commands import Dispatcher
-from bot.parsing import IssueSearch
-from bot.render import BlockKitError, Renderer, validate_blocks
+from bot.core import format as fmt
+from bot.core.parse import IssueSearch
 from bot.sentry.models import Event, Issue
+from bot.slack.command_table import Dispatcher
+from bot.slack.render import BlockKitError, Renderer, validate_blocks
 from handlers import commands, issues
 from tests import factories as f
 
@@ -21,7 +21,7 @@ NOW = datetime.now(UTC)
 
 def test_help_renders_from_table() -> None:
     d = Dispatcher([*commands.COMMANDS, *issues.COMMANDS])
-    blocks = R.blocks("help", groups=d.groups(), notice="I don't know `x`.")
+    blocks = R.blocks("commands/help", groups=d.groups(), notice="I don't know `x`.")
     assert blocks[0]["text"]["text"] == "I don't know `x`."
 
 
@@ -37,7 +37,7 @@ def test_issue_list_at_the_limits() -> None:
         for i in range(10)
     ]
     blocks = R.blocks(
-        "issue_list",
+        "triage/issue_list",
         search=IssueSearch(query="q" * 4000),
         issues=huge,
         page=3,
@@ -53,7 +53,7 @@ def test_issue_card_with_everything_and_nothing() -> None:
     full = Issue.model_validate(f.issue(1, culprit="c" * 5000, title="t" * 400))
     ev = Event.model_validate(f.event(1))
     blocks = R.blocks(
-        "issue_card", issue=full, event=ev, actions=[], notes=["Resolved by @a"], now=NOW
+        "triage/issue_card", issue=full, event=ev, actions=[], notes=["Resolved by @a"], now=NOW
     )
     assert blocks[0]["text"]["text"].endswith("…") and len(blocks[0]["text"]["text"]) == 150
     assert any(b.get("block_id") == "issue_exception" for b in blocks)
@@ -69,7 +69,7 @@ def test_issue_card_with_everything_and_nothing() -> None:
             "tags": None,
         }
     )
-    blocks = R.blocks("issue_card", issue=bare, event=None, actions=[], notes=[], now=NOW)
+    blocks = R.blocks("triage/issue_card", issue=bare, event=None, actions=[], notes=[], now=NOW)
     assert [b["type"] for b in blocks] == ["header", "section", "section"]
 
 

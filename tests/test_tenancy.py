@@ -12,13 +12,13 @@ from pydantic import SecretStr
 from slack_sdk.oauth.installation_store import Installation
 
 from bot.app import create_app
-from bot.crypto import SecretBox
+from bot.core.crypto import SecretBox
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.oauth_store import RedisInstallationStore
 from bot.sentry.client import SentryClient
-from bot.settings import Settings
-from bot.tenancy import TenantWebClient, workspace
-from bot.workspaces import WorkspaceSentry
+from bot.slack.oauth_store import RedisInstallationStore
+from bot.slack.tenancy import TenantWebClient, workspace
+from bot.workspaces.sentry_config import WorkspaceSentry
 from tests import factories as f
 from tests.conftest import SENTRY_TOKEN, make_settings
 from tests.fake_slack import FakeSlack

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.errors import UserError
-from bot.issue_actions import IGNORE_CHOICES, RESOLVE_CHOICES
-from bot.triage import (
+from bot.core.errors import UserError
+from bot.triage.card_controls import IGNORE_CHOICES, RESOLVE_CHOICES
+from bot.triage.parse import (
     MAX_WINDOW,
     Assign,
     AssigneeSpec,
@@ -28,7 +28,7 @@ from bot.triage import (
     split_resolve,
     to_body,
 )
-from bot.triage_words import describe, humanize_minutes, preview_verb, status_note
+from bot.triage.wording import describe, humanize_minutes, preview_verb, status_note
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import pytest
 import respx
 from httpx import Response
 
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.settings import Settings
-from bot.tenancy import workspace
+from bot.slack.tenancy import workspace
 from handlers.unfurl import issue_links
 from tests import factories as f
 from tests.fake_slack import FakeSlack

@@ -15,7 +15,7 @@ import respx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.workspace_guard import WRONG_WORKSPACE, InstalledWorkspace
+from bot.slack.workspace_guard import WRONG_WORKSPACE, InstalledWorkspace
 from tests.conftest import SECRETS
 from tests.fake_slack import FakeSlack
 from tests.harness import Reply, SlackDriver

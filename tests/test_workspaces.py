@@ -11,11 +11,11 @@ import respx
 from httpx import Response
 from pydantic import SecretStr
 
-from bot import messages
+from bot.core import messages
+from bot.core.ids import BlockId, Callback
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.ids import BlockId, Callback
-from bot.settings import Settings
-from bot.workspaces import WorkspaceSentry, sentry_for_team
+from bot.workspaces.sentry_config import WorkspaceSentry, sentry_for_team
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -166,7 +166,7 @@ async def test_other_key_cannot_read_the_token(deps: Deps, settings: Settings) -
     await deps.workspaces.save(
         "T1", WorkspaceSentry(url="https://sentry.io", org="globex", token=SecretStr(TEAM_TOKEN))
     )
-    from bot.workspaces import WorkspaceService
+    from bot.workspaces.sentry_config import WorkspaceService
 
     other = WorkspaceService(
         settings.model_copy(update={"secret_key": SecretStr("another-key-" + "z" * 20)}),

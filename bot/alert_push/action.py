@@ -22,8 +22,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push import texts
 from bot.alert_push.payloads import CHANNEL_SETTING, channel_id, setting
-from bot.errors import StateUnavailable
-from bot.store import Store
+from bot.core.errors import StateUnavailable
+from bot.core.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from bot.alert_push.action import (
     channel_options,
     check_channel,
 )
-from bot.tenancy import workspace
+from bot.slack.tenancy import workspace
 from bot.webhooks.tenants import HookTenants, UnknownInstallation
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from bot.alert_push import payloads, texts
 from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
 from bot.alert_push.memory import AlertMemory, IncidentMessage
 from bot.alert_push.metric import fetch_chart, header_blocks, thread_line
-from bot.errors import StateUnavailable
-from bot.render import fallback_text
-from bot.tenancy import workspace
+from bot.core.errors import StateUnavailable
+from bot.slack.render import fallback_text
+from bot.slack.tenancy import workspace
 from bot.webhooks.types import Delivery
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import SentryError
+from bot.core.errors import SentryError
 from bot.sentry.scope import cache_key
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from bot.errors import SentryError
+from bot.core.errors import SentryError
+from bot.core.store import Store
 from bot.sentry.client import SentryClient
 from bot.sentry.scope import cache_key
-from bot.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from bot.core.store import Store
 from bot.sentry.client import SentryClient
 from bot.sentry.owners import Suggestion
 from bot.sentry.scope import cache_key
-from bot.store import Store
 
 GRACE = 5 * 60
 NOTE_TTL = 24 * 3600

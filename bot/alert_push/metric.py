@@ -1,5 +1,5 @@
 """A metric alert incident as a Slack message: header, description, and a chart of the metric
-around its thresholds (the series read from `events-timeseries`, as bot/sentry/alert_history.py
+around its thresholds (the series read from `events-timeseries`, as bot/alerts/sentry_history.py
 reads them for the alert preview)."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot import format as fmt
 from bot.alert_push import texts
 from bot.alert_push.payloads import Incident
-from bot.charts import render_timeseries
-from bot.errors import DexterError
+from bot.core import format as fmt
+from bot.core.errors import DexterError
+from bot.discover.charts import render_timeseries
+from bot.discover.sentry_api import Series, Timeseries, parse_timeseries
 from bot.sentry.client import SentryClient
-from bot.sentry.discover import Series, Timeseries, parse_timeseries
 from bot.sentry.projects import ProjectService
 
 log = logging.getLogger(__name__)

@@ -2,18 +2,18 @@
 
 Button `issue_assign_suggested`: value `<assignee>|<issue id>` with the assignee as Sentry's
 `assignedTo` takes it (`user:<id>`, `team:<id>`). The click goes through the same triage path
-as every assignment (bot/triage_service.py): the issue is read again, the policy decides.
+as every assignment (bot/triage/service.py): the issue is read again, the policy decides.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot import mrkdwn
 from bot.alert_push import texts
 from bot.alert_push.memory import SuggestionNote
-from bot.format import truncate
-from bot.ids import Action
+from bot.core import mrkdwn
+from bot.core.format import truncate
+from bot.core.ids import Action
 from bot.sentry.models import Issue
 
 SUGGESTED_ACTIONS = (Action.ISSUE_ASSIGN_SUGGESTED, Action.ISSUE_ASSIGN_SUGGESTED_2)

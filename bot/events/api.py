@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.errors import SentryNotFound
+from bot.core.errors import SentryNotFound
 from bot.events.models import EventDetail, TagDetail
 from bot.sentry.client import SentryClient
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.errors import UserError
+from bot.core.errors import UserError
+from bot.core.format import escape, truncate
 from bot.events import texts
-from bot.format import escape, truncate
-from bot.refs import IssueRef, parse_ref_argument
+from bot.sentry.refs import IssueRef, parse_ref_argument
 
 EVENT_USAGE = "/dexter event <issue> [latest | oldest | recommended | <event id> | tags]"
 NAMED = ("latest", "oldest", "recommended")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.format import escape
+from bot.core.format import escape
 
 # U+02CB MODIFIER LETTER GRAVE ACCENT: looks like a backtick, is not one to Slack.
 BACKTICK_STAND_IN = "ˋ"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot.errors import UserError
+from bot.core.errors import UserError
+from bot.core.format import escape
 from bot.events import texts
 from bot.events.api import EventApi
 from bot.events.models import EventDetail, TagDetail
 from bot.events.parse import NAMED, EventTarget
-from bot.format import escape
 from bot.sentry.issues import IssueService
 from bot.sentry.models import Issue
 

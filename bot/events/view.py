@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.core.format import link, reltime
+from bot.core.mrkdwn import Mrkdwn
 from bot.events import safe, texts
 from bot.events.api import EventApi
 from bot.events.models import Breadcrumb, ExceptionDetail, FrameDetail, TagDetail
 from bot.events.parse import EVENT_ID, NAMED, button_value
 from bot.events.service import KEY_TAGS, EventPage, TagsPage
-from bot.format import link, reltime
-from bot.mrkdwn import Mrkdwn
 
 SECTION = 3000
 FIELD = 2000

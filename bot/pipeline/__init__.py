@@ -6,6 +6,6 @@ front (the Bolt middleware that acks and enqueues), slack_jobs (re-dispatch thro
 listeners), backpressure (busy answers), service (the whole, per process). See
 docs/architecture.md, "Pipeline".
 
-This package's `__init__` imports nothing: bot/store.py and bot/sentry/client.py import
+This package's `__init__` imports nothing: bot/core/store.py and bot/sentry/client.py import
 `bot.pipeline.current` and `bot.pipeline.ledger`, which must stay free of cycles.
 """

@@ -1,7 +1,7 @@
 """The front door: a Bolt middleware that acks a verified request and enqueues it as a job.
 
 It runs after Bolt checked the signature and the workspace's installation, and after the
-replay/retry guard (bot/observe.py), so only genuine, first deliveries become jobs. No
+replay/retry guard (bot/slack/observe.py), so only genuine, first deliveries become jobs. No
 listener runs here, so the web role neither calls Sentry nor renders. What must answer in
 the HTTP response stays inline, running its listener as before:
 
@@ -28,8 +28,8 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot import messages
-from bot.errors import StateUnavailable
+from bot.core import messages
+from bot.core.errors import StateUnavailable
 from bot.pipeline.envelope import from_slack
 from bot.pipeline.slack_jobs import is_job
 

@@ -24,8 +24,8 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
+from bot.core.store import Store
 from bot.pipeline.envelope import Job
-from bot.store import Store
 
 log = logging.getLogger(__name__)
 

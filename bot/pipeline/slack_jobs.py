@@ -21,10 +21,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
-from bot import messages
+from bot.core import messages
 from bot.pipeline.envelope import Job
 from bot.pipeline.slack_effects import OnceRespond
-from bot.tenancy import workspace
+from bot.slack.tenancy import workspace
 
 if TYPE_CHECKING:
     from bot.deps import Deps

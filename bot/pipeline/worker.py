@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
-from bot.logs import bind_correlation_id
+from bot.core.logs import bind_correlation_id
 from bot.pipeline.current import Run, current_run
 from bot.pipeline.envelope import Job
 from bot.pipeline.ledger import Ledger

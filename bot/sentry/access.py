@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot import errors
+from bot.core import errors
 from bot.sentry.client import SentryClient
 
 ORG_TOKEN_PREFIX = "sntrys_"

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from bot import errors
-from bot.logs import correlation_id
+from bot.core import errors
+from bot.core.logs import correlation_id
 from bot.pipeline.ledger import once
 from bot.sentry import deadline
 from bot.sentry.limits import Limits, is_number, route_template
@@ -128,7 +128,7 @@ class SentryClient:
 
     def _routed(self) -> SentryClient:
         # Multi-workspace: a workspace with its own Sentry settings gets its own client for
-        # the duration of its request or job (bot/tenancy.py); everyone else gets this one.
+        # the duration of its request or job (bot/slack/tenancy.py); everyone else gets this one.
         other = workspace_client.get()
         return other if other is not None and other is not self else self
 

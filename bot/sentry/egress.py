@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from bot.settings import IPNetwork, parse_allowed_hosts
+from bot.core.settings import IPNetwork, parse_allowed_hosts
 
 log = logging.getLogger(__name__)
 

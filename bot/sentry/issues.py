@@ -7,15 +7,15 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from bot import messages
-from bot.errors import SentryNotFound, StateUnavailable, UserError
-from bot.refs import IssueRef
+from bot.core import messages
+from bot.core.errors import SentryNotFound, StateUnavailable, UserError
+from bot.core.store import Store
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Event, Issue
 from bot.sentry.projects import ProjectService
+from bot.sentry.refs import IssueRef
 from bot.sentry.release_match import match_versions
 from bot.sentry.scope import cache_key
-from bot.store import Store
 
 PAGE_SIZE = 10
 SORTS = ("date", "freq", "new", "user", "trends", "inbox")

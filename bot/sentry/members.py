@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.errors import SentryNotFound
+from bot.core.errors import SentryNotFound
+from bot.core.store import Store
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Member, Team
 from bot.sentry.scope import cache_key
-from bot.store import Store
 
 DIRECTORY_TTL = 300.0
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from bot.errors import SentryError
+from bot.core.errors import SentryError
 from bot.sentry.client import SentryClient
 
 log = logging.getLogger(__name__)

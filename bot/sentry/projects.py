@@ -5,11 +5,11 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from bot.errors import UserError
+from bot.core.errors import UserError
+from bot.core.store import Store
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Project
 from bot.sentry.scope import cache_key
-from bot.store import Store
 
 PROJECTS_TTL = 300.0
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
+from bot.core.store import Store
 from bot.sentry.client import SentryClient
-from bot.store import Store
 
 
 @lru_cache(maxsize=256)

@@ -8,7 +8,7 @@ import difflib
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from bot.errors import UserError
+from bot.core.errors import UserError
 from bot.sentry.client import SentryClient
 from bot.sentry.issues import IssueQuery, IssueService
 from bot.sentry.members import MemberService

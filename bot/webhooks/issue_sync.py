@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.issue_subs import IssueSubscription, IssueSubscriptions
 from bot.sentry.models import Issue
 from bot.sentry.scope import sentry_identity
 from bot.webhooks.coalesce import Coalescer
+from bot.webhooks.issue_subs import IssueSubscription, IssueSubscriptions
 from bot.webhooks.types import Delivery
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ REFRESHING = frozenset({"resolved", "assigned", "archived", "ignored", "unresolv
 
 
 class IssueCards(Protocol):
-    """What the Slack side does with issue cards (handlers/cards.py provides it)."""
+    """What the Slack side does with issue cards (handlers/triage_cards.py provides it)."""
 
     async def refresh(self, issue_id: str) -> None:
         """Re-render the issue from Sentry and update every remembered card of it."""
@@ -49,7 +49,7 @@ def cards_of(deps: Deps) -> IssueCards:
     """The card operations the Slack side registered."""
     cards: IssueCards | None = deps.extras.get("issue_cards")
     if cards is None:
-        raise RuntimeError("issue cards are installed by handlers/cards.py")
+        raise RuntimeError("issue cards are installed by handlers/triage_cards.py")
     return cards
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
-from bot.errors import StateUnavailable
+from bot.core.errors import StateUnavailable
 from bot.pipeline.envelope import Job
 from bot.webhooks.signature import MAX_AGE, fresh
 from bot.webhooks.tenants import HookTenants, UnknownInstallation

@@ -3,7 +3,7 @@
 The table is open: features register their handler by resource name at composition time
 (`deps.webhooks.register("issue", handler)`; the alert features register `event_alert` and
 `metric_alert`). A resource nobody handles is logged and dropped. Each handler runs as the
-delivery's workspace (its Sentry, its bot token: bot/tenancy.py).
+delivery's workspace (its Sentry, its bot token: bot/slack/tenancy.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.pipeline.envelope import Job
-from bot.tenancy import workspace
+from bot.slack.tenancy import workspace
 from bot.webhooks.types import Delivery, WebhookHandler
 
 if TYPE_CHECKING:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.settings import Settings
-from bot.store import Store
+from bot.core.settings import Settings
+from bot.core.store import Store
 from bot.webhooks.signature import valid_signature
-from bot.workspaces import WorkspaceService
+from bot.workspaces.sentry_config import WorkspaceService
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import respx
 
-from bot import digest_messages as msg
-from bot.dashboard_digest import MAX_CHARTS, NOTE_OTHER, WIDGET_BLOCKS, WidgetView, fit
+from bot.dashboards.digest import MAX_CHARTS, NOTE_OTHER, WIDGET_BLOCKS, WidgetView, fit
 from bot.deps import Deps
-from bot.digest_args import Target
-from bot.digest_feature import feature
-from bot.render import MAX_MESSAGE_BLOCKS
+from bot.digests import messages as msg
+from bot.digests.feature import feature
+from bot.digests.parse import Target
+from bot.slack.render import MAX_MESSAGE_BLOCKS
 from tests import dashboard_factories as dbf
 from tests import discover_factories as df
 from tests.dashboards.support import HOSTILE, BoardSentry

@@ -8,9 +8,9 @@ import httpx
 import pytest
 import respx
 
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.digest_feature import feature
-from bot.settings import Settings
+from bot.digests.feature import feature
 from tests import dashboard_factories as dbf
 from tests.dashboards.support import widgets
 from tests.fake_slack import FakeSlack

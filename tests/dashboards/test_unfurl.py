@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from bot.sentry.dashboards import DashboardRef, parse_dashboard_url
+from bot.dashboards.sentry_api import DashboardRef, parse_dashboard_url
 from tests import dashboard_factories as dbf
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver

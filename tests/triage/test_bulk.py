@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from httpx import Response
 
-from bot import messages
-from bot.format import escape
-from bot.ids import Action
-from handlers import bulk as bulk_handlers
+from bot.core import messages
+from bot.core.format import escape
+from bot.core.ids import Action
+from handlers import triage_bulk as bulk_handlers
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import PAYMENTS, SentryOrg, release

@@ -9,10 +9,10 @@ from typing import Any
 
 from httpx import Response
 
-from bot import messages
-from bot.ids import Action
-from bot.issue_actions import assign_block_id, row_actions
+from bot.core import messages
+from bot.core.ids import Action
 from bot.sentry.models import Issue
+from bot.triage.card_controls import assign_block_id, row_actions
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg, release

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.cards import MAX_CARDS_PER_ISSUE, Activity, CardRef, CardStore
 from bot.deps import Deps
+from bot.triage.card_store import MAX_CARDS_PER_ISSUE, Activity, CardRef, CardStore
 
 
 async def test_cards_are_remembered_capped_and_forgotten(deps: Deps) -> None:

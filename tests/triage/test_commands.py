@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot import messages
+from bot.core import messages
+from bot.core.format import escape
 from bot.deps import Deps
-from bot.format import escape
-from bot.triage import ASSIGN_USAGE, IGNORE_USAGE, RESOLVE_USAGE
+from bot.triage.parse import ASSIGN_USAGE, IGNORE_USAGE, RESOLVE_USAGE
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg, release
@@ -260,12 +260,12 @@ def org_payments() -> dict[str, Any]:
 async def test_every_change_is_logged_with_who_what_and_result(
     bot: SlackDriver, slack: FakeSlack, org: SentryOrg, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.triage_service")
+    caplog.set_level(logging.INFO, logger="bot.triage.service")
     await bot.command("ignore 1 for 30m")
     await last_reply(slack)
     await bot.command("resolve 1", user="U2")
     await last_reply(slack, 2)
-    records = [r for r in caplog.records if r.name == "bot.triage_service"]
+    records = [r for r in caplog.records if r.name == "bot.triage.service"]
     done, refused = records
     assert (done.slack_user, done.sentry_member, done.issue, done.action, done.result) == (
         "U1",

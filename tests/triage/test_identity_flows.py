@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import messages
+from bot.core import messages
+from bot.core.mrkdwn import escape
 from bot.deps import Deps
-from bot.mrkdwn import escape
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg

@@ -2,7 +2,7 @@
 
 Each case sends the hostile text the way Slack delivers it (a typed `@channel` arrives as
 `<!channel>`) and checks what the fake Slack received. The `slack` fixture also fails a
-test whose messages carry such markup or that needed bot/slack_out.py to refuse it.
+test whose messages carry such markup or that needed bot/slack/outgoing.py to refuse it.
 """
 
 from __future__ import annotations

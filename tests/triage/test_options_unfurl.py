@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from bot.ids import Action
+from bot.core.ids import Action
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg

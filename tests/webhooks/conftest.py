@@ -12,7 +12,7 @@ import pytest
 import respx
 from httpx import Response
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import Reply, SlackDriver

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import respx
 
+from bot.core.ids import Action
 from bot.deps import Deps
-from bot.ids import Action
 from handlers.alert_push import ALERT_HANDLERS
 from tests import alert_factories as af
 from tests import webhook_payloads as hooks

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.ids import Action, BlockId, Callback
 from bot.deps import Deps
-from bot.ids import Action, BlockId, Callback
 from handlers.comments import COMMENT_NEEDS_LINK
 from tests import webhook_payloads as hooks
 from tests.fake_slack import FakeSlack
@@ -154,7 +154,7 @@ async def test_only_a_channel_manager_or_admin_turns_comments_on(
     await bot.command("comments on", channel="C1", user="U2")
     [refused] = await slack.wait_for("response")
     assert "Only the channel's manager or a workspace admin" in refused["text"]
-    from bot.comments import opted_in
+    from bot.webhooks.comments import opted_in
 
     assert await opted_in(deps, "T1", "C1") is None
 

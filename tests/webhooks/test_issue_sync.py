@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from bot.core.store import Store
 from bot.deps import Deps
-from bot.store import Store
 from bot.webhooks.coalesce import Coalescer
 from bot.webhooks.issue_sync import IssueSync
 from tests import webhook_payloads as hooks

@@ -10,10 +10,10 @@ import respx
 from pydantic import SecretStr
 
 from bot.app import create_app
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.settings import Settings
 from bot.webhooks.types import Delivery
-from bot.workspaces import WorkspaceSentry
+from bot.workspaces.sentry_config import WorkspaceSentry
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
@@ -146,8 +146,8 @@ async def test_a_resource_nobody_handles_is_dropped_quietly(many: SlackDriver, d
 async def test_one_workspace_without_a_secret_serves_no_webhook(
     slack: FakeSlack, store: object, sentry: respx.MockRouter
 ) -> None:
+    from bot.core.store import Store
     from bot.deps import build_deps
-    from bot.store import Store
 
     assert isinstance(store, Store)
     plain = make_settings(slack)
@@ -164,8 +164,8 @@ async def test_one_workspace_without_a_secret_serves_no_webhook(
 async def test_many_workspaces_ignore_the_environments_secret(
     slack: FakeSlack, sentry: respx.MockRouter, store: object
 ) -> None:
+    from bot.core.store import Store
     from bot.deps import build_deps
-    from bot.store import Store
 
     assert isinstance(store, Store)
     both = oauth_settings(slack, SENTRY_CLIENT_SECRET="env-secret-4411")

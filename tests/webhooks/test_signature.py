@@ -171,9 +171,9 @@ async def test_without_redis_sentry_hears_503_and_nothing_runs(
 async def test_the_client_secrets_are_registered_with_the_redactor(deps: Deps) -> None:
     from pydantic import SecretStr
 
-    from bot.crypto import SecretBox
-    from bot.logs import redact
-    from bot.workspaces import WorkspaceSentry
+    from bot.core.crypto import SecretBox
+    from bot.core.logs import redact
+    from bot.workspaces.sentry_config import WorkspaceSentry
 
     assert CLIENT_SECRET not in redact(f"oops {CLIENT_SECRET}")  # SENTRY_CLIENT_SECRET
     # a workspace's own secret, once read back from the store

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.errors import UserError
-from bot.issue_subs import IssueSubscriptions, parse_subscribe_issues
+from bot.webhooks.issue_subs import IssueSubscriptions, parse_subscribe_issues
 from handlers.release_subs import NOT_ALLOWED, OWNER
 from tests import factories as f
 from tests import webhook_payloads as hooks

@@ -1,0 +1,3 @@
+"""Team digests: the parser, schedules, subscriptions, the dashboard, its sender and the
+scheduler.
+"""

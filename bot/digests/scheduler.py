@@ -1,0 +1,473 @@
+"""Digest scheduling across replicas.
+
+Every replica runs an APScheduler `AsyncIOScheduler` with an in-memory job store holding
+one job per enabled subscription. A fire claims `(subscription, scheduled time)` in Redis
+(a renewed lease plus a `done` marker checked after claiming), so exactly one replica sends
+each digest. A periodic tick (`resync_every`) reloads subscriptions when their version
+changed and runs the catch-up: the latest due fire of each subscription that nobody
+handled is sent if it is within the grace window, otherwise recorded as skipped. That
+covers a start-up after downtime and a replica that died mid-send (its lease runs out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+
+from bot.core import errors, mrkdwn
+from bot.digests import messages as msg
+from bot.digests.dashboard import DigestService
+from bot.digests.schedule import Schedule, latest_fire, next_fire, previous_fire
+from bot.digests.sender import ChannelGone, DigestSender, slack_date
+from bot.digests.subscriptions import Claim, DeliveryState, DigestStore, Subscription, epoch
+from bot.slack.render import BlockKitError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = 3600.0
+MAX_PERIOD = timedelta(days=14)
+PERMANENT = (
+    errors.UserError,
+    errors.SentryNotFound,
+    errors.SentryForbidden,
+    errors.SentryUnauthorized,
+    errors.SentryBadRequest,
+    BlockKitError,
+)
+
+
+class DigestTrigger(BaseTrigger):  # type: ignore[misc]
+    """APScheduler trigger following a Schedule (DST-aware), optionally on a shifted clock."""
+
+    __slots__ = ("schedule", "shift")
+
+    def __init__(self, schedule: Schedule, shift: timedelta = timedelta(0)) -> None:
+        self.schedule = schedule
+        self.shift = shift
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        """The next fire after the previous one (or from now on)."""
+        base = previous_fire_time or (now - timedelta(microseconds=1))
+        return next_fire(self.schedule, base + self.shift) - self.shift
+
+    def __str__(self) -> str:
+        return f"digest[{self.schedule.describe()}]"
+
+
+def period_start(sub: Subscription, state: DeliveryState, end: datetime) -> datetime:
+    """Since the last digest, or the schedule's own period before `end` (at most 14 days)."""
+    if state.period_end is not None and state.period_end < end:
+        start = state.period_end
+    elif _on_schedule(sub, end):
+        start = previous_fire(sub.schedule, end)
+    else:
+        start = end - sub.schedule.nominal_period()
+    return max(start, end - MAX_PERIOD)
+
+
+def _on_schedule(sub: Subscription, when: datetime) -> bool:
+    return latest_fire(sub.schedule, when) == when
+
+
+class DigestScheduler:
+    """Schedules, claims, sends, retries and catches up digests on one replica."""
+
+    def __init__(
+        self,
+        *,
+        store: DigestStore,
+        service: DigestService,
+        sender: DigestSender,
+        grace: float = DEFAULT_GRACE,
+        resync_every: float = 20.0,
+        lease: float = 120.0,
+        retry_delays: Sequence[float] = (30.0, 120.0, 600.0),
+        build_slots: int = 6,
+        redis_slots: int = 16,
+        chart: bool = True,
+        time_shift: timedelta = timedelta(0),
+        name: str = "",
+    ) -> None:
+        self.store = store
+        self.service = service
+        self.sender = sender
+        # Multi-workspace: runs each digest as its workspace (bot/slack/tenancy.py); a no-op
+        # default.
+        self.tenant: Callable[[str], AbstractAsyncContextManager[None]] = _as_is
+        self.grace = grace
+        self.resync_every = resync_every
+        self.lease = lease
+        self.retry_delays = tuple(retry_delays)
+        self.chart = chart
+        self.time_shift = time_shift  # tests and the benchmark run on a shifted clock
+        self.name = name
+        self.stats: Counter[str] = Counter()  # sent, failed, skipped, retried, … (ops hooks)
+        self._slots = asyncio.Semaphore(build_slots)
+        # Redis' client pool is shared with the handlers and refuses to grow past its
+        # limit: hundreds of digests firing together go through this gate.
+        self._redis = asyncio.Semaphore(redis_slots)
+        self._held: set[Claim] = set()
+        # Set by stop(). Cancelling a task is not enough on its own: a cancellation that lands
+        # inside a Redis call can be turned into a timeout and retried by the client, and the
+        # digest would go on. Every step checks this before it builds or posts.
+        self._stopping = False
+        self._posting: set[tuple[str, str]] = set()
+        self.stop_timeout = 15.0
+        self._renewer: asyncio.Task[None] | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self._subs: dict[str, Subscription] = {}
+        self._version = -1
+        self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+
+    def now(self) -> datetime:
+        """The current time (UTC) on this scheduler's clock."""
+        return datetime.now(UTC) + self.time_shift
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None
+
+    async def start(self) -> None:
+        """Load subscriptions, schedule them, catch up missed digests, start the tick."""
+        if self._scheduler is not None:
+            return
+        self._stopping = False
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.start()
+        self._renewer = asyncio.create_task(self._renew_claims())
+        await self.resync(force=True)
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.resync_every,
+            id="digest-tick",
+            max_instances=1,
+            coalesce=True,
+        )
+        await self.catch_up()
+        log.info("digest scheduler %s started with %d subscriptions", self.name, len(self._subs))
+
+    async def stop(self) -> None:
+        """Stop scheduling and cancel digests in flight (their claims are released)."""
+        self._stopping = True
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        # Cancelling a digest that is already posting could lose its `done` marker and let
+        # another replica post it again: let those finish (bounded), cancel the rest.
+        posting = [t for k, t in self._tasks.items() if k in self._posting]
+        for key, task in self._tasks.items():
+            if key not in self._posting:
+                task.cancel()
+        if posting:
+            _done, pending = await asyncio.wait(posting, timeout=self.stop_timeout)
+            for task in pending:
+                log.warning("digest %s still posting at shutdown; cancelled", task.get_name())
+                task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
+        # Only now: the digests that were posting kept their leases renewed until done.
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
+
+    async def drain(self) -> None:
+        """Wait for the digests in flight on this replica (tests, benchmark)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def tick(self) -> None:
+        """Resync subscriptions and catch up; never raises (it runs on a timer)."""
+        try:
+            await self.resync()
+            await self.catch_up()
+        except Exception as exc:
+            log.warning("digest tick failed: %s", exc)
+
+    async def resync(self, *, force: bool = False) -> None:
+        """Reload subscriptions from Redis when they changed; add and remove jobs."""
+        version = await self.store.version()
+        if not force and version == self._version:
+            return
+        wanted = {s.id: s for s in await self.store.all() if s.enabled}
+        self._version = version
+        scheduler = self._scheduler
+        if scheduler is not None:
+            for sub_id, old in list(self._subs.items()):
+                new = wanted.get(sub_id)
+                changed = new is None or new.schedule != old.schedule
+                if changed and scheduler.get_job(f"digest:{sub_id}"):
+                    scheduler.remove_job(f"digest:{sub_id}")
+            for sub_id, sub in wanted.items():
+                if scheduler.get_job(f"digest:{sub_id}") is None:
+                    scheduler.add_job(
+                        self._fire,
+                        DigestTrigger(sub.schedule, self.time_shift),
+                        args=[sub_id],
+                        id=f"digest:{sub_id}",
+                        misfire_grace_time=max(1, int(self.grace)),
+                        coalesce=True,
+                        max_instances=1,
+                    )
+        self._subs = wanted
+
+    async def _fire(self, sub_id: str) -> None:
+        # Runs as an APScheduler job: hand the work to our own task and return at once.
+        sub = self._subs.get(sub_id)
+        if sub is not None:
+            self.spawn(sub, latest_fire(sub.schedule, self.now() + timedelta(seconds=2)))
+
+    async def catch_up(self) -> None:
+        """Send the latest due fire nobody handled within the grace window; skip older ones."""
+        if not self._subs:
+            return
+        states = await self.store.states()
+        now = self.now()
+        for sub in list(self._subs.values()):
+            due = latest_fire(sub.schedule, now)
+            if due <= sub.created_at:
+                continue
+            state = states.get(sub.id, DeliveryState())
+            if state.last_fire is not None and state.last_fire >= due:
+                continue
+            if (now - due).total_seconds() > self.grace:
+                await self._skip(sub, due, now)
+            else:
+                self.spawn(sub, due)
+
+    def spawn(self, sub: Subscription, scheduled: datetime) -> None:
+        """Run one fire in its own task unless this replica already runs it."""
+        key = (sub.id, epoch(scheduled))
+        if key in self._tasks or self._stopping:
+            return
+        task = asyncio.create_task(self._run(sub, scheduled), name=f"digest {sub.id}@{key[1]}")
+        self._tasks[key] = task
+        task.add_done_callback(lambda _t: self._forget(key))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        self._tasks.pop(key, None)
+        self._posting.discard(key)
+
+    async def _skip(self, sub: Subscription, due: datetime, now: datetime) -> None:
+        await self.store.record(sub.id, scheduled=due, status="skipped")
+        if await self.store.store.first_time(
+            self.store.store.key("digest", "skiplog", sub.id, epoch(due)), ttl=8 * 86400
+        ):
+            self.stats["skipped"] += 1
+            log.warning(
+                "digest %s for %s was due %s, %.0f min ago (beyond the %.0f min grace): skipped",
+                sub.id,
+                sub.channel_id,
+                due.isoformat(),
+                (now - due).total_seconds() / 60,
+                self.grace / 60,
+            )
+
+    async def _run(self, sub: Subscription, scheduled: datetime) -> None:
+        claim: Claim | None = None
+        try:
+            async with self._redis:
+                if await self.store.is_done(sub.id, scheduled):
+                    return
+                claim = await self.store.try_claim(sub.id, scheduled, lease=self.lease)
+                if claim is None:
+                    self.stats["claimed_elsewhere"] += 1
+                    return
+                self.stats["claimed"] += 1
+                # Another replica may have finished between our check and our claim.
+                state = await self.store.state(sub.id)
+                if await self.store.is_done(sub.id, scheduled) or (
+                    state.last_fire is not None and state.last_fire >= scheduled
+                ):
+                    return
+            self._held.add(claim)
+            self._check_running()
+            await self._deliver(sub, scheduled, state)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Redis down and the like: catch-up retries later
+            log.warning("digest %s run failed: %s", sub.id, exc)
+        finally:
+            if claim is not None:
+                self._held.discard(claim)
+                async with self._redis:
+                    await claim.release()
+
+    def _check_running(self) -> None:
+        if self._stopping:
+            raise asyncio.CancelledError("digest scheduler stopping")
+
+    async def _renew_claims(self) -> None:
+        # One loop renews every lease this replica holds (one Redis call at a time).
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            for claim in list(self._held):
+                async with self._redis:
+                    if claim in self._held and not await claim.renew():
+                        log.warning("a digest lease could not be renewed")
+
+    async def _deliver(self, sub: Subscription, scheduled: datetime, state: DeliveryState) -> None:
+        start = period_start(sub, state, scheduled)
+        key = (sub.id, epoch(scheduled))
+        # Charts are best effort: Slack takes ~100 uploads a minute, so in a burst only the
+        # first digests queue one and the rest go out (on time) without it.
+        chart = self.chart and self.sender.reserve_chart()
+        try:
+            async with self.tenant(sub.team_id):
+                await self._attempts(sub, scheduled, start, key, chart)
+        finally:
+            if chart:
+                self.sender.release_chart()
+
+    async def _attempts(
+        self, sub: Subscription, scheduled: datetime, start: datetime, key: Any, chart: bool
+    ) -> None:
+        attempts = 0
+        why = ""
+        while True:
+            attempts += 1
+            try:
+                async with self._slots:
+                    self._check_running()
+                    dash = await self.service.build(
+                        sub.target, start, scheduled, team_id=sub.team_id, chart=chart
+                    )
+                self._check_running()
+                self._posting.add(key)  # from here on, stop() lets this digest finish
+                ts = await self.sender.post(
+                    sub.channel_id,
+                    dash,
+                    schedule=sub.schedule.describe(),
+                    sub_id=sub.id,
+                    scheduled=scheduled,
+                )
+            except ChannelGone as exc:
+                async with self._redis:
+                    await self.store.mark_done(sub.id, scheduled)
+                    await self.store.record(
+                        sub.id, scheduled=scheduled, status="failed", error=exc.error
+                    )
+                await self.channel_gone(sub.team_id, sub.channel_id, exc.error)
+                return
+            except Exception as exc:
+                self._posting.discard(key)
+                why = _describe(exc)
+                permanent = isinstance(exc, PERMANENT)
+                if permanent or attempts > len(self.retry_delays):
+                    break
+                delay = self.retry_delays[attempts - 1]
+                self.stats["retried"] += 1
+                log.info(
+                    "digest %s attempt %d failed (%s), retrying in %.0fs",
+                    sub.id,
+                    attempts,
+                    why,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            async with self._redis:
+                await self.store.mark_done(sub.id, scheduled)
+                await self.store.record(
+                    sub.id, scheduled=scheduled, status="sent", period_end=scheduled
+                )
+            self.stats["sent"] += 1
+            log.info("digest %s sent to %s for %s", sub.id, sub.channel_id, scheduled.isoformat())
+            await self.sender.upload_chart(sub.channel_id, ts, dash)
+            return
+        self.stats["failed"] += 1
+        async with self._redis:
+            await self.store.mark_done(sub.id, scheduled)
+            await self.store.record(sub.id, scheduled=scheduled, status="failed", error=why)
+        log.warning("digest %s failed after %d attempts: %s", sub.id, attempts, why)
+        await self.sender.dm(
+            sub.owner_id,
+            mrkdwn.format(
+                msg.DIGEST_FAILED,
+                id=sub.id,
+                target=sub.target.describe(),
+                channel=sub.channel_id,
+                when=slack_date(scheduled),
+                attempts=attempts,
+                why=why,
+                next=slack_date(next_fire(sub.schedule, scheduled)),
+            ),
+        )
+
+    async def channel_gone(self, team_id: str, channel_id: str, error: str) -> list[Subscription]:
+        """Disable a dead channel's subscriptions and tell each owner."""
+        why = msg.GONE_REASONS.get(error, error)
+        disabled = await self.store.disable_channel(team_id, channel_id, why)
+        self.stats["disabled"] += len(disabled)
+        log.warning(
+            "channel %s is gone (%s): disabled %d digests", channel_id, error, len(disabled)
+        )
+        for sub in disabled:
+            await self.sender.dm(
+                sub.owner_id,
+                mrkdwn.format(
+                    msg.DISABLED_CHANNEL_GONE,
+                    id=sub.id,
+                    target=sub.target.describe(),
+                    channel=channel_id,
+                    why=why,
+                ),
+            )
+        await self.resync()
+        return disabled
+
+    async def send_now(self, sub: Subscription) -> str:
+        """Post a subscription's digest now (covering the time since the last one)."""
+        now = self.now()
+        state = await self.store.state(sub.id)
+        start = period_start(sub, state, now)
+        dash = await self.service.build(
+            sub.target, start, now, team_id=sub.team_id, chart=self.chart
+        )
+        try:
+            ts = await self.sender.post(
+                sub.channel_id, dash, schedule=sub.schedule.describe(), sub_id=sub.id
+            )
+        except ChannelGone as exc:
+            await self.channel_gone(sub.team_id, sub.channel_id, exc.error)
+            raise
+        await self.store.record(sub.id, scheduled=None, status="sent", period_end=now)
+        await self.sender.upload_chart(sub.channel_id, ts, dash)
+        return ts
+
+    def scheduled_ids(self) -> set[str]:
+        """Subscription ids with a job on this replica."""
+        if self._scheduler is None:
+            return set()
+        return {
+            j.id.removeprefix("digest:")
+            for j in self._scheduler.get_jobs()
+            if j.id != "digest-tick"
+        }
+
+    def describe_state(self) -> dict[str, Any]:
+        """Counters and sizes for logs and the ops features."""
+        return {"subscriptions": len(self._subs), "in_flight": len(self._tasks), **self.stats}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, errors.UserError):
+        return exc.message
+    if isinstance(exc, errors.SentryError):
+        return f"Sentry: {exc.message}"
+    return type(exc).__name__ + (f": {exc}" if str(exc) else "")
+
+
+@asynccontextmanager
+async def _as_is(team_id: str) -> AsyncIterator[None]:
+    yield

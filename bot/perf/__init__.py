@@ -1,0 +1,1 @@
+"""Performance overviews from the spans dataset."""

@@ -1,0 +1,3 @@
+"""Releases and deploys: the parser, reports, health, charts, subscriptions, the watcher and its
+outbox.
+"""

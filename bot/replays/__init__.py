@@ -1,0 +1,1 @@
+"""Session replays of an issue."""

@@ -1,0 +1,3 @@
+"""Slack plumbing shared by every feature: rendering, pacing, OAuth and tokens, the user
+directory, identities and permissions, the command table, request observation.
+"""

@@ -1,0 +1,3 @@
+"""Issues and triage: the triage grammar, the service, bulk changes, issue cards and their
+controls.
+"""

@@ -1,0 +1,1 @@
+"""Per-workspace Sentry settings (`/dexter setup`) and the client resolver."""

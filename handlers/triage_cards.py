@@ -1,0 +1,208 @@
+"""Issue cards with triage controls: render, post, and refresh every copy Dexter has shown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core import messages, mrkdwn
+from bot.core.errors import SentryError, StateUnavailable
+from bot.core.format import reltime
+from bot.core.ids import Action
+from bot.deps import Deps
+from bot.sentry.issues import IssueDetail
+from bot.sentry.models import Issue
+from bot.sentry.refs import IssueRef
+from bot.triage.card_controls import card_actions
+from bot.triage.card_store import CardRef
+from bot.triage.wording import status_note
+from handlers.issues import card_blocks, card_parts
+
+log = logging.getLogger(__name__)
+
+REFRESH_CONCURRENCY = 4
+# Slack errors that mean a remembered card is gone for good: forget it.
+GONE = frozenset(
+    {
+        "message_not_found",
+        "channel_not_found",
+        "is_archived",
+        "cant_update_message",
+        "not_in_channel",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    detail: IssueDetail
+    blocks: list[dict[str, Any]]
+
+    @property
+    def text(self) -> mrkdwn.Mrkdwn:
+        """The message's fallback text (mrkdwn: the title escaped)."""
+        return mrkdwn.format("{}: {}", self.detail.issue.short_id, self.detail.issue.title)
+
+
+def install(deps: Deps, client: AsyncWebClient) -> None:
+    """Give issue cards and list rows their controls, and remember every card posted."""
+    deps.extras["card_actions"] = lambda issue: card_actions(
+        issue, has_releases=deps.triage.release_hint(issue.project.id)
+    )
+    deps.extras["issue_row_accessory"] = row_menu
+
+    async def on_card_posted(issue_id: str, posted: dict[str, Any]) -> None:
+        await remember(deps, issue_id, CardRef(channel=posted["channel"], ts=posted["ts"]))
+
+    async def state_notes(issue: Issue) -> list[str]:
+        return await notes(deps, issue)
+
+    deps.extras["on_card_posted"] = on_card_posted
+    deps.extras["issue_cards"] = SlackIssueCards(deps, client)  # for Sentry webhooks
+    # first among the card's context lines: its state and who changed it last
+    deps.extras.setdefault("card_notes", []).insert(0, state_notes)
+
+
+class SlackIssueCards:
+    """Card refresh and posting for work that is not a Slack request (Sentry webhooks)."""
+
+    def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
+        self.deps = deps
+        self.client = client
+
+    async def refresh(self, issue_id: str) -> None:
+        """Re-render the issue from Sentry and update every remembered card of it."""
+        await refresh(self.deps, self.client, issue_id)
+
+    async def post(self, channel: str, issue_id: str) -> dict[str, Any] | None:
+        """Post (and remember) a card; None when Dexter may not post in that channel."""
+        _, posted = await post(self.deps, self.client, channel, issue_id)
+        return posted
+
+
+def row_menu(issue: Issue) -> dict[str, Any]:
+    """The overflow menu on a `/dexter issues` row (value `<verb>|<issue id>`)."""
+    first = ("unresolve", "Unresolve") if issue.status == "resolved" else ("resolve", "Resolve")
+    choices = [first, ("ignore", "Ignore until escalating"), ("assign_me", "Assign to me")]
+    choices.append(("card", "Post the card here"))
+    return {
+        "type": "overflow",
+        "action_id": Action.ISSUE_ROW_MENU.value,
+        "options": [
+            {"text": {"type": "plain_text", "text": label}, "value": f"{verb}|{issue.id}"}
+            for verb, label in choices
+        ],
+    }
+
+
+async def remember(deps: Deps, issue_id: str, ref: CardRef) -> None:
+    """Add a card to the registry (best effort: a card that is not refreshed is no disaster)."""
+    try:
+        await deps.triage.cards.add(issue_id, ref)
+    except StateUnavailable:
+        log.warning("could not remember the card of issue %s", issue_id)
+
+
+async def notes(deps: Deps, issue: Issue) -> list[str]:
+    """The card's context lines: the status detail and who changed it last through Dexter."""
+    out: list[str] = []
+    state = status_note(issue.status, issue.status_details)
+    if state:
+        out.append(state)
+    try:
+        activity = await deps.triage.cards.activity(issue.id)
+    except StateUnavailable:
+        activity = None
+    if activity is not None:
+        out.append(
+            mrkdwn.format(
+                messages.ACTIVITY_LINE,
+                what=activity.text,
+                user=activity.slack_user_id,
+                when=reltime(activity.at, datetime.now(UTC)),
+            )
+        )
+    return out
+
+
+async def render(deps: Deps, issue_id: str, *, detail: IssueDetail | None = None) -> Card:
+    """Read the issue from Sentry (unless the caller just did) and build its card."""
+    detail = detail or await deps.issues.detail(IssueRef(issue_id=issue_id))
+
+    async def releases_known() -> None:
+        try:
+            await deps.triage.has_releases(detail.issue.project.id)  # the Resolve menu reads it
+        except SentryError as exc:
+            log.info("could not tell whether %s has releases: %s", detail.issue.project.slug, exc)
+
+    # The card's notes and buttons do not depend on the releases check: ask both at once,
+    # then render (the card reads the check's cached answer).
+    (extra, notes), _ = await asyncio.gather(card_parts(deps, detail), releases_known())
+    return Card(detail=detail, blocks=card_blocks(deps, detail, notes=notes, extra_actions=extra))
+
+
+async def refresh(
+    deps: Deps,
+    client: AsyncWebClient,
+    issue_id: str,
+    *,
+    card: Card | None = None,
+    also: CardRef | None = None,
+) -> Card | None:
+    """Re-render the issue once and update every remembered card and unfurl of it (and `also`)."""
+    try:
+        refs = await deps.triage.cards.cards(issue_id)
+    except StateUnavailable:
+        refs = []
+    if also is not None and also not in refs:
+        refs.append(also)
+    if not refs:
+        return card
+    card = card or await render(deps, issue_id)
+    gate = asyncio.Semaphore(REFRESH_CONCURRENCY)
+
+    async def one(ref: CardRef) -> None:
+        async with gate:
+            try:
+                if ref.url:
+                    await client.chat_unfurl(
+                        channel=ref.channel, ts=ref.ts, unfurls={ref.url: {"blocks": card.blocks}}
+                    )
+                else:
+                    await client.chat_update(
+                        channel=ref.channel, ts=ref.ts, blocks=card.blocks, text=card.text
+                    )
+            except SlackApiError as exc:
+                error = str(exc.response.get("error"))
+                log.info("could not refresh card %s/%s: %s", ref.channel, ref.ts, error)
+                if error in GONE:
+                    with contextlib.suppress(StateUnavailable):
+                        await deps.triage.cards.remove(issue_id, ref)
+
+    await asyncio.gather(*(one(ref) for ref in refs))
+    return card
+
+
+async def post(
+    deps: Deps, client: AsyncWebClient, channel: str, issue_id: str
+) -> tuple[Card, dict[str, Any] | None]:
+    """Post the card in a channel; (card, None) when Dexter may not post there."""
+    card = await render(deps, issue_id)
+    try:
+        resp = await client.chat_postMessage(
+            channel=channel, blocks=card.blocks, text=card.text, unfurl_links=False
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
+            return card, None
+        raise
+    posted = {"channel": resp["channel"], "ts": resp["ts"]}
+    await remember(deps, issue_id, CardRef(channel=posted["channel"], ts=posted["ts"]))
+    return card, posted
