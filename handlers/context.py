@@ -99,3 +99,27 @@ class CommandContext:
                 return None
             raise
         return {"channel": resp["channel"], "ts": resp["ts"]}
+
+
+def action_context(
+    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+) -> CommandContext:
+    """A CommandContext for a button click, so actions answer the way commands do."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id", ""
+    )
+    flat = {
+        "user_id": (body.get("user") or {}).get("id", ""),
+        "channel_id": channel,
+        "team_id": (body.get("team") or {}).get("id", "")
+        or (body.get("user") or {}).get("team_id", ""),
+        "trigger_id": body.get("trigger_id", ""),
+    }
+    return CommandContext(deps=deps, body=flat, respond=respond, client=client)
+
+
+def action_value(body: dict[str, Any]) -> str | None:
+    """The clicked button's value."""
+    actions = body.get("actions") or [{}]
+    value = actions[0].get("value")
+    return value if isinstance(value, str) else None

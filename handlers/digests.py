@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import mrkdwn
@@ -17,33 +16,19 @@ from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.digests import messages as msg
 from bot.digests.feature import EXTRAS_KEY, DigestFeature, build_digests, feature
-from bot.digests.parse import PREVIEW_USAGE, SUBSCRIBE_USAGE, Target, parse_preview, parse_subscribe
-from bot.digests.schedule import Schedule, next_fire, zone_of
+from bot.digests.manage import sub_rows, subscribe, user_tz
+from bot.digests.parse import PREVIEW_USAGE, SUBSCRIBE_USAGE, parse_preview, parse_subscribe
 from bot.digests.sender import ChannelGone, slack_date
-from bot.digests.subscriptions import DeliveryState, Subscription
+from bot.digests.subscriptions import Subscription
+from bot.home.view import publish as publish_home
 from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
-from handlers import home
 from handlers.context import CommandContext
 from handlers.error_replies import describe, report
 
 log = logging.getLogger(__name__)
 
 ID_USAGE = "/dexter digest {verb} <id>"
-
-
-async def user_tz(deps: Deps, team_id: str, user_id: str) -> str:
-    """The user's Slack time zone (`users.info` tz), UTC when unknown."""
-    try:
-        user = await deps.slack_users.user(team_id, user_id)
-    except Exception:
-        user = None
-    tz = user.tz if user and user.tz else "UTC"
-    try:
-        zone_of(tz)
-    except UserError:
-        return "UTC"
-    return tz
 
 
 async def require_manage(
@@ -63,20 +48,6 @@ async def require_manage(
         raise PermissionDenied(mrkdwn.format(msg.NOT_ALLOWED, owner=sub.owner_id, id=sub.id))
 
 
-async def _check_channel(client: AsyncWebClient, channel_id: str) -> None:
-    try:
-        info = await client.conversations_info(channel=channel_id)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "")
-        if error in ("channel_not_found", "not_in_channel"):
-            raise UserError(
-                mrkdwn.format(msg.CHANNEL_GONE_ON_SUBSCRIBE, channel=channel_id, error=error)
-            ) from None
-        return  # e.g. a DM without im:read: let the first post tell
-    if (info.get("channel") or {}).get("is_archived"):
-        raise UserError(mrkdwn.format(msg.CHANNEL_ARCHIVED, channel=channel_id))
-
-
 async def _find_channel(client: AsyncWebClient, name: str) -> str:
     cursor = None
     for _ in range(10):
@@ -90,43 +61,6 @@ async def _find_channel(client: AsyncWebClient, name: str) -> str:
         if not cursor:
             break
     raise UserError(msg.UNKNOWN_CHANNEL.format(name=name), usage=SUBSCRIBE_USAGE)
-
-
-async def subscribe(
-    deps: Deps,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    channel_id: str,
-    target: Target,
-    schedule: Schedule,
-) -> str:
-    """Create a subscription (after checking target and channel); returns the confirmation."""
-    feat = feature(deps)
-    if target.query:
-        await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
-    what = target.describe()
-    if target.dashboard:  # finding it checks it; kept by id, as its title may change
-        target, title = await feat.service.pin(target)
-        what = mrkdwn.format("{} ({})", target.describe(), title)
-    else:
-        await feat.service.scope(target)
-    await _check_channel(client, channel_id)
-    sub = await feat.store.create(
-        team_id=team_id, channel_id=channel_id, owner_id=user_id, target=target, schedule=schedule
-    )
-    if feat.scheduler.running:
-        await feat.scheduler.resync()
-    upcoming = next_fire(schedule, datetime.now(UTC))
-    return mrkdwn.format(
-        msg.SUBSCRIBED,
-        channel=channel_id,
-        target=what,
-        schedule=schedule.describe(),
-        next=slack_date(upcoming),
-        id=sub.id,
-    )
 
 
 async def _by_id(ctx: CommandContext, args: str, verb: str) -> Subscription:
@@ -162,17 +96,6 @@ async def subscribe_command(ctx: CommandContext, args: str) -> None:
         schedule=req.schedule,
     )
     await ctx.reply(text=text)
-
-
-async def sub_rows(deps: Deps, subs: list[Subscription]) -> list[dict[str, Any]]:
-    """Rows for the subscription list template: subscription, state, next fire."""
-    feat = feature(deps)
-    states = await feat.store.states()
-    now = datetime.now(UTC)
-    return [
-        {"sub": s, "state": states.get(s.id) or DeliveryState(), "next": next_fire(s.schedule, now)}
-        for s in subs
-    ]
 
 
 async def list_command(ctx: CommandContext, args: str) -> None:
@@ -340,7 +263,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if not isinstance(exc, UserError | PermissionDenied):
                 await report(exc, _ignore)
         if in_home:
-            await home.publish(deps, client, team_id, user_id, notice=text)
+            await publish_home(deps, client, team_id, user_id, describe=describe, notice=text)
         else:
             await respond(text=text, response_type="ephemeral", replace_original=False)
 

@@ -11,10 +11,10 @@ from bot.core.ids import Action
 from bot.deps import Deps
 from bot.discover.parse import DISCOVER_USAGE, parse_discover
 from bot.discover.saved_queries import run_saved
+from bot.discover.state import TableState
 from bot.slack.command_table import Subcommand
 from handlers import discover_modal, discover_run, discover_saved
 from handlers.context import CommandContext
-from handlers.discover_state import TableState
 from handlers.discover_table import show_table
 
 log = logging.getLogger(__name__)

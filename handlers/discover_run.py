@@ -23,8 +23,8 @@ from bot.discover.charts import render_timeseries
 from bot.discover.export import MAX_ROWS, ExportProgress, export_csv
 from bot.discover.parse import DiscoverCommand, DiscoverQuery
 from bot.discover.sentry_api import Timeseries
-from handlers.context import CommandContext
-from handlers.discover_state import TableState, action_context, action_value, unpack
+from bot.discover.state import TableState, unpack
+from handlers.context import CommandContext, action_context, action_value
 from handlers.discover_table import bad_request_text, show_table, table_blocks
 from handlers.error_replies import report
 

@@ -9,10 +9,10 @@ from bot.core.format import escape
 from bot.deps import Deps
 from bot.discover.parse import DISCOVER_USAGE, DiscoverQuery, explain_bad_request
 from bot.discover.sentry_api import TablePage
+from bot.discover.state import TableState, pack
 from bot.discover.table import layout
 from bot.slack.render import fallback_text
 from handlers.context import CommandContext
-from handlers.discover_state import TableState, pack
 
 
 def bad_request_text(q: DiscoverQuery, exc: errors.SentryBadRequest) -> mrkdwn.Mrkdwn:

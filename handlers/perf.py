@@ -9,12 +9,12 @@ from slack_bolt.async_app import AsyncApp
 from bot.core import messages, mrkdwn
 from bot.core.grammar import describe_period
 from bot.deps import Deps
+from bot.discover.state import TableState, pack
 from bot.discover.table import format_value, layout
 from bot.perf.service import PERF_USAGE, Figure, PerfRequest, parse_perf
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
 from handlers.context import CommandContext
-from handlers.discover_state import TableState, pack
 
 SAME = 0.5  # percent; smaller changes read as "about the same"
 

@@ -22,8 +22,7 @@ from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE, parse_ref_argument
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
-from handlers.context import CommandContext
-from handlers.discover_state import action_context, action_value
+from handlers.context import CommandContext, action_context, action_value
 from handlers.error_replies import report
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,12 @@ from bot.core.errors import UserError
 from bot.core.ids import Action
 from bot.core.logs import new_correlation_id
 from bot.deps import Deps
+from bot.digests.manage import subscribe, user_tz
 from bot.digests.parse import Target
 from bot.digests.schedule import Schedule
 from bot.sentry.teams import TeamService
 from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext
-from handlers.digests import subscribe, user_tz
 from handlers.error_replies import report
 
 log = logging.getLogger(__name__)

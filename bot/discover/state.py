@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import UserError
 from bot.core.store import Store
-from bot.deps import Deps
 from bot.discover.parse import DiscoverQuery, parse_discover
-from handlers.context import CommandContext
 
 MAX_VALUE = 2000  # Slack's button value limit
 STATE_TTL = 7 * 86400.0
@@ -61,27 +56,3 @@ async def unpack(store: Store, value: str | None) -> TableState | None:
     except UserError:
         return None
     return state
-
-
-def action_context(
-    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-) -> CommandContext:
-    """A CommandContext for a button click, so actions answer the way commands do."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id", ""
-    )
-    flat = {
-        "user_id": (body.get("user") or {}).get("id", ""),
-        "channel_id": channel,
-        "team_id": (body.get("team") or {}).get("id", "")
-        or (body.get("user") or {}).get("team_id", ""),
-        "trigger_id": body.get("trigger_id", ""),
-    }
-    return CommandContext(deps=deps, body=flat, respond=respond, client=client)
-
-
-def action_value(body: dict[str, Any]) -> str | None:
-    """The clicked button's value."""
-    actions = body.get("actions") or [{}]
-    value = actions[0].get("value")
-    return value if isinstance(value, str) else None

@@ -1,0 +1,98 @@
+"""Digest subscriptions as the surfaces manage them: create one, list rows, the user's zone.
+
+Shared by `/dexter digest`, the team card's Subscribe button and App Home, so no handler imports
+another (pyproject.toml: "Handlers do not import each other")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core import mrkdwn
+from bot.core.errors import UserError
+from bot.deps import Deps
+from bot.digests import messages as msg
+from bot.digests.feature import feature
+from bot.digests.parse import Target
+from bot.digests.schedule import Schedule, next_fire, zone_of
+from bot.digests.sender import slack_date
+from bot.digests.subscriptions import DeliveryState, Subscription
+
+
+async def user_tz(deps: Deps, team_id: str, user_id: str) -> str:
+    """The user's Slack time zone (`users.info` tz), UTC when unknown."""
+    try:
+        user = await deps.slack_users.user(team_id, user_id)
+    except Exception:
+        user = None
+    tz = user.tz if user and user.tz else "UTC"
+    try:
+        zone_of(tz)
+    except UserError:
+        return "UTC"
+    return tz
+
+
+async def check_channel(client: AsyncWebClient, channel_id: str) -> None:
+    try:
+        info = await client.conversations_info(channel=channel_id)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error in ("channel_not_found", "not_in_channel"):
+            raise UserError(
+                mrkdwn.format(msg.CHANNEL_GONE_ON_SUBSCRIBE, channel=channel_id, error=error)
+            ) from None
+        return  # e.g. a DM without im:read: let the first post tell
+    if (info.get("channel") or {}).get("is_archived"):
+        raise UserError(mrkdwn.format(msg.CHANNEL_ARCHIVED, channel=channel_id))
+
+
+async def subscribe(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    target: Target,
+    schedule: Schedule,
+) -> str:
+    """Create a subscription (after checking target and channel); returns the confirmation."""
+    feat = feature(deps)
+    if target.query:
+        await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
+    what = target.describe()
+    if target.dashboard:  # finding it checks it; kept by id, as its title may change
+        target, title = await feat.service.pin(target)
+        what = mrkdwn.format("{} ({})", target.describe(), title)
+    else:
+        await feat.service.scope(target)
+    await check_channel(client, channel_id)
+    sub = await feat.store.create(
+        team_id=team_id, channel_id=channel_id, owner_id=user_id, target=target, schedule=schedule
+    )
+    if feat.scheduler.running:
+        await feat.scheduler.resync()
+    upcoming = next_fire(schedule, datetime.now(UTC))
+    return mrkdwn.format(
+        msg.SUBSCRIBED,
+        channel=channel_id,
+        target=what,
+        schedule=schedule.describe(),
+        next=slack_date(upcoming),
+        id=sub.id,
+    )
+
+
+async def sub_rows(deps: Deps, subs: list[Subscription]) -> list[dict[str, Any]]:
+    """Rows for the subscription list template: subscription, state, next fire."""
+    feat = feature(deps)
+    states = await feat.store.states()
+    now = datetime.now(UTC)
+    return [
+        {"sub": s, "state": states.get(s.id) or DeliveryState(), "next": next_fire(s.schedule, now)}
+        for s in subs
+    ]

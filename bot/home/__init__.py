@@ -1,0 +1,1 @@
+"""App Home: the personal dashboard a user sees in the Home tab."""
