@@ -104,8 +104,8 @@ def _h(p: str) -> Hostile:
 
 
 CONTEXTS: dict[str, Context] = {
-    "alert_created": lambda p: {"rule": _h(p), "summary": p, "created": _h(p), "user": p},
-    "alert_form": lambda p: {
+    "alerts/alert_created": lambda p: {"rule": _h(p), "summary": p, "created": _h(p), "user": p},
+    "alerts/alert_form": lambda p: {
         "v": _h(p),
         "show": [],
         "opts": _h(p),
@@ -114,7 +114,7 @@ CONTEXTS: dict[str, Context] = {
         "notices": {},
         "notice": p,
     },
-    "alert_list": lambda p: {
+    "alerts/alert_list": lambda p: {
         "rules": [_h(p)],
         "total": 1,
         "page": 1,
@@ -124,7 +124,7 @@ CONTEXTS: dict[str, Context] = {
         "refs": _h(p),
         "pager": [("alerts_page", p, p)],
     },
-    "alert_preview": lambda p: {
+    "alerts/alert_preview": lambda p: {
         "rule": _h(p),
         "summary": p,
         "preview": _h(p),
@@ -134,16 +134,16 @@ CONTEXTS: dict[str, Context] = {
         "generation": p,
         "channel": p,
     },
-    "alert_status": lambda p: {"title": p, "text": p, "note": p, "url": p, "meta": p},
-    "bulk_preview": lambda p: {
+    "alerts/alert_status": lambda p: {"title": p, "text": p, "note": p, "url": p, "meta": p},
+    "triage/bulk_preview": lambda p: {
         "what": p,
         "plan": _h(p),
         "shown": [_h(p)],
         "ttl_minutes": 10,
         "implied": p,
     },
-    "bulk_report": lambda p: {"report": _h(p), "retry": _h(p)},
-    "digest": lambda p: {
+    "triage/bulk_report": lambda p: {"report": _h(p), "retry": _h(p)},
+    "digests/digest": lambda p: {
         "d": _h(p),
         "schedule": p,
         "sub_id": p,
@@ -153,14 +153,14 @@ CONTEXTS: dict[str, Context] = {
         "row_actions": lambda issue: [],
         "ms": lambda ms: p,
     },
-    "digest_list": lambda p: {"here": [_h(p)], "mine": [_h(p)], "when": _when},
-    "discover_modal": lambda p: {
+    "digests/digest_list": lambda p: {"here": [_h(p)], "mine": [_h(p)], "when": _when},
+    "discover/discover_modal": lambda p: {
         "datasets": [p],
         "field_groups": [(p, [p])],
         "periods": [(p, p), (p, p)],
         "metadata": p,
     },
-    "discover_table": lambda p: {
+    "discover/discover_table": lambda p: {
         "title": p,
         "description": p,
         "page": 1,
@@ -174,8 +174,8 @@ CONTEXTS: dict[str, Context] = {
         "notes": [p],
         "empty_text": p,
     },
-    "help": lambda p: {"groups": [(p, [_h(p)])], "notice": p, "full": True},
-    "home": lambda p: {
+    "commands/help": lambda p: {"groups": [(p, [_h(p)])], "notice": p, "full": True},
+    "home/home": lambda p: {
         "notice": p,
         "problem": p,
         "ident": _h(p),
@@ -186,7 +186,7 @@ CONTEXTS: dict[str, Context] = {
         "more_subs": 1,
         "when": _when,
     },
-    "issue_card": lambda p: {
+    "triage/issue_card": lambda p: {
         "issue": _h(p),
         "event": _h(p),
         "actions": [],
@@ -195,14 +195,14 @@ CONTEXTS: dict[str, Context] = {
         "release_url": _url,
     },
     "issue_comment": lambda p: {"short_id": p, "title": p, "metadata": p},
-    "issue_list": lambda p: {
+    "triage/issue_list": lambda p: {
         "search": _h(p),
         "issues": [_h(p)],
         "page": 1,
         "next_value": p,
         "now": NOW,
     },
-    "perf_overview": lambda p: {
+    "perf/perf_overview": lambda p: {
         "where": p,
         "slowest": _h(p),
         "busiest": _h(p),
@@ -210,7 +210,7 @@ CONTEXTS: dict[str, Context] = {
         "busiest_rows": 1,
         "chart_value": p,
     },
-    "perf_transaction": lambda p: {
+    "perf/perf_transaction": lambda p: {
         "txn": p,
         "where": p,
         "figures": [{"label": p, "value": p, "change": p}],
@@ -221,11 +221,11 @@ CONTEXTS: dict[str, Context] = {
         "errors_rows": 1,
         "chart_value": p,
     },
-    "release_card": lambda p: {"card": _h(p), "now": NOW, "actions": lambda issue: []},
-    "release_create_modal": lambda p: {"loading": False, "projects": [p], "metadata": p},
-    "release_deploys": lambda p: {"title": p, "records": [_h(p)], "now": NOW, "url": _url},
-    "release_list": lambda p: {"rows": [_h(p)], "scope": p, "now": NOW, "pct": _pct},
-    "release_notice": lambda p: {
+    "releases/release_card": lambda p: {"card": _h(p), "now": NOW, "actions": lambda issue: []},
+    "releases/release_create_modal": lambda p: {"loading": False, "projects": [p], "metadata": p},
+    "releases/release_deploys": lambda p: {"title": p, "records": [_h(p)], "now": NOW, "url": _url},
+    "releases/release_list": lambda p: {"rows": [_h(p)], "scope": p, "now": NOW, "pct": _pct},
+    "releases/release_notice": lambda p: {
         "kind": "deploy",
         "release": _h(p),
         "deploy": _h(p),
@@ -234,16 +234,20 @@ CONTEXTS: dict[str, Context] = {
         "followup": _h(p),
         "pct": _pct,
     },
-    "release_subscriptions": lambda p: {"subs": [_h(p)], "issue_subs": [_h(p)], "notice": p},
-    "replays": lambda p: {
+    "releases/release_subscriptions": lambda p: {
+        "subs": [_h(p)],
+        "issue_subs": [_h(p)],
+        "notice": p,
+    },
+    "replays/replays": lambda p: {
         "issue": _h(p),
         "count": 3,
         "replays": [_h(p)],
         "now": NOW,
         "duration": lambda ms: p,
     },
-    "saved_queries": lambda p: {"saved": [_h(p)]},
-    "sentry_setup": lambda p: {
+    "discover/saved_queries": lambda p: {"saved": [_h(p)]},
+    "workspaces/sentry_setup": lambda p: {
         "state": "form",
         "url": p,
         "org": p,
@@ -251,8 +255,8 @@ CONTEXTS: dict[str, Context] = {
         "org_name": p,
         "env_org": p,
     },
-    "team": lambda p: {"o": _h(p)},
-    "teams": lambda p: {"rows": [{"team": _h(p), "projects": [p]}], "org": p},
+    "teams/team": lambda p: {"o": _h(p)},
+    "teams/teams": lambda p: {"rows": [{"team": _h(p), "projects": [p]}], "org": p},
     "dashboard_digest": lambda p: {
         "d": _h(p),
         "r": _h(p),
@@ -275,7 +279,7 @@ CONTEXTS: dict[str, Context] = {
     # marked Mrkdwn; tests/test_events.py pushes hostile events through those)
     "events/event": lambda p: {"view": _h(p), "texts": event_texts, "actions": _h(p)},
     "events/tags": lambda p: {"view": _h(p), "texts": event_texts, "actions": _h(p)},
-    "whoami": lambda p: {
+    "identity/whoami": lambda p: {
         "ident": _h(p),
         "member": _h(p),
         "teams": [p],

@@ -136,7 +136,9 @@ def test_card_notes_and_activity_lines_are_escaped(payload: str) -> None:
         assert line.count("<@U1>") == 1
     note = status_note("resolved", {"inRelease": payload})
     assert note is not None
-    blocks = R.blocks("triage/issue_card", **(CONTEXTS["issue_card"]("x") | {"notes": [note]}))
+    blocks = R.blocks(
+        "triage/issue_card", **(CONTEXTS["triage/issue_card"]("x") | {"notes": [note]})
+    )
     assert any(payload in shown(t) for t in mrkdwn_texts(blocks, top=False))
 
 
