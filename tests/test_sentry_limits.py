@@ -110,7 +110,10 @@ async def test_identical_reads_in_flight_are_sent_once(
     assert route.call_count == 2  # the fifty (and the same params in another order), the other
     assert all(a.data[0]["id"] == "1" for a in answers)
     answers[0].data[0]["id"] = "changed"  # one caller's changes are not another's
+    answers[1].data[0]["title"] = "changed too"
     assert answers[1].data[0]["id"] == "1"
+    assert answers[2].data[0]["title"] == f.issue(1)["title"]
+    assert answers[2].data == [f.issue(1)]  # each copy is the whole answer
     await client.get(client.org_path("issues"), params=params)
     assert route.call_count == 3  # once answered, the next read asks again
 
