@@ -1,1 +1,1 @@
-"""Benchmarks; each prints numbers: `python -m bench.<name>` (see "Benchmarks" in README.md)."""
+"""Benchmarks; each prints numbers: `python -m bench.<name>` (see docs/benchmarks.md)."""

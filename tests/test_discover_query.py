@@ -101,7 +101,7 @@ def test_quoted_where_keeps_keywords_and_slack_escapes_are_undone() -> None:
 
 
 def test_a_where_holding_only_env_or_project_is_a_filter_not_a_mistake() -> None:
-    # The README's own example: `environment:` inside `where` becomes the env filter.
+    # docs/features/discover.md's own example: `environment:` inside `where` becomes the env filter.
     cmd = parse_discover("release, count() where environment:production last 2 weeks chart")
     assert cmd.query.query == ""
     assert cmd.query.environments == ("production",)

@@ -16,7 +16,7 @@ from typing import Any
 from bot.slack import render
 
 REPO = Path(__file__).resolve().parents[1]
-# What a build needs: the same list the README's container recipe copies.
+# What a build needs: the same list the container recipe in docs/operations.md copies.
 SOURCES = ("pyproject.toml", "README.md", "bot", "handlers", "templates")
 
 # Runs inside the virtualenv: renders `/dexter help` from the installed package's own table and

@@ -1,4 +1,8 @@
-"""The README documents every command and setting the code has."""
+"""The docs show every command and setting the code has, and the README's test command is CI's.
+
+The README is a front page: its command table has one row per feature, linking the page that
+documents that feature's commands; `docs/commands.md` has the full syntax of every command and
+`docs/operations.md` every setting."""
 
 from __future__ import annotations
 
@@ -13,52 +17,115 @@ from handlers import MODULES, commands
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 CI_RUN = (ROOT / ".ci" / "run").read_text()
+COMMANDS_DOC = (ROOT / "docs" / "commands.md").read_text()
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
+DISCOVER = (ROOT / "docs" / "features" / "discover.md").read_text()
 
 
-def undocumented(names: Iterable[str], readme: str = README) -> list[str]:
-    """Commands the README never shows on their own: `/dexter release` inside
+def all_commands() -> list[str]:
+    table = [*commands.COMMANDS]
+    for module in MODULES:
+        table += getattr(module, "COMMANDS", [])
+    return [c.name for c in table]
+
+
+def undocumented(names: Iterable[str], text: str) -> list[str]:
+    """Commands a text never shows on their own: `/dexter release` inside
     `/dexter releases` or `/dexter release create` (another command) does not count."""
     names = list(names)
 
     def at(name: str, pos: int) -> bool:
-        return re.compile(rf"/dexter {re.escape(name)}(?![\w-])").match(readme, pos) is not None
+        return re.compile(rf"/dexter {re.escape(name)}(?![\w-])").match(text, pos) is not None
 
     def shown(name: str) -> bool:
         longer = [n for n in names if n.startswith(name + " ")]
-        starts = (m.start() for m in re.finditer(re.escape(f"/dexter {name}"), readme))
+        starts = (m.start() for m in re.finditer(re.escape(f"/dexter {name}"), text))
         return any(at(name, i) and not any(at(n, i) for n in longer) for i in starts)
 
     return [n for n in names if not shown(n)]
 
 
-def test_every_subcommand_is_in_the_readme() -> None:
-    table = [*commands.COMMANDS]
-    for module in MODULES:
-        table += getattr(module, "COMMANDS", [])
-    missing = undocumented(c.name for c in table)
-    assert not missing, f"README lacks: {missing}"
+def section(text: str, heading: str) -> str:
+    """From `heading` (a whole line) to the next heading of the same or a higher level."""
+    level = len(heading.split(" ")[0])
+    start = text.index(f"\n{heading}\n") + 1
+    body = start + len(heading) + 1
+    end = re.compile(rf"^#{{1,{level}}} ", re.M).search(text, body)
+    return text[start : end.start() if end else len(text)]
+
+
+def command_table(readme: str = README) -> list[tuple[str, list[str]]]:
+    """The README's command table: each row's linked page and the commands it lists."""
+    rows = []
+    for line in section(readme, "## Commands").splitlines():
+        link = re.match(r"\| \[[^\]]+\]\(([^)#]+)(?:#[^)]*)?\) \| ([^|]*) \|", line)
+        if link:
+            rows.append((link.group(1), re.findall(r"`([^`]+)`", link.group(2))))
+    return rows
+
+
+def test_every_command_is_in_one_row_of_the_readme_command_table() -> None:
+    listed = [name for _, names in command_table() for name in names]
+    assert len(command_table()) >= 10
+    assert sorted(listed) == sorted(all_commands())  # each once, and nothing the code lacks
+
+
+def test_each_row_links_a_page_that_shows_the_commands_it_lists() -> None:
+    everything = all_commands()
+    for page, names in command_table():
+        missing = set(undocumented(everything, (ROOT / page).read_text())) & set(names)
+        assert not missing, f"{page} lacks: {sorted(missing)}"
+
+
+def test_the_command_reference_shows_every_command() -> None:
+    missing = undocumented(all_commands(), COMMANDS_DOC)
+    assert not missing, f"docs/commands.md lacks: {missing}"
 
 
 def test_a_command_seen_only_inside_a_longer_one_is_undocumented() -> None:
-    readme = "`/dexter releases` and `/dexter release create <version>`; `/dexter team-x`"
-    assert undocumented(["releases", "release create", "release", "team"], readme) == [
+    text = "`/dexter releases` and `/dexter release create <version>`; `/dexter team-x`"
+    assert undocumented(["releases", "release create", "release", "team"], text) == [
         "release",
         "team",
     ]
 
 
-def test_every_setting_is_in_the_readme() -> None:
-    missing = [
-        env
-        for name, f in Settings.model_fields.items()
-        if f"`{(env := f.alias or name.upper())}`" not in README
+def test_the_command_table_reads_pages_and_names() -> None:
+    readme = (
+        "# Dexter\n\n## Commands\n\n| feature | commands | what |\n|---|---|---|\n"
+        "| [Teams](docs/features/teams.md#top) | `teams`, `team` | teams |\n"
+        "| [Dashboards](docs/features/dashboards.md) | – | `dashboard:` |\n\n## Deploy\n"
+        "| [Not](here.md) | `setup` | outside the section |\n"
+    )
+    assert command_table(readme) == [
+        ("docs/features/teams.md", ["teams", "team"]),
+        ("docs/features/dashboards.md", []),
     ]
-    assert not missing, f"README lacks: {missing}"
 
 
-def test_every_discover_example_in_the_readme_parses() -> None:
-    section = README[README.index("### Discover queries") :]
-    block = section[section.index("Examples:") :].split("```")[1]
+def test_every_setting_is_a_row_of_the_settings_table() -> None:
+    rows = [
+        line for line in section(OPERATIONS, "## Settings").splitlines() if line.startswith("| `")
+    ]
+    first_cells = [row.split(" | ")[0] for row in rows]
+    names = [f.alias or name.upper() for name, f in Settings.model_fields.items()]
+    missing = [env for env in names if not any(f"`{env}`" in cell for cell in first_cells)]
+    assert not missing, f"docs/operations.md's settings table lacks: {missing}"
+
+
+def test_the_readme_configuration_sets_the_required_settings() -> None:
+    required = [
+        f.alias or name.upper() for name, f in Settings.model_fields.items() if f.is_required()
+    ]
+    env = section(README, "## Configuration").split("```sh\n")[1].split("```")[0]
+    assert required and "SLACK_SIGNING_SECRET" in required
+    for name in [*required, "SLACK_BOT_TOKEN"]:
+        assert re.search(rf"^{name}=", env, re.M), name
+
+
+def test_every_discover_example_in_the_docs_parses() -> None:
+    queries = section(DISCOVER, "## Discover queries")
+    block = queries[queries.index("Examples:") :].split("```")[1]
     examples = re.findall(r"^/dexter discover (.+)$", block, re.M)
     assert len(examples) >= 5
     for text in examples:

@@ -67,7 +67,7 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    """Every setting Dexter reads; each is documented in the README."""
+    """Every setting Dexter reads; each is a row of the settings table in docs/operations.md."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
