@@ -6,7 +6,7 @@ subscriptions (handlers/release_subs.py), under the same rights (bot/slack/chann
 
 from __future__ import annotations
 
-from bot.core import format as fmt
+from bot.core import mrkdwn
 from bot.slack.command_table import Subcommand
 from bot.webhooks.issue_subs import (
     SUBSCRIBE_ISSUES_USAGE,
@@ -36,13 +36,13 @@ async def subscribe_issues_command(ctx: CommandContext, args: str) -> None:
     sub, created = await subs.add(
         ctx.channel_id, project.slug, query, user=ctx.user_id, team_id=ctx.team_id
     )
-    what = fmt.escape(sub.describe())
+    what = sub.describe()
     if not created:
-        await ctx.reply(text=ALREADY_ISSUES.format(what=what, id=sub.id))
+        await ctx.reply(text=mrkdwn.format(ALREADY_ISSUES, what=what, id=sub.id))
         return
-    text = SUBSCRIBED_ISSUES.format(user=ctx.user_id, what=what, id=sub.id) + INVITE_HINT
+    text = mrkdwn.format(SUBSCRIBED_ISSUES + INVITE_HINT, user=ctx.user_id, what=what, id=sub.id)
     if not ctx.deps.settings.sentry_webhooks:
-        text += NEEDS_WEBHOOKS
+        text = mrkdwn.join("", [text, mrkdwn.escape(NEEDS_WEBHOOKS)])
     await ctx.reply(text=text, public=True)
 
 

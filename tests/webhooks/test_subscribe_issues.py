@@ -129,3 +129,16 @@ async def test_one_card_per_channel_however_many_subscriptions_match(
     await deliver(hooks.issue("created", 2), "issue")
     await bot.idle()
     assert [c for c, _ in card_posts(slack)] == ["C5"]
+
+
+async def test_the_confirmation_mentions_its_user_and_shows_the_search_as_typed(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg
+) -> None:
+    await bot.command("subscribe issues project:backend query:times_seen:>100", channel="C5")
+    [resp] = await slack.wait_for("response")
+    assert resp["text"].startswith("<@U1> subscribed this channel")  # a mention, once escaped
+    assert "`backend matching times_seen:&gt;100`" in resp["text"]  # shown as typed: `>`
+    await bot.command("subscribe issues project:backend query:times_seen:>100", channel="C5")
+    [_, again] = await slack.wait_for("response", 2)
+    assert "already subscribed" in again["text"]
+    assert "times_seen:&gt;100" in again["text"] and "&amp;" not in again["text"]
