@@ -23,6 +23,7 @@ from bot.events.service import KEY_TAGS, EventPage, tag_keys
 from bot.events.view import event_view
 from bot.sentry.client import SentryClient
 from bot.sentry.models import Issue
+from handlers.error_replies import describe
 from tests import event_factories as ef
 from tests import factories as f
 from tests.fake_slack import FakeSlack
@@ -98,7 +99,8 @@ def test_the_command_names_an_issue_and_one_event() -> None:
 def test_what_sentry_would_not_route_is_refused_before_any_path(text: str) -> None:
     with pytest.raises(UserError) as err:
         parse_event_command(text)
-    assert "<!channel>" not in err.value.message and err.value.usage
+    shown = describe(err.value)  # what the user reads: the message is escaped whole
+    assert "<!channel>" not in shown and err.value.usage
 
 
 def test_button_values_are_checked_hints() -> None:
@@ -423,3 +425,11 @@ async def test_beyond_the_first_page_of_an_old_sentry_the_ends_are_not_claimed(
     shown = "\n".join(texts_of(resp["blocks"]))
     assert texts.OLDEST_SHOWN not in shown and texts.NEWEST_SHOWN not in shown
     assert texts.OLDER not in labels(resp["blocks"]) and texts.NEWER not in labels(resp["blocks"])
+
+
+async def test_a_bad_event_id_is_echoed_as_typed_escaped_once(
+    bot: SlackDriver, slack: FakeSlack
+) -> None:
+    await bot.command("event 1 a&b<c>")
+    [resp] = await slack.wait_for("response")
+    assert "a&amp;b&lt;c&gt;" in resp["text"] and "&amp;amp;" not in resp["text"]

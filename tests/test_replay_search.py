@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.core import messages
 from bot.core.errors import UserError
 from bot.replays.parse import ReplaySearch, parse_replay_search
+from handlers.error_replies import describe
 from tests import discover_factories as df
 from tests import factories as f
 from tests.fake_slack import FakeSlack
@@ -40,7 +41,8 @@ def test_parse_options_anywhere_the_rest_is_the_query() -> None:
 def test_parse_refuses_unknown_sort_and_too_long_periods() -> None:
     with pytest.raises(UserError, match="not a replay sort") as exc:
         parse_replay_search("sort:<!channel>")
-    assert "<!channel>" not in exc.value.message and "&lt;!channel&gt;" in exc.value.message
+    shown = describe(exc.value)  # what the user reads: the message is escaped whole
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
     with pytest.raises(UserError, match="90 days"):
         parse_replay_search("last 120d")
 
@@ -144,3 +146,11 @@ async def test_forged_page_buttons_expire_without_asking_sentry(
     await bot.action("replays_next_page", value=forged, ephemeral=True)
     [resp] = await slack.wait_for("response")
     assert resp["text"] == messages.BUTTON_EXPIRED and not route.calls
+
+
+async def test_a_bad_sort_is_echoed_as_typed_escaped_once(
+    bot: SlackDriver, slack: FakeSlack
+) -> None:
+    await bot.command("replays search sort:a&b<x>")
+    [resp] = await slack.wait_for("response")
+    assert "`sort:a&amp;b&lt;x&gt;` is not a replay sort" in resp["text"]  # Slack: a&b<x>

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.errors import UserError
-from bot.core.format import escape, truncate
+from bot.core.format import truncate
 from bot.events import texts
 from bot.sentry.refs import IssueRef, parse_ref_argument
 
@@ -56,7 +56,8 @@ def parse_event_command(args: str) -> EventTarget:
         return EventTarget(issue=ref, which=TAGS)
     which = parse_event_id(words[0])
     if which is None:
-        word = escape(truncate(words[0], 60)).replace("`", "'")
+        # plain text: the reply escapes a UserError's message whole (handlers/error_replies.py)
+        word = truncate(words[0], 60).replace("`", "'")
         raise UserError(texts.BAD_EVENT_ID.format(word=word), usage=EVENT_USAGE)
     return EventTarget(issue=ref, which=which)
 

@@ -7,7 +7,6 @@ from typing import Literal, cast
 from pydantic import BaseModel, ConfigDict
 
 from bot.core.errors import UserError
-from bot.core.format import escape
 from bot.core.grammar import (
     describe_period,
     normalize_period,
@@ -68,7 +67,8 @@ def parse_replay_search(text: str) -> ReplaySearch:
             word = token.split(":", 1)[1].lower()
             if word not in SEARCH_SORTS:
                 raise UserError(
-                    f"`sort:{escape(word[:40])}` is not a replay sort. Use one of: "
+                    # plain text: the reply escapes a UserError's message whole
+                    f"`sort:{word[:40]}` is not a replay sort. Use one of: "
                     + ", ".join(f"`sort:{s}`" for s in SEARCH_SORTS)
                     + ".",
                     usage=REPLAY_SEARCH_USAGE,
