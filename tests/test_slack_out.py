@@ -22,6 +22,8 @@ BAD = [
     "<javascript:alert(1)|x>",
     "<mailto:a@b.example>",
     "<@U1><!here>",
+    # a date with a 4th part is a link to it in Slack: a link Dexter never made
+    "<!date^1700000000^{date_short}^https://evil.example/login|Open in Sentry>",
 ]
 
 
@@ -104,6 +106,11 @@ def test_the_wire_check_finds_what_must_never_reach_slack() -> None:
         {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "<!channel>"}}]}
     )
     assert violations(fake) == ["chat.update: <!here>", "response_url: <!channel>"]
+    dated_link = "<!date^1700000000^{date_short}^https://evil.example/|x>"
+    fake.calls.append(Call("chat.postMessage", {"text": "<!date^1700000000^{date_short}|d>"}, ""))
+    fake.calls.append(Call("chat.postMessage", {"text": dated_link}, ""))
+    found = violations(fake)
+    assert len(found) == 3 and f"chat.postMessage: {dated_link}" in found
 
 
 INNER = """

@@ -37,7 +37,8 @@ _TOKEN = re.compile(r"<([^<>]*)>")
 _ALLOWED = re.compile(
     r"@[UWB][A-Z0-9]+(?:\|[^|]*)?"  # <@U123> (Slack may add |name)
     r"|#[CGD][A-Z0-9]+(?:\|[^|]*)?"  # <#C123>
-    r"|!date\^\d+\^[^|]*(?:\|.*)?",  # <!date^1700000000^{date_short}|fallback>
+    # <!date^1700000000^{date_short}|fallback>; never with a 4th `^link` part (a link)
+    r"|!date\^\d+\^[^|^]*(?:\|[^|]*)?",
     re.DOTALL,
 )
 # Top-level arguments and attachment fields Slack reads as mrkdwn.
