@@ -4,6 +4,7 @@ webhook (bot/webhooks/comments.py, registered in handlers/webhooks.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.deps import Deps
 from bot.pipeline.front import ignore_events
 from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
+from bot.slack.incoming import mentioned_users, typed_text
 from bot.slack.sealed import seal_model, unseal_model
 from bot.webhooks.comments import POSTED_FROM_MODAL, opted_in, post_comment, set_opt_in
 from handlers.context import CommandContext
@@ -60,6 +62,17 @@ async def _author(deps: Deps, team_id: str, user_id: str) -> str | None:
         return None
     user = await deps.slack_users.user(team_id, user_id)
     return (user.name if user and user.name else "") or ident.name or ident.email
+
+
+async def _as_typed(deps: Deps, team_id: str, text: str) -> str:
+    """A reply as its author typed it (Slack sends entities and `<@U…>`), for Sentry."""
+    names: dict[str, str] = {}
+    for uid in mentioned_users(text):
+        with contextlib.suppress(errors.SlackUnavailable):
+            user = await deps.slack_users.user(team_id, uid)
+            if user is not None and user.name:
+                names[uid] = user.name
+    return typed_text(text, names)
 
 
 async def comments_command(ctx: CommandContext, args: str) -> None:
@@ -209,6 +222,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if name is None:
             await _tell(client, channel, user_id, COMMENT_NEEDS_LINK)
             return
+        text = await _as_typed(deps, team_id, text)
         try:
             await post_comment(deps, issue_id, text, name=name)
         except errors.SentryError as exc:

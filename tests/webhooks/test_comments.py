@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.core.ids import Action, BlockId, Callback
 from bot.deps import Deps
+from bot.slack.incoming import mentioned_users, typed_text
 from handlers.comments import COMMENT_NEEDS_LINK
 from tests import webhook_payloads as hooks
 from tests.fake_slack import FakeSlack
@@ -189,3 +190,29 @@ async def test_plain_channel_messages_are_acknowledged_without_a_job(
     await bot.event(top | {"thread_ts": "1.000000", "ts": "1.000002"})
     await bot.idle()
     assert (await deps.pipeline.queue.stats()).get("done:event", 0) == before + 1
+
+
+async def test_a_thread_reply_reaches_sentry_as_its_author_typed_it(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, comments: Comments
+) -> None:
+    card = await post_card(bot, slack, "C1")
+    slack.on("conversations.info", {"ok": True, "channel": {"id": "C1", "creator": "U1"}})
+    await bot.command("comments on", channel="C1")
+    await bot.idle()
+    # Slack's wire form of: p95 < 200ms & rising, ask @bob in #ops, see https://x.io (docs)
+    wire = (
+        "p95 &lt; 200ms &amp; rising, ask <@U2> in <#C9|ops>, "
+        "see <https://x.io/a?b=1&amp;c=2|docs> <!here>"
+    )
+    await bot.event(thread_reply(card, wire))
+    await bot.idle()
+    typed = "p95 < 200ms & rising, ask @bob in #ops, see docs (https://x.io/a?b=1&c=2) @here"
+    assert comments.posted == [("1", typed + "\n\n— ann, from Slack")]
+
+
+def test_typed_text_reads_every_slack_token() -> None:
+    names = {"U2": "bob"}
+    assert typed_text("<@U2|robert> <@U7>", names) == "@bob @U7"
+    assert typed_text("<mailto:a@b.io|a@b.io> <!date^1^{date}|Nov 1>", names) == "a@b.io Nov 1"
+    assert typed_text("<https://x.io> &amp;lt;", names) == "https://x.io &lt;"
+    assert mentioned_users("<@U2> <@U2|b> <@W3>") == ["U2", "W3"]
