@@ -102,11 +102,14 @@ def create_app(
     Its pipeline (`deps.pipeline`) makes the role: `web` acks and enqueues, `worker` runs
     jobs through these same listeners, `all` does both (see bot/pipeline/service.py).
     """
-    from handlers import register_all
+    from handlers import card_hooks, issue_cards, register_all
 
     web = client or slack_client(settings, deps.metrics)
     deps.directory = SlackDirectory(web, deps.store, settings)
     deps.identity.email_lookup = deps.directory.verified_email
+    # shared by several surfaces: built once here, before any listener is registered
+    deps.cards = card_hooks(deps)
+    deps.issue_cards = issue_cards(deps, web)
     kwargs: dict[str, Any] = {}
     if settings.multi_workspace:
         kwargs["oauth_settings"] = oauth_settings(settings, deps, web)

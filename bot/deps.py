@@ -23,6 +23,7 @@ from bot.sentry.client import SentryClient
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
+from bot.slack.card_hooks import CardHooks
 from bot.slack.directory import SlackDirectory
 from bot.slack.identity_links import EmailLookup, IdentityService
 from bot.slack.permissions import Policy
@@ -33,6 +34,7 @@ from bot.workspaces.sentry_config import WorkspaceService
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline
+    from bot.webhooks.issue_sync import IssueCards
     from bot.webhooks.router import WebhookRouter
 
 
@@ -59,6 +61,8 @@ class Deps:
     workspaces: WorkspaceService = field(init=False)
     pipeline: Pipeline | None = None  # set by create_app: queue, worker, role
     webhooks: WebhookRouter | None = None  # set by create_app: Sentry resource → handler
+    cards: CardHooks = field(default_factory=CardHooks)  # set by create_app, once
+    issue_cards: IssueCards | None = None  # set by create_app: card refresh for webhooks
 
     def __post_init__(self) -> None:
         self.releases = ReleaseService(self.sentry, self.projects, self.store)

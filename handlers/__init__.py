@@ -1,11 +1,19 @@
-"""Slack surfaces. Each module exposes `COMMANDS` and/or `register(app, deps)`."""
+"""Slack surfaces. Each module exposes `COMMANDS` and/or `register(app, deps)`.
+
+`register` only adds listeners. What several surfaces share (the issue card's parts, the
+card operations Sentry webhooks use) is built here once, by the composition root
+(`bot/app.py`), before any listener is registered.
+"""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.slack.card_hooks import CardHooks
 from bot.slack.command_table import Dispatcher
+from bot.webhooks.issue_sync import IssueCards
 from handlers import (
     alert_push,
     alerts,
@@ -25,6 +33,7 @@ from handlers import (
     replays,
     teams,
     triage,
+    triage_cards,
     unfurl,
     webhooks,
     workspaces,
@@ -66,3 +75,25 @@ def register_all(app: AsyncApp, deps: Deps) -> Dispatcher:
     for module in MODULES:
         module.register(app, deps)
     return dispatcher
+
+
+def card_hooks(deps: Deps) -> CardHooks:
+    """Every feature's part of the issue card, in one fixed order (built once per app)."""
+    return CardHooks(
+        actions=triage_cards.controls(deps),
+        row_accessory=triage_cards.row_menu,
+        on_posted=triage_cards.posted_hook(deps),
+        # the state line first, then the release and the alert that brought the issue
+        notes=(
+            triage_cards.state_note(deps),
+            releases.card_note(deps),
+            alert_push.card_note(deps),
+        ),
+        enrichers=(replays.card_enricher(deps), events.card_button, alert_push.card_enricher(deps)),
+        release_url=deps.releases.web_url,
+    )
+
+
+def issue_cards(deps: Deps, client: AsyncWebClient) -> IssueCards:
+    """Card refresh and posting for work that is not a Slack request (Sentry webhooks)."""
+    return triage_cards.SlackIssueCards(deps, client)

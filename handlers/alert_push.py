@@ -30,6 +30,7 @@ from bot.deps import Deps
 from bot.sentry.models import Issue
 from bot.sentry.owners import OwnerService, Suggestion
 from bot.sentry.refs import IssueRef
+from bot.slack.card_hooks import CardEnricher, CardNote
 from bot.slack.tenancy import workspace
 from bot.triage.card_store import CardRef
 from bot.webhooks.types import Delivery, WebhookHandler
@@ -169,14 +170,17 @@ ALERT_HANDLERS: dict[str, WebhookHandler] = {
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Serve the alert-rule action's endpoints, act on alert deliveries, and show alert notes
-    and suggestions on cards."""
+    """Serve the alert-rule action's endpoints and act on alert deliveries."""
     if deps.webhooks is not None:
         for resource, handler in ALERT_HANDLERS.items():
             deps.webhooks.register(resource, handler)
     deps.extras.setdefault("web_routes", {})["alert_rule_action"] = lambda web_app: add_routes(
         web_app, deps, app.client
     )
+
+
+def card_note(deps: Deps) -> CardNote:
+    """The card lines naming the alert that fired and its suggested owners."""
 
     async def alert_notes(issue: Issue) -> list[str]:
         note = await AlertMemory(deps.store, deps.sentry).note(issue.id)
@@ -187,9 +191,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             lines.append(suggestion_line(note.suggestions))
         return lines
 
+    return alert_notes
+
+
+def card_enricher(deps: Deps) -> CardEnricher:
+    """The card's "Assign to <suggested owner>" buttons."""
+
     async def suggested_buttons(issue: Issue) -> list[dict[str, Any]]:
         note = await AlertMemory(deps.store, deps.sentry).note(issue.id)
         return assign_buttons(issue, note.suggestions) if note else []
 
-    deps.extras.setdefault("card_notes", []).append(alert_notes)
-    deps.extras.setdefault("card_enrichers", []).append(suggested_buttons)
+    return suggested_buttons

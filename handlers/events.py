@@ -120,8 +120,7 @@ async def card_button(issue: Issue) -> list[dict[str, Any]]:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Add the card button and listen for the event view's buttons."""
-    deps.extras.setdefault("card_enrichers", []).append(card_button)
+    """Listen for the event view's buttons (the card's button is `card_button`)."""
 
     def listener(replace: bool) -> Any:
         async def on_click(

@@ -1,19 +1,58 @@
-"""Each surface is wired once: a module registered twice doubles its card hooks."""
+"""Each surface is wired once: the issue card's parts are built by the composition root, so
+registering the listeners again, or in another order, can neither double nor drop a control."""
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from bot.app import create_app
 from bot.core.settings import Settings
 from bot.deps import Deps
+from bot.sentry.issues import IssueDetail
+from bot.sentry.models import Issue
 from handlers import MODULES
+from handlers.issues import card_blocks
+from tests import factories as f
+
+
+def _names(hooks: Any) -> tuple[Counter[str], Counter[str]]:
+    notes = Counter(n.__qualname__ for n in hooks.notes)
+    enrichers = Counter(e.__qualname__ for e in hooks.enrichers)
+    return notes, enrichers
+
+
+def _action_ids(deps: Deps) -> list[str]:
+    """The action ids on a rendered card's control rows."""
+    detail = IssueDetail(issue=Issue.model_validate(f.issue(1)), event=None)
+    ids: list[str] = []
+    for block in card_blocks(deps, detail):
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            ids.append(str(element.get("action_id")))
+    return ids
 
 
 async def test_card_hooks_are_registered_once(settings: Settings, deps: Deps) -> None:
     create_app(settings, deps)
     assert len({m.__name__ for m in MODULES}) == len(MODULES)
-    notes = Counter(n.__qualname__ for n in deps.extras.get("card_notes") or [])
-    enrichers = Counter(e.__qualname__ for e in deps.extras.get("card_enrichers") or [])
+    notes, enrichers = _names(deps.cards)
     assert notes and max(notes.values()) == 1, notes
     assert enrichers and max(enrichers.values()) == 1, enrichers
+    # the state line comes first, whatever order the features are registered in
+    assert next(iter(notes)).startswith("state_note")
+
+
+async def test_registering_again_or_reordered_keeps_the_same_controls(
+    settings: Settings, deps: Deps
+) -> None:
+    app = create_app(settings, deps)
+    hooks = deps.cards
+    first = _action_ids(deps)
+    assert first and len(first) == len(set(first)), first
+    for module in reversed(MODULES):  # every listener registered a second time, backwards
+        module.register(app, deps)
+    assert deps.cards is hooks
+    assert _action_ids(deps) == first
+    create_app(settings, deps)  # a second app on the same services: built again, not appended
+    assert _names(deps.cards) == _names(hooks)
+    assert _action_ids(deps) == first
