@@ -65,16 +65,20 @@ MODULES = [
 ]
 
 
-def register_all(app: AsyncApp, deps: Deps) -> Dispatcher:
-    """Wire every surface into the app; returns the sub-command dispatcher."""
+def dispatcher() -> Dispatcher:
+    """The `/dexter` sub-command table of every surface."""
     table = [*commands.COMMANDS]
     for module in MODULES:
         table += getattr(module, "COMMANDS", [])
-    dispatcher = Dispatcher(table)
-    commands.register(app, deps, dispatcher)
+    return Dispatcher(table)
+
+
+def register_all(app: AsyncApp, deps: Deps) -> None:
+    """Register every surface's listeners (the services are built already: bot/services.py)."""
+    assert deps.dispatcher is not None, "create_app builds the dispatcher first"
+    commands.register(app, deps, deps.dispatcher)
     for module in MODULES:
         module.register(app, deps)
-    return dispatcher
 
 
 def card_hooks(deps: Deps) -> CardHooks:

@@ -18,7 +18,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push import payloads, texts
 from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
-from bot.alert_push.endpoint import add_routes
 from bot.alert_push.incidents import on_metric_alert
 from bot.alert_push.interval import DEFAULT_MINUTES, rule_interval
 from bot.alert_push.memory import AlertMemory, AlertNote, PostedCard, SuggestionNote
@@ -174,9 +173,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     if deps.webhooks is not None:
         for resource, handler in ALERT_HANDLERS.items():
             deps.webhooks.register(resource, handler)
-    deps.extras.setdefault("web_routes", {})["alert_rule_action"] = lambda web_app: add_routes(
-        web_app, deps, app.client
-    )
 
 
 def card_note(deps: Deps) -> CardNote:

@@ -30,7 +30,6 @@ from bot.releases.parse import (
     parse_releases,
 )
 from bot.releases.report import ReleaseCard, ReleaseReports
-from bot.releases.watch import ReleaseWatch
 from bot.sentry.models import Issue
 from bot.slack.card_hooks import CardNote
 from bot.slack.command_table import Subcommand
@@ -187,12 +186,8 @@ def card_note(deps: Deps) -> CardNote:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Listen for the release card's buttons; start the release watch with the app."""
+    """Listen for the release card's buttons."""
     release_changes.register(app, deps)
-    watch = ReleaseWatch(deps, app.client, interval=deps.settings.release_poll_seconds)
-    deps.extras["release_watch"] = watch
-    deps.extras.setdefault("on_start", []).append(watch.start)
-    deps.extras.setdefault("on_stop", []).append(watch.stop)
 
     @app.action(Action.RELEASE_CHART.value)
     async def on_chart(

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from bot.app import create_app
+from bot.core.lifecycle import Lifecycle
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.sentry.issues import IssueDetail
@@ -56,3 +57,32 @@ async def test_registering_again_or_reordered_keeps_the_same_controls(
     create_app(settings, deps)  # a second app on the same services: built again, not appended
     assert _names(deps.cards) == _names(hooks)
     assert _action_ids(deps) == first
+
+
+async def test_background_parts_are_built_once_by_the_root(settings: Settings, deps: Deps) -> None:
+    create_app(settings, deps)
+    first = (deps.lifecycle.names(), deps.digests, deps.release_watch)
+    assert sorted(first[0]) == ["digests", "release watch", "workspace check"]
+    create_app(settings, deps)  # a second app replaces each part instead of adding one
+    assert deps.lifecycle.names() == first[0]
+    assert deps.digests is not first[1] and deps.release_watch is not first[2]
+    assert deps.lifecycle.parts["release watch"].stop == deps.release_watch.stop
+
+
+async def test_lifecycle_stops_in_reverse_order() -> None:
+    seen: list[str] = []
+
+    def hook(word: str) -> Any:
+        async def run() -> None:
+            seen.append(word)
+
+        return run
+
+    life = Lifecycle()
+    life.add("a", hook("start a"), hook("stop a"))
+    life.add("b", hook("start b"))  # nothing to stop
+    life.add("c", hook("start c"), hook("stop c"))
+    life.add("a", hook("start a2"), hook("stop a2"))  # replaced, keeps its place
+    await life.start()
+    await life.stop()
+    assert seen == ["start a2", "start b", "start c", "stop c", "stop a2"]
