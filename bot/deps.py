@@ -38,6 +38,7 @@ from bot.workspaces.sentry_config import WorkspaceService
 
 if TYPE_CHECKING:
     from aiohttp import web
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from bot.digests.feature import DigestFeature
     from bot.pipeline.front import FrontRules
@@ -81,6 +82,7 @@ class Deps:
     release_watch: ReleaseWatch | None = None  # release and deploy notices
     web_routes: dict[str, Callable[[web.Application], None]] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # background parts
+    timer: AsyncIOScheduler | None = None  # the one background scheduler they share
     installations: RedisInstallationStore | None = None  # multi-workspace installs
     bot_tokens: BotTokens | None = None  # multi-workspace: a team's bot token, rotated
 

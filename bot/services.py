@@ -9,7 +9,11 @@ is doubled.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC
+
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push.endpoint import add_routes
@@ -29,9 +33,22 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
     deps.issue_cards = handlers.issue_cards(deps, client)
     deps.front_rules = FrontRules()  # filled as listeners register (inline views, checks)
 
-    deps.digests = build_digests(deps, client, saved_queries=digest_rows(deps))
+    # one background timer for every periodic part: started first, stopped last
+    timer = deps.timer = AsyncIOScheduler(timezone=UTC)
+
+    async def start_timer() -> None:
+        if not timer.running:
+            timer.start()
+
+    async def stop_timer() -> None:
+        if timer.running:
+            timer.shutdown(wait=False)  # AsyncIOScheduler: scheduled on the loop (call_soon)
+            await asyncio.sleep(0)  # let it run: stopped once this returns
+
+    deps.lifecycle.add("timer", start_timer, stop_timer)
+    deps.digests = build_digests(deps, client, saved_queries=digest_rows(deps), timer=timer)
     deps.lifecycle.add("digests", deps.digests.scheduler.start, deps.digests.scheduler.stop)
-    watch = ReleaseWatch(deps, client, interval=deps.settings.release_poll_seconds)
+    watch = ReleaseWatch(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
     deps.release_watch = watch
     deps.lifecycle.add("release watch", watch.start, watch.stop)
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import respx
+from httpx import Response
+
 from bot.app import create_app
 from bot.core.lifecycle import Lifecycle
 from bot.core.settings import Settings
@@ -62,7 +65,7 @@ async def test_registering_again_or_reordered_keeps_the_same_controls(
 async def test_background_parts_are_built_once_by_the_root(settings: Settings, deps: Deps) -> None:
     create_app(settings, deps)
     first = (deps.lifecycle.names(), deps.digests, deps.release_watch)
-    assert sorted(first[0]) == ["digests", "release watch", "workspace check"]
+    assert sorted(first[0]) == ["digests", "release watch", "timer", "workspace check"]
     create_app(settings, deps)  # a second app replaces each part instead of adding one
     assert deps.lifecycle.names() == first[0]
     assert deps.digests is not first[1] and deps.release_watch is not first[2]
@@ -86,3 +89,21 @@ async def test_lifecycle_stops_in_reverse_order() -> None:
     await life.start()
     await life.stop()
     assert seen == ["start a2", "start b", "start c", "stop c", "stop a2"]
+
+
+async def test_digests_and_the_release_watch_share_one_timer(
+    settings: Settings, deps: Deps, sentry: respx.MockRouter
+) -> None:
+    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=[]))
+    create_app(settings, deps)
+    assert deps.digests is not None and deps.release_watch is not None
+    timer = deps.timer
+    assert timer is not None and not timer.running
+    await deps.lifecycle.start()
+    try:
+        assert timer.running
+        assert {j.id for j in timer.get_jobs()} >= {"digest-tick", "release-watch"}
+        assert deps.digests.scheduler.running
+    finally:
+        await deps.lifecycle.stop()
+    assert not timer.running and not deps.digests.scheduler.running

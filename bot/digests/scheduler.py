@@ -97,7 +97,11 @@ class DigestScheduler:
         chart: bool = True,
         time_shift: timedelta = timedelta(0),
         name: str = "",
+        timer: AsyncIOScheduler | None = None,
     ) -> None:
+        # The process's background timer (bot/services.py), shared with the release watch;
+        # without one (tests, the benchmark) this scheduler runs a timer of its own.
+        self.timer = timer
         self.store = store
         self.service = service
         self.sender = sender
@@ -142,8 +146,9 @@ class DigestScheduler:
         if self._scheduler is not None:
             return
         self._stopping = False
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.start()
+        self._scheduler = self.timer if self.timer is not None else AsyncIOScheduler(timezone=UTC)
+        if not self._scheduler.running:
+            self._scheduler.start()
         self._renewer = asyncio.create_task(self._renew_claims())
         await self.resync(force=True)
         self._scheduler.add_job(
@@ -161,7 +166,12 @@ class DigestScheduler:
         """Stop scheduling and cancel digests in flight (their claims are released)."""
         self._stopping = True
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            if self.timer is None:
+                self._scheduler.shutdown(wait=False)
+            else:  # the shared timer stops with the process; take our jobs off it
+                for job in self._scheduler.get_jobs():
+                    if job.id == "digest-tick" or job.id.startswith("digest:"):
+                        job.remove()
             self._scheduler = None
         # Cancelling a digest that is already posting could lose its `done` marker and let
         # another replica post it again: let those finish (bounded), cancel the rest.
@@ -452,7 +462,7 @@ class DigestScheduler:
         return {
             j.id.removeprefix("digest:")
             for j in self._scheduler.get_jobs()
-            if j.id != "digest-tick"
+            if j.id.startswith("digest:")
         }
 
     def describe_state(self) -> dict[str, Any]:
