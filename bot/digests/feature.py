@@ -45,6 +45,7 @@ def build_digests(
     )
     sender = DigestSender(digest_client(client), deps.renderer)
     scheduler_kwargs.setdefault("grace", deps.settings.digest_grace)
+    scheduler_kwargs.setdefault("metrics", deps.metrics)
     scheduler = DigestScheduler(store=store, service=service, sender=sender, **scheduler_kwargs)
     scheduler.tenant = lambda team_id: workspace(deps, team_id)
     return DigestFeature(store=store, service=service, sender=sender, scheduler=scheduler)
