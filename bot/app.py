@@ -103,7 +103,7 @@ def create_app(
     Its pipeline (`deps.pipeline`) makes the role: `web` acks and enqueues, `worker` runs
     jobs through these same listeners, `all` does both (see bot/pipeline/service.py).
     """
-    from handlers import register_all
+    from handlers import register_all, webhook_handlers
 
     web = client or slack_client(settings, deps.metrics)
     deps.directory = SlackDirectory(web, deps.store, settings)
@@ -136,8 +136,10 @@ def create_app(
         deps.lifecycle.add("workspace check", installed.start())
         guard = WorkspaceGuard(installed, deps.metrics)
     install(app, deps, front, guard)
-    # Sentry webhooks: features register their resource handlers in register_all
+    # Sentry webhooks: every feature's resource handler, in one table
     deps.webhooks = WebhookRouter(deps)
+    for resource, handler in webhook_handlers(deps, web).items():
+        deps.webhooks.register(resource, handler)
     pipeline.handle("webhook", deps.webhooks.run)
 
     @app.error

@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.slack.card_hooks import CardHooks
 from bot.slack.command_table import Dispatcher
 from bot.webhooks.issue_sync import IssueCards
+from bot.webhooks.types import WebhookHandler
 from handlers import (
     alert_push,
     alerts,
@@ -40,6 +41,8 @@ from handlers import (
 )
 from handlers import triage_bulk as bulk
 
+# The modules with listeners. alert_push and webhooks have none: their parts (card lines,
+# webhook resource handlers) are taken by card_hooks and webhook_handlers below.
 MODULES = [
     issues,
     triage,
@@ -54,14 +57,12 @@ MODULES = [
     events,
     releases,
     alerts,
-    alert_push,
     workspaces,
     digests,
     teams,
     home,
     issue_subs,
     comments,
-    webhooks,
 ]
 
 
@@ -101,3 +102,8 @@ def card_hooks(deps: Deps) -> CardHooks:
 def issue_cards(deps: Deps, client: AsyncWebClient) -> IssueCards:
     """Card refresh and posting for work that is not a Slack request (Sentry webhooks)."""
     return triage_cards.SlackIssueCards(deps, client)
+
+
+def webhook_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandler]:
+    """The handler of each Sentry webhook resource (issue, comment, installation, alerts)."""
+    return {**webhooks.resource_handlers(deps, client), **alert_push.ALERT_HANDLERS}

@@ -12,7 +12,6 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -166,13 +165,6 @@ ALERT_HANDLERS: dict[str, WebhookHandler] = {
     "event_alert": on_event_alert,
     "metric_alert": on_metric_alert,
 }
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    """Serve the alert-rule action's endpoints and act on alert deliveries."""
-    if deps.webhooks is not None:
-        for resource, handler in ALERT_HANDLERS.items():
-            deps.webhooks.register(resource, handler)
 
 
 def card_note(deps: Deps) -> CardNote:

@@ -51,11 +51,14 @@ async def test_registering_again_or_reordered_keeps_the_same_controls(
 ) -> None:
     app = create_app(settings, deps)
     hooks = deps.cards
+    assert deps.webhooks is not None
+    routes = dict(deps.webhooks.handlers)
+    assert set(routes) == {"issue", "comment", "installation", "event_alert", "metric_alert"}
     first = _action_ids(deps)
     assert first and len(first) == len(set(first)), first
     for module in reversed(MODULES):  # every listener registered a second time, backwards
         module.register(app, deps)
-    assert deps.cards is hooks
+    assert deps.cards is hooks and deps.webhooks.handlers == routes
     assert _action_ids(deps) == first
     create_app(settings, deps)  # a second app on the same services: built again, not appended
     assert _names(deps.cards) == _names(hooks)
