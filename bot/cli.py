@@ -7,16 +7,12 @@ import asyncio
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.core.errors import StartupError
 from bot.core.logs import setup_logging
 from bot.core.settings import ConfigError, Settings, load_settings
 from bot.pipeline.service import ROLES, Role
-
-if TYPE_CHECKING:
-    pass
 
 
 def _settings_or_exit() -> Settings:
