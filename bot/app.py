@@ -24,6 +24,7 @@ from bot.pipeline.envelope import SLACK_KINDS
 from bot.pipeline.front import FrontDoor, rules_of
 from bot.pipeline.service import Pipeline, Role
 from bot.pipeline.slack_jobs import SlackJobs, watch_listeners
+from bot.services import wire
 from bot.slack.directory import SlackDirectory
 from bot.slack.manifest import BOT_SCOPES
 from bot.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
@@ -55,14 +56,14 @@ def oauth_settings(settings: Settings, deps: Deps, client: AsyncWebClient) -> As
     assert settings.slack_client_id and settings.slack_client_secret and settings.secret_key
     box = SecretBox(settings.secret_key.get_secret_value())
     installations = RedisInstallationStore(deps.store, box)
-    deps.extras["installations"] = installations
+    deps.installations = installations
     rotator = AsyncTokenRotator(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         client=AsyncWebClient(base_url=settings.slack_api_url),
     )
     # background jobs (digests, release notices) get their workspace's token here
-    deps.extras["bot_tokens"] = BotTokens(deps.store, installations, rotator)
+    deps.bot_tokens = BotTokens(deps.store, installations, rotator)
     redirect = (
         f"{settings.public_url.rstrip('/')}/slack/oauth_redirect" if settings.public_url else None
     )
@@ -102,11 +103,13 @@ def create_app(
     Its pipeline (`deps.pipeline`) makes the role: `web` acks and enqueues, `worker` runs
     jobs through these same listeners, `all` does both (see bot/pipeline/service.py).
     """
-    from handlers import register_all
+    from handlers import register_all, webhook_handlers
 
     web = client or slack_client(settings, deps.metrics)
     deps.directory = SlackDirectory(web, deps.store, settings)
     deps.identity.email_lookup = deps.directory.verified_email
+    # shared and background services: built once here, before any listener is registered
+    wire(deps, web)
     kwargs: dict[str, Any] = {}
     if settings.multi_workspace:
         kwargs["oauth_settings"] = oauth_settings(settings, deps, web)
@@ -130,11 +133,13 @@ def create_app(
     if not settings.multi_workspace:
         # one bot token, one workspace: refuse the others (bot/slack/workspace_guard.py)
         installed = InstalledWorkspace(web)
-        deps.extras.setdefault("on_start", []).append(installed.start())
+        deps.lifecycle.add("workspace check", installed.start())
         guard = WorkspaceGuard(installed, deps.metrics)
     install(app, deps, front, guard)
-    # Sentry webhooks: features register their resource handlers in register_all
+    # Sentry webhooks: every feature's resource handler, in one table
     deps.webhooks = WebhookRouter(deps)
+    for resource, handler in webhook_handlers(deps, web).items():
+        deps.webhooks.register(resource, handler)
     pipeline.handle("webhook", deps.webhooks.run)
 
     @app.error

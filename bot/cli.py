@@ -7,16 +7,12 @@ import asyncio
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.core.errors import StartupError
 from bot.core.logs import setup_logging
 from bot.core.settings import ConfigError, Settings, load_settings
 from bot.pipeline.service import ROLES, Role
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 
 def _settings_or_exit() -> Settings:
@@ -42,7 +38,7 @@ async def _run(settings: Settings, role: Role = "all") -> None:
     async def ready() -> None:
         await pipeline.start()
         if pipeline.works_here:  # background work (digests, release polls) runs in workers
-            await run_hooks(deps, "on_start")
+            await deps.lifecycle.start()
 
     try:
         if role == "worker":
@@ -51,14 +47,8 @@ async def _run(settings: Settings, role: Role = "all") -> None:
             await serve(settings, deps, app, on_ready=ready)
     finally:
         await pipeline.stop()
-        await run_hooks(deps, "on_stop")
+        await deps.lifecycle.stop()
         await deps.aclose()
-
-
-async def run_hooks(deps: Deps, name: str) -> None:
-    """Run the background start/stop hooks that features put in `deps.extras[name]`."""
-    for hook in deps.extras.get(name, []):
-        await hook()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from bot.alerts.sentry_api import AlertService
 from bot.core.crypto import split_keys
+from bot.core.lifecycle import Lifecycle
 from bot.core.logs import register_secret
 from bot.core.metrics import Metrics
 from bot.core.settings import Settings
@@ -15,6 +17,8 @@ from bot.core.store import Store
 from bot.dashboards.sentry_api import DashboardService
 from bot.discover.saved_queries import SavedQueries
 from bot.discover.sentry_api import DiscoverService
+from bot.events.api import EventApi
+from bot.events.service import EventService
 from bot.perf.service import PerfService
 from bot.releases.sentry_api import ReleaseService
 from bot.releases.sentry_sessions import SessionService
@@ -23,6 +27,7 @@ from bot.sentry.client import SentryClient
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
+from bot.slack.card_hooks import CardHooks
 from bot.slack.directory import SlackDirectory
 from bot.slack.identity_links import EmailLookup, IdentityService
 from bot.slack.permissions import Policy
@@ -32,7 +37,17 @@ from bot.triage.service import TriageService
 from bot.workspaces.sentry_config import WorkspaceService
 
 if TYPE_CHECKING:
+    from aiohttp import web
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.digests.feature import DigestFeature
+    from bot.pipeline.front import FrontRules
     from bot.pipeline.service import Pipeline
+    from bot.releases.watch import ReleaseWatch
+    from bot.slack.command_table import Dispatcher
+    from bot.slack.oauth_store import RedisInstallationStore
+    from bot.slack.tokens import BotTokens
+    from bot.webhooks.issue_sync import IssueCards
     from bot.webhooks.router import WebhookRouter
 
 
@@ -51,7 +66,6 @@ class Deps:
     renderer: Renderer = field(default_factory=Renderer)
     directory: SlackDirectory | None = None  # set by create_app (needs the Slack client)
     alerts: AlertService | None = None  # built on first use, see alert_rules
-    extras: dict[str, Any] = field(default_factory=dict)
     triage_service: TriageService | None = None  # set by build_deps
     releases: ReleaseService = field(init=False)
     sessions: SessionService = field(init=False)
@@ -59,6 +73,18 @@ class Deps:
     workspaces: WorkspaceService = field(init=False)
     pipeline: Pipeline | None = None  # set by create_app: queue, worker, role
     webhooks: WebhookRouter | None = None  # set by create_app: Sentry resource → handler
+    # Built by the composition root (bot/app.py, bot/services.py) before any listener:
+    cards: CardHooks = field(default_factory=CardHooks)  # every feature's part of the card
+    issue_cards: IssueCards | None = None  # card refresh and posting for webhooks
+    dispatcher: Dispatcher | None = None  # `/dexter` sub-commands
+    front_rules: FrontRules | None = None  # what the front door answers itself
+    digests: DigestFeature | None = None  # digest store, dashboards, sender, scheduler
+    release_watch: ReleaseWatch | None = None  # release and deploy notices
+    web_routes: dict[str, Callable[[web.Application], None]] = field(default_factory=dict)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)  # background parts
+    timer: AsyncIOScheduler | None = None  # the one background scheduler they share
+    installations: RedisInstallationStore | None = None  # multi-workspace installs
+    bot_tokens: BotTokens | None = None  # multi-workspace: a team's bot token, rotated
 
     def __post_init__(self) -> None:
         self.releases = ReleaseService(self.sentry, self.projects, self.store)
@@ -114,6 +140,11 @@ class Deps:
     def dashboards(self) -> DashboardService:
         """Sentry's own dashboards and their widgets' queries."""
         return DashboardService(self.sentry, self.discover)
+
+    @cached_property
+    def events(self) -> EventService:
+        """An issue's events and their tags."""
+        return EventService(self.issues, EventApi(self.sentry))
 
     @cached_property
     def saved_queries(self) -> SavedQueries:

@@ -57,7 +57,7 @@ def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Applicat
     add_ops_routes(web_app, app, deps, metrics=metrics)
     for hook in web_hooks:
         hook(web_app)
-    for route in deps.extras.get("web_routes", {}).values():  # features' own endpoints
+    for route in deps.web_routes.values():  # features' own endpoints
         route(web_app)
     return web_app
 
@@ -71,7 +71,7 @@ def webhook_app(deps: Deps) -> web.Application:
         return web.json_response({"ok": True})
 
     hooks.router.add_get("/healthz", healthz)
-    for route in deps.extras.get("web_routes", {}).values():  # e.g. the alert-rule action
+    for route in deps.web_routes.values():  # e.g. the alert-rule action
         route(hooks)
     return hooks
 

@@ -1,11 +1,20 @@
-"""Slack surfaces. Each module exposes `COMMANDS` and/or `register(app, deps)`."""
+"""Slack surfaces. Each module exposes `COMMANDS` and/or `register(app, deps)`.
+
+`register` only adds listeners. What several surfaces share (the issue card's parts, the
+card operations Sentry webhooks use) is built here once, by the composition root
+(`bot/app.py`), before any listener is registered.
+"""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.slack.card_hooks import CardHooks
 from bot.slack.command_table import Dispatcher
+from bot.webhooks.issue_sync import IssueCards
+from bot.webhooks.types import WebhookHandler
 from handlers import (
     alert_push,
     alerts,
@@ -25,12 +34,15 @@ from handlers import (
     replays,
     teams,
     triage,
+    triage_cards,
     unfurl,
     webhooks,
     workspaces,
 )
 from handlers import triage_bulk as bulk
 
+# The modules with listeners. alert_push and webhooks have none: their parts (card lines,
+# webhook resource handlers) are taken by card_hooks and webhook_handlers below.
 MODULES = [
     issues,
     triage,
@@ -45,24 +57,53 @@ MODULES = [
     events,
     releases,
     alerts,
-    alert_push,
     workspaces,
     digests,
     teams,
     home,
     issue_subs,
     comments,
-    webhooks,
 ]
 
 
-def register_all(app: AsyncApp, deps: Deps) -> Dispatcher:
-    """Wire every surface into the app; returns the sub-command dispatcher."""
+def dispatcher() -> Dispatcher:
+    """The `/dexter` sub-command table of every surface."""
     table = [*commands.COMMANDS]
     for module in MODULES:
         table += getattr(module, "COMMANDS", [])
-    dispatcher = Dispatcher(table)
-    commands.register(app, deps, dispatcher)
+    return Dispatcher(table)
+
+
+def register_all(app: AsyncApp, deps: Deps) -> None:
+    """Register every surface's listeners (the services are built already: bot/services.py)."""
+    assert deps.dispatcher is not None, "create_app builds the dispatcher first"
+    commands.register(app, deps, deps.dispatcher)
     for module in MODULES:
         module.register(app, deps)
-    return dispatcher
+
+
+def card_hooks(deps: Deps) -> CardHooks:
+    """Every feature's part of the issue card, in one fixed order (built once per app)."""
+    return CardHooks(
+        actions=triage_cards.controls(deps),
+        row_accessory=triage_cards.row_menu,
+        on_posted=triage_cards.posted_hook(deps),
+        # the state line first, then the release and the alert that brought the issue
+        notes=(
+            triage_cards.state_note(deps),
+            releases.card_note(deps),
+            alert_push.card_note(deps),
+        ),
+        enrichers=(replays.card_enricher(deps), events.card_button, alert_push.card_enricher(deps)),
+        release_url=deps.releases.web_url,
+    )
+
+
+def issue_cards(deps: Deps, client: AsyncWebClient) -> IssueCards:
+    """Card refresh and posting for work that is not a Slack request (Sentry webhooks)."""
+    return triage_cards.SlackIssueCards(deps, client)
+
+
+def webhook_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandler]:
+    """The handler of each Sentry webhook resource (issue, comment, installation, alerts)."""
+    return {**webhooks.resource_handlers(deps, client), **alert_push.ALERT_HANDLERS}

@@ -12,13 +12,11 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push import payloads, texts
 from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
-from bot.alert_push.endpoint import add_routes
 from bot.alert_push.incidents import on_metric_alert
 from bot.alert_push.interval import DEFAULT_MINUTES, rule_interval
 from bot.alert_push.memory import AlertMemory, AlertNote, PostedCard, SuggestionNote
@@ -30,6 +28,7 @@ from bot.deps import Deps
 from bot.sentry.models import Issue
 from bot.sentry.owners import OwnerService, Suggestion
 from bot.sentry.refs import IssueRef
+from bot.slack.card_hooks import CardEnricher, CardNote
 from bot.slack.tenancy import workspace
 from bot.triage.card_store import CardRef
 from bot.webhooks.types import Delivery, WebhookHandler
@@ -168,15 +167,8 @@ ALERT_HANDLERS: dict[str, WebhookHandler] = {
 }
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    """Serve the alert-rule action's endpoints, act on alert deliveries, and show alert notes
-    and suggestions on cards."""
-    if deps.webhooks is not None:
-        for resource, handler in ALERT_HANDLERS.items():
-            deps.webhooks.register(resource, handler)
-    deps.extras.setdefault("web_routes", {})["alert_rule_action"] = lambda web_app: add_routes(
-        web_app, deps, app.client
-    )
+def card_note(deps: Deps) -> CardNote:
+    """The card lines naming the alert that fired and its suggested owners."""
 
     async def alert_notes(issue: Issue) -> list[str]:
         note = await AlertMemory(deps.store, deps.sentry).note(issue.id)
@@ -187,9 +179,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             lines.append(suggestion_line(note.suggestions))
         return lines
 
+    return alert_notes
+
+
+def card_enricher(deps: Deps) -> CardEnricher:
+    """The card's "Assign to <suggested owner>" buttons."""
+
     async def suggested_buttons(issue: Issue) -> list[dict[str, Any]]:
         note = await AlertMemory(deps.store, deps.sentry).note(issue.id)
         return assign_buttons(issue, note.suggestions) if note else []
 
-    deps.extras.setdefault("card_notes", []).append(alert_notes)
-    deps.extras.setdefault("card_enrichers", []).append(suggested_buttons)
+    return suggested_buttons

@@ -254,7 +254,6 @@ async def _post_card(
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for every triage control."""
-    cards.install(deps, app.client)
 
     async def on_control(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient

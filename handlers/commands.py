@@ -41,7 +41,8 @@ async def show_help(
     only: tuple[str, list[Subcommand]] | None = None,
 ) -> None:
     """Reply with help generated from the dispatcher's own table (`only` one group of it)."""
-    dispatcher: Dispatcher = ctx.deps.extras["dispatcher"]
+    dispatcher = ctx.deps.dispatcher
+    assert dispatcher is not None  # set by create_app before any listener
     groups = [only] if only else dispatcher.groups()
     blocks = ctx.deps.renderer.blocks(
         "commands/help", groups=groups, notice=notice, full=only is None
@@ -81,7 +82,6 @@ def unescape_slack(text: str) -> str:
 
 def register(app: AsyncApp, deps: Deps, dispatcher: Dispatcher) -> None:
     """Listen for `/dexter`."""
-    deps.extras["dispatcher"] = dispatcher
 
     @app.command("/dexter")
     async def on_dexter(

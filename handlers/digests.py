@@ -15,7 +15,7 @@ from bot.core.ids import Action
 from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.digests import messages as msg
-from bot.digests.feature import EXTRAS_KEY, DigestFeature, build_digests, feature
+from bot.digests.feature import feature
 from bot.digests.manage import sub_rows, subscribe, user_tz
 from bot.digests.parse import PREVIEW_USAGE, SUBSCRIBE_USAGE, parse_preview, parse_subscribe
 from bot.digests.sender import ChannelGone, slack_date
@@ -233,12 +233,7 @@ COMMANDS = [
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Build the digest services, hook the scheduler into start-up, listen for buttons."""
-    if EXTRAS_KEY not in deps.extras:
-        feat: DigestFeature = build_digests(deps, app.client)
-        deps.extras[EXTRAS_KEY] = feat
-        deps.extras.setdefault("on_start", []).append(feat.scheduler.start)
-        deps.extras.setdefault("on_stop", []).append(feat.scheduler.stop)
+    """Listen for the digest buttons and modals."""
 
     async def manage(
         body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, verb: str

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.core.ids import Action
 from bot.deps import Deps
 from bot.discover.parse import DISCOVER_USAGE, parse_discover
-from bot.discover.saved_queries import run_saved
 from bot.discover.state import TableState
 from bot.slack.command_table import Subcommand
 from handlers import discover_modal, discover_run, discover_saved
@@ -18,8 +16,6 @@ from handlers.context import CommandContext
 from handlers.discover_table import show_table
 
 log = logging.getLogger(__name__)
-
-DIGEST_ROWS = 10
 
 
 async def discover_command(ctx: CommandContext, args: str) -> None:
@@ -47,12 +43,6 @@ COMMANDS = [
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the table's buttons and the builder modal."""
-
-    async def saved_rows(team_id: str, name: str) -> list[dict[str, Any]]:
-        # Digests include a subscribed saved query's first rows.
-        return (await run_saved(deps, team_id, name, per_page=DIGEST_ROWS)).page.rows
-
-    deps.extras["saved_query_runner"] = saved_rows
 
     async def next_page(ctx: CommandContext, state: TableState) -> None:
         await show_table(ctx, state, replace=True)

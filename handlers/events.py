@@ -14,7 +14,6 @@ from bot.core.ids import Action
 from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.events import texts
-from bot.events.api import EventApi
 from bot.events.parse import EVENT_USAGE, EventTarget, parse_button_value, parse_event_command
 from bot.events.service import EventService
 from bot.events.view import event_view, tags_view
@@ -37,10 +36,7 @@ ACTIONS = {
 
 def service(deps: Deps) -> EventService:
     """The event reads, built once per process on the shared Sentry client."""
-    found = deps.extras.get("events")
-    if not isinstance(found, EventService):
-        found = deps.extras["events"] = EventService(deps.issues, EventApi(deps.sentry))
-    return found
+    return deps.events
 
 
 async def render(deps: Deps, target: EventTarget) -> tuple[list[dict[str, Any]], str]:
@@ -120,8 +116,7 @@ async def card_button(issue: Issue) -> list[dict[str, Any]]:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Add the card button and listen for the event view's buttons."""
-    deps.extras.setdefault("card_enrichers", []).append(card_button)
+    """Listen for the event view's buttons (the card's button is `card_button`)."""
 
     def listener(replace: bool) -> Any:
         async def on_click(

@@ -48,7 +48,6 @@ async def render_page(
         next_value = state.model_dump_json(exclude_defaults=True)
         if len(next_value) > 2000:  # Slack's button value limit; a huge query loses paging
             next_value = None
-    extra = deps.extras.get("issue_row_accessory")
     return deps.renderer.blocks(
         "triage/issue_list",
         search=search,
@@ -56,7 +55,7 @@ async def render_page(
         page=page,
         next_value=next_value,
         now=datetime.now(UTC),
-        row_accessory=extra,
+        row_accessory=deps.cards.row_accessory,
     )
 
 
@@ -93,8 +92,8 @@ def card_blocks(
     notes: list[str] | None = None,
     extra_actions: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The issue card; other features add action elements through `card_actions`."""
-    builder = deps.extras.get("card_actions")
+    """The issue card; its control row comes from `deps.cards.actions`."""
+    builder = deps.cards.actions
     actions = [*(builder(detail.issue) if builder else []), *(extra_actions or [])]
     return deps.renderer.blocks(
         "triage/issue_card",
@@ -103,13 +102,13 @@ def card_blocks(
         actions=actions,
         notes=notes or [],
         now=datetime.now(UTC),
-        release_url=deps.extras.get("release_url"),
+        release_url=deps.cards.release_url,
     )
 
 
 async def enrich_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
-    """Extra card buttons from `card_enrichers` (async, may ask Sentry), run concurrently."""
-    enrichers = deps.extras.get("card_enrichers") or []
+    """Extra card buttons from `deps.cards.enrichers` (may ask Sentry), run concurrently."""
+    enrichers = deps.cards.enrichers
     found = await asyncio.gather(*(e(detail.issue) for e in enrichers), return_exceptions=True)
     out: list[dict[str, Any]] = []
     for result in found:
@@ -121,11 +120,11 @@ async def enrich_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
 
 
 async def card_notes(deps: Deps, issue: Issue) -> list[str]:
-    """Context lines from the enrichers in `deps.extras["card_notes"]`, gathered concurrently.
+    """Context lines from `deps.cards.notes`, gathered concurrently.
 
     Each enricher is `async (issue) -> list[str]`; a slow or failing one is left out.
     """
-    enrichers = deps.extras.get("card_notes") or []
+    enrichers = deps.cards.notes
     results = await asyncio.gather(
         *(asyncio.wait_for(e(issue), CARD_NOTE_TIMEOUT) for e in enrichers),
         return_exceptions=True,
@@ -158,7 +157,7 @@ async def issue_command(ctx: CommandContext, args: str) -> None:
     blocks = await render_card(ctx.deps, detail)
     text = f"{detail.issue.short_id}: {detail.issue.title}"
     posted = await ctx.post(blocks, text=text)
-    hook = ctx.deps.extras.get("on_card_posted")
+    hook = ctx.deps.cards.on_posted
     if posted and hook:
         await hook(detail.issue.id, posted)
 

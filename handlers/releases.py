@@ -30,8 +30,8 @@ from bot.releases.parse import (
     parse_releases,
 )
 from bot.releases.report import ReleaseCard, ReleaseReports
-from bot.releases.watch import ReleaseWatch
 from bot.sentry.models import Issue
+from bot.slack.card_hooks import CardNote
 from bot.slack.command_table import Subcommand
 from bot.triage.card_controls import row_actions
 from handlers import release_changes, release_subs
@@ -176,19 +176,18 @@ def _safe_name(version: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", version)[:80] or "release"
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    """Listen for the release card's buttons; start the release watch with the app."""
-    release_changes.register(app, deps)
-    deps.extras["release_url"] = deps.releases.web_url
+def card_note(deps: Deps) -> CardNote:
+    """The card line naming the issue's first release and its deploys."""
 
     async def note(issue: Issue) -> list[str]:
         return await suspect_release_notes(deps, issue)
 
-    deps.extras.setdefault("card_notes", []).append(note)
-    watch = ReleaseWatch(deps, app.client, interval=deps.settings.release_poll_seconds)
-    deps.extras["release_watch"] = watch
-    deps.extras.setdefault("on_start", []).append(watch.start)
-    deps.extras.setdefault("on_stop", []).append(watch.stop)
+    return note
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the release card's buttons."""
+    release_changes.register(app, deps)
 
     @app.action(Action.RELEASE_CHART.value)
     async def on_chart(

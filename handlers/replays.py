@@ -20,6 +20,7 @@ from bot.discover.table import format_duration
 from bot.replays.parse import REPLAY_SEARCH_USAGE, ReplaySearch, parse_replay_search
 from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE, parse_ref_argument
+from bot.slack.card_hooks import CardEnricher
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
 from handlers.context import CommandContext, action_context, action_value
@@ -156,13 +157,17 @@ COMMANDS = [
 ]
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    """Add the card button and listen for it."""
+def card_enricher(deps: Deps) -> CardEnricher:
+    """The issue card's "Replays (N)" button."""
 
     async def enrich(issue: Issue) -> list[dict[str, Any]]:
         return await card_button(deps, issue)
 
-    deps.extras.setdefault("card_enrichers", []).append(enrich)
+    return enrich
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the card's replays button."""
 
     @app.action(Action.REPLAYS_SHOW.value)
     async def on_show(

@@ -20,6 +20,7 @@ from bot.deps import Deps
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.sentry.refs import IssueRef
+from bot.slack.card_hooks import CardActions, CardNote, CardPosted
 from bot.triage.card_controls import card_actions
 from bot.triage.card_store import CardRef
 from bot.triage.wording import status_note
@@ -51,23 +52,31 @@ class Card:
         return mrkdwn.format("{}: {}", self.detail.issue.short_id, self.detail.issue.title)
 
 
-def install(deps: Deps, client: AsyncWebClient) -> None:
-    """Give issue cards and list rows their controls, and remember every card posted."""
-    deps.extras["card_actions"] = lambda issue: card_actions(
-        issue, has_releases=deps.triage.release_hint(issue.project.id)
-    )
-    deps.extras["issue_row_accessory"] = row_menu
+def controls(deps: Deps) -> CardActions:
+    """The card's triage control row (`Resolve in next release` only where releases exist)."""
+
+    def actions(issue: Issue) -> list[Any]:
+        return card_actions(issue, has_releases=deps.triage.release_hint(issue.project.id))
+
+    return actions
+
+
+def posted_hook(deps: Deps) -> CardPosted:
+    """Remember every card posted, so a change refreshes all its copies."""
 
     async def on_card_posted(issue_id: str, posted: dict[str, Any]) -> None:
         await remember(deps, issue_id, CardRef(channel=posted["channel"], ts=posted["ts"]))
 
+    return on_card_posted
+
+
+def state_note(deps: Deps) -> CardNote:
+    """The card's first context line: its state and who changed it last."""
+
     async def state_notes(issue: Issue) -> list[str]:
         return await notes(deps, issue)
 
-    deps.extras["on_card_posted"] = on_card_posted
-    deps.extras["issue_cards"] = SlackIssueCards(deps, client)  # for Sentry webhooks
-    # first among the card's context lines: its state and who changed it last
-    deps.extras.setdefault("card_notes", []).insert(0, state_notes)
+    return state_notes
 
 
 class SlackIssueCards:

@@ -12,7 +12,7 @@ import respx
 
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.digests.dashboard import Dashboard, DigestService, change
+from bot.digests.dashboard import Dashboard, DigestService, SavedQueryRunner, change
 from bot.digests.parse import Target
 from bot.digests.sender import DigestSender
 from bot.digests.sentry_api import DigestData
@@ -24,12 +24,12 @@ END = f.NOW
 START = END - timedelta(days=1)
 
 
-def service(deps: Deps) -> DigestService:
+def service(deps: Deps, saved_queries: SavedQueryRunner | None = None) -> DigestService:
     return DigestService(
         data=DigestData(deps.sentry),
         projects=deps.projects,
         members=deps.members,
-        extras=deps.extras,
+        saved_queries=saved_queries,
     )
 
 
@@ -100,8 +100,7 @@ async def test_dashboard_at_the_limits_stays_valid(deps: Deps, sentry: respx.Moc
     async def runner(team_id: str, name: str) -> list[dict[str, Any]]:
         return [{f"column{c}": "x" * 300 for c in range(12)} for _ in range(80)]
 
-    deps.extras["saved_query_runner"] = runner
-    dash = await service(deps).build(
+    dash = await service(deps, runner).build(
         Target(team="core", query="slow " * 40), START, END, team_id="T1"
     )
     dash.problems += [f"section {i} unavailable" for i in range(20)]
@@ -127,8 +126,7 @@ async def test_saved_query_section_is_pluggable(deps: Deps, sentry: respx.MockRo
         seen.append((team_id, name))
         return [{"transaction": "/api/pay", "count()": 12}]
 
-    deps.extras["saved_query_runner"] = runner
-    dash = await service(deps).build(Target(query="checkout"), START, END, team_id="T1")
+    dash = await service(deps, runner).build(Target(query="checkout"), START, END, team_id="T1")
     assert seen == [("T1", "checkout")]
     out = texts(render(deps, dash))
     assert "*Saved query* `checkout`" in out and "transaction: /api/pay · count(): 12" in out

@@ -165,6 +165,10 @@ async def test_missed_digest_within_grace_is_sent_once_on_start_up(
     await wait_until(lambda: digests_posted(slack)[sub.id] == 1)
     await first.scheduler.drain()
     await first.scheduler.stop()
+    runs = deps.metrics.registry.get_sample_value
+    assert runs("dexter_digest_runs_total", {"outcome": "ok"}) == 1
+    lag = runs("dexter_digest_lag_seconds_sum")
+    assert lag is not None and 25 * 60 < lag < 35 * 60  # fired at 09:30 for 09:00
     # A restart does not send it again.
     second = replica(deps, slack, shift)
     await second.scheduler.start()
@@ -193,6 +197,8 @@ async def test_missed_digest_beyond_grace_is_skipped_and_logged(
     assert slack.of("chat.postMessage") == []
     state = await feat.store.state(sub.id)
     assert state.last_status == "skipped" and state.last_fire == FIRE
+    runs = deps.metrics.registry.get_sample_value
+    assert runs("dexter_digest_runs_total", {"outcome": "skipped"}) == 1
     skips = [r for r in caplog.records if "skipped" in r.getMessage()]
     assert len(skips) == 1 and sub.id in skips[0].getMessage()
 

@@ -112,7 +112,8 @@ async def test_an_expiring_token_is_refreshed_once_across_replicas(
 
     slack.on("oauth.v2.access", refresh)
     other_replica = BotTokens(deps.store, installations(deps), rotator(slack))
-    ours = deps.extras["bot_tokens"]
+    ours = deps.bot_tokens
+    assert ours is not None
     assert await asyncio.gather(ours.for_team("T1"), other_replica.for_team("T1")) == [FRESH] * 2
     assert len(slack.of("oauth.v2.access")) == 1  # one replica refreshed, the other read it
     assert await post_as(deps, slack, "T1") == FRESH

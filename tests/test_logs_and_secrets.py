@@ -139,12 +139,11 @@ async def test_schedulers_log_their_start_once_and_ticks_only_at_debug(
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from bot.app import create_app
-    from bot.cli import run_hooks
 
     sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=[]))
     out = text_logs("INFO")
     create_app(deps.settings, deps)
-    await run_hooks(deps, "on_start")
+    await deps.lifecycle.start()
     try:
         ticking = AsyncIOScheduler()
         ticking.add_job(_nothing, "interval", seconds=0.05, id="tick")
@@ -152,7 +151,7 @@ async def test_schedulers_log_their_start_once_and_ticks_only_at_debug(
         await asyncio.sleep(0.3)
         ticking.shutdown(wait=False)
     finally:
-        await run_hooks(deps, "on_stop")
+        await deps.lifecycle.stop()
     lines = out.getvalue().splitlines()
     assert len([x for x in lines if "digest scheduler" in x and "started" in x]) == 1
     assert not [x for x in lines if "Scheduler started" in x]

@@ -148,8 +148,8 @@ async def test_signature_failures_are_counted(bot: SlackDriver) -> None:
 
 
 async def test_digest_functions_record_runs_and_lag(deps: Deps) -> None:
-    digest_run(deps, outcome="ok", lag_seconds=3.5)
-    digest_run(deps, outcome="failed")
+    digest_run(deps.metrics, outcome="ok", lag_seconds=3.5)
+    digest_run(deps.metrics, outcome="failed")
     text = deps.metrics.render().decode()
     assert sample(text, "dexter_digest_runs_total", outcome="ok") == 1
     assert sample(text, "dexter_digest_runs_total", outcome="failed") == 1

@@ -15,7 +15,6 @@ from httpx import Request, Response
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app
-from bot.cli import run_hooks
 from bot.core.settings import Settings
 from bot.core.store import Store
 from bot.deps import Deps, build_deps
@@ -325,12 +324,12 @@ async def test_no_subscriptions_means_no_sentry_traffic(
 
 async def test_the_app_starts_and_stops_the_watch(settings: Settings, deps: Deps) -> None:
     app = create_app(settings, deps)
-    watch = deps.extras["release_watch"]
+    watch = deps.release_watch
     assert isinstance(watch, ReleaseWatch) and watch.interval == 60
     assert watch.client is app.client
-    await run_hooks(deps, "on_start")
+    await deps.lifecycle.start()
     assert watch._scheduler is not None and watch._scheduler.get_job("release-watch")
-    await run_hooks(deps, "on_stop")
+    await deps.lifecycle.stop()
     assert watch._scheduler is None
 
 

@@ -1,7 +1,7 @@
 """Prometheus metrics, one registry per app so tests and several apps never collide.
 
-Features record through `Deps.metrics` (or the functions at the bottom, e.g. `digest_run`);
-commands, interactions, Sentry calls and Slack API errors are recorded for them.
+Features record through the `Metrics` they are given (or the functions at the bottom, e.g.
+`digest_run`); commands, interactions, Sentry calls and Slack API errors are recorded for them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -17,7 +17,6 @@ from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from bot.core.store import Store
-    from bot.deps import Deps
     from bot.sentry.client import SentryClient
 
 log = logging.getLogger("bot.sentry.calls")
@@ -176,15 +175,8 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def metrics_of(deps: Deps) -> Metrics:
-    """The app's metrics (a throwaway set when deps has none, e.g. in a one-off script)."""
-    found: Any = getattr(deps, "metrics", None)
-    return found if isinstance(found, Metrics) else Metrics()
-
-
-def digest_run(deps: Deps, *, outcome: str = "ok", lag_seconds: float | None = None) -> None:
+def digest_run(m: Metrics, *, outcome: str = "ok", lag_seconds: float | None = None) -> None:
     """Record one digest run: outcome `ok`, `failed` or `skipped`, and how late it fired."""
-    m = metrics_of(deps)
     m.digest_runs.labels(outcome).inc()
     if lag_seconds is not None:
         m.digest_lag.observe(max(0.0, lag_seconds))

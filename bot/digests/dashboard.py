@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -118,7 +118,7 @@ class DigestService:
         data: DigestData,
         projects: ProjectService,
         members: MemberService,
-        extras: Mapping[str, Any],
+        saved_queries: SavedQueryRunner | None = None,
         dashboards: DashboardDigest | None = None,
         memo_ttl: float = MEMO_TTL,
     ) -> None:
@@ -126,7 +126,7 @@ class DigestService:
         self.dashboards = dashboards
         self.projects = projects
         self.members = members
-        self.extras = extras
+        self.saved_queries = saved_queries
         self.memo_ttl = memo_ttl
         self.builds = 0
         self._memo: dict[tuple[Any, ...], tuple[float, asyncio.Task[Dashboard]]] = {}
@@ -318,7 +318,7 @@ class DigestService:
     async def _saved_query(
         self, dash: Dashboard, team_id: str, name: str
     ) -> SavedQueryResult | None:
-        runner: SavedQueryRunner | None = self.extras.get("saved_query_runner")
+        runner = self.saved_queries
         if runner is None:
             return None
         try:

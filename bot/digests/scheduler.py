@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bot.core import errors, mrkdwn
+from bot.core.metrics import Metrics, digest_run
 from bot.digests import messages as msg
 from bot.digests.dashboard import DigestService
 from bot.digests.schedule import Schedule, latest_fire, next_fire, previous_fire
@@ -97,7 +98,13 @@ class DigestScheduler:
         chart: bool = True,
         time_shift: timedelta = timedelta(0),
         name: str = "",
+        timer: AsyncIOScheduler | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics  # the app's: runs and lateness (`dexter_digest_*`)
+        # The process's background timer (bot/services.py), shared with the release watch;
+        # without one (tests, the benchmark) this scheduler runs a timer of its own.
+        self.timer = timer
         self.store = store
         self.service = service
         self.sender = sender
@@ -142,8 +149,9 @@ class DigestScheduler:
         if self._scheduler is not None:
             return
         self._stopping = False
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.start()
+        self._scheduler = self.timer if self.timer is not None else AsyncIOScheduler(timezone=UTC)
+        if not self._scheduler.running:
+            self._scheduler.start()
         self._renewer = asyncio.create_task(self._renew_claims())
         await self.resync(force=True)
         self._scheduler.add_job(
@@ -161,7 +169,12 @@ class DigestScheduler:
         """Stop scheduling and cancel digests in flight (their claims are released)."""
         self._stopping = True
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            if self.timer is None:
+                self._scheduler.shutdown(wait=False)
+            else:  # the shared timer stops with the process; take our jobs off it
+                for job in self._scheduler.get_jobs():
+                    if job.id == "digest-tick" or job.id.startswith("digest:"):
+                        job.remove()
             self._scheduler = None
         # Cancelling a digest that is already posting could lose its `done` marker and let
         # another replica post it again: let those finish (bounded), cancel the rest.
@@ -254,6 +267,11 @@ class DigestScheduler:
         self._tasks[key] = task
         task.add_done_callback(lambda _t: self._forget(key))
 
+    def _measure(self, outcome: str, due: datetime) -> None:
+        if self.metrics is not None:
+            lag = (self.now() - due).total_seconds()
+            digest_run(self.metrics, outcome=outcome, lag_seconds=lag)
+
     def _forget(self, key: tuple[str, str]) -> None:
         self._tasks.pop(key, None)
         self._posting.discard(key)
@@ -264,6 +282,7 @@ class DigestScheduler:
             self.store.store.key("digest", "skiplog", sub.id, epoch(due)), ttl=8 * 86400
         ):
             self.stats["skipped"] += 1
+            self._measure("skipped", due)
             log.warning(
                 "digest %s for %s was due %s, %.0f min ago (beyond the %.0f min grace): skipped",
                 sub.id,
@@ -382,10 +401,12 @@ class DigestScheduler:
                     sub.id, scheduled=scheduled, status="sent", period_end=scheduled
                 )
             self.stats["sent"] += 1
+            self._measure("ok", scheduled)
             log.info("digest %s sent to %s for %s", sub.id, sub.channel_id, scheduled.isoformat())
             await self.sender.upload_chart(sub.channel_id, ts, dash)
             return
         self.stats["failed"] += 1
+        self._measure("failed", scheduled)
         async with self._redis:
             await self.store.mark_done(sub.id, scheduled)
             await self.store.record(sub.id, scheduled=scheduled, status="failed", error=why)
@@ -452,7 +473,7 @@ class DigestScheduler:
         return {
             j.id.removeprefix("digest:")
             for j in self._scheduler.get_jobs()
-            if j.id != "digest-tick"
+            if j.id.startswith("digest:")
         }
 
     def describe_state(self) -> dict[str, Any]:

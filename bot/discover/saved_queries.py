@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -128,3 +129,15 @@ async def run_saved(
     query = saved.query
     page = await deps.discover.table(query, cursor=cursor, per_page=per_page)
     return SavedRun(saved=saved, query=query, page=page)
+
+
+DIGEST_ROWS = 10
+
+
+def digest_rows(deps: Deps) -> Callable[[str, str], Awaitable[list[dict[str, Any]]]]:
+    """What digests show of a subscribed saved query: its first rows (built by the root)."""
+
+    async def saved_rows(team_id: str, name: str) -> list[dict[str, Any]]:
+        return (await run_saved(deps, team_id, name, per_page=DIGEST_ROWS)).page.rows
+
+    return saved_rows

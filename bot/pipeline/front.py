@@ -94,11 +94,10 @@ class FrontRules:
 
 
 def rules_of(deps: Deps) -> FrontRules:
-    """This app's rules (one per Deps, like the listeners)."""
-    rules = deps.extras.get("front_rules")
-    if not isinstance(rules, FrontRules):
-        rules = deps.extras["front_rules"] = FrontRules()
-    return rules
+    """This app's rules (made fresh with each app by create_app, like the listeners)."""
+    if deps.front_rules is None:
+        raise RuntimeError("the front door's rules are made by create_app")
+    return deps.front_rules
 
 
 def inline_view(deps: Deps, callback_id: str) -> None:

@@ -58,6 +58,7 @@ class ReleaseWatch:
         *,
         interval: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
+        timer: Any = None,
     ) -> None:
         self.deps = deps
         self.client = client
@@ -67,6 +68,9 @@ class ReleaseWatch:
         self.outbox = Outbox(deps.store)
         self.notifier = Notifier(deps, client, self.outbox, team_of=self.team_of)
         self.cursor_key = deps.store.key("release-watch", deps.sentry.org, "cursor")
+        # The process's background timer (an AsyncIOScheduler shared with the digests, see
+        # bot/services.py); without one the watch runs a timer of its own.
+        self.timer = timer
         self._scheduler: Any = None
 
     async def tick(self) -> tuple[int, int]:
@@ -246,7 +250,7 @@ class ReleaseWatch:
             return
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler = self.timer if self.timer is not None else AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_job(
             self.safe_tick,
             "interval",
@@ -255,12 +259,17 @@ class ReleaseWatch:
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+            replace_existing=True,
         )
-        self._scheduler.start()
+        if not self._scheduler.running:
+            self._scheduler.start()
         log.info("release watch polling every %ss", self.interval)
 
     async def stop(self) -> None:
         """Stop the scheduler (a running tick finishes on its own)."""
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            if self.timer is None:
+                self._scheduler.shutdown(wait=False)
+            elif self._scheduler.get_job("release-watch"):
+                self._scheduler.remove_job("release-watch")
             self._scheduler = None

@@ -239,7 +239,7 @@ class _Observe(AsyncMiddleware):
         cid = bind_correlation_id(req.context[JOB].id if job else None)
         outcome.set(None)
         body = req.body if isinstance(req.body, dict) else {}
-        kind, name = classify(body, self.deps.extras.get("dispatcher"))
+        kind, name = classify(body, self.deps.dispatcher)
         req.context["dexter_kind"], req.context["dexter_name"] = kind, name
         # a job was checked at the door; its markers are set, so checking again would refuse
         rejected = None if job else await _duplicate(self.deps, self.once, req, body)
@@ -349,7 +349,7 @@ async def _duplicate(
 async def _remember_grid_team(deps: Deps, req: AsyncBoltRequest) -> None:
     """Note where an Enterprise Grid team's bot lives, for jobs that only know the team."""
     ctx = req.context
-    installs: Any = deps.extras.get("installations")
+    installs: Any = deps.installations
     if installs is None or not ctx.enterprise_id or not ctx.team_id:
         return
     try:

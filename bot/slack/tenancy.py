@@ -47,7 +47,7 @@ async def enter(deps: Deps, team_id: str | None, *, slack: bool = True) -> None:
     if not deps.settings.multi_workspace or not team_id:
         return
     workspace_client.set(await deps.workspaces.client_for(team_id))
-    tokens: Any = deps.extras.get("bot_tokens")  # bot/slack/tokens.py: Grid, rotation
+    tokens: Any = deps.bot_tokens  # bot/slack/tokens.py: Grid, rotation
     if slack and tokens is not None:
         slack_token.set(await tokens.for_team(team_id))
 

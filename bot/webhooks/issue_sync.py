@@ -46,11 +46,10 @@ def issue_id_of(data: Any) -> str | None:
 
 
 def cards_of(deps: Deps) -> IssueCards:
-    """The card operations the Slack side registered."""
-    cards: IssueCards | None = deps.extras.get("issue_cards")
-    if cards is None:
-        raise RuntimeError("issue cards are installed by handlers/triage_cards.py")
-    return cards
+    """The card operations the Slack side provides (set by the composition root)."""
+    if deps.issue_cards is None:
+        raise RuntimeError("issue cards are wired by create_app")
+    return deps.issue_cards
 
 
 async def matches(deps: Deps, sub: IssueSubscription, issue: Issue) -> bool:

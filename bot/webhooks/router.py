@@ -1,7 +1,7 @@
 """Run a verified delivery (a `webhook` job) through the handler of its resource.
 
-The table is open: features register their handler by resource name at composition time
-(`deps.webhooks.register("issue", handler)`; the alert features register `event_alert` and
+The table is filled once by the composition root from every feature's handlers
+(`handlers.webhook_handlers`: `issue`, `comment`, `installation`, `event_alert`,
 `metric_alert`). A resource nobody handles is logged and dropped. Each handler runs as the
 delivery's workspace (its Sentry, its bot token: bot/slack/tenancy.py).
 """

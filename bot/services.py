@@ -1,0 +1,58 @@
+"""The composition root's second half: what `create_app` builds once the Slack client exists,
+before any listener is registered.
+
+Every service a feature shares with another surface, or that runs in the background, is
+built here and set on `Deps` as a typed field; `register(app, deps)` in `handlers/` only adds
+listeners. Building again (a second app on the same services) replaces each part, so nothing
+is doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.alert_push.endpoint import add_routes
+from bot.deps import Deps
+from bot.digests.feature import build_digests
+from bot.discover.saved_queries import digest_rows
+from bot.pipeline.front import FrontRules
+from bot.releases.watch import ReleaseWatch
+
+
+def wire(deps: Deps, client: AsyncWebClient) -> None:
+    """Build the shared services on the bot's Slack client and set them on `deps`."""
+    import handlers  # the Slack side's parts of the card and the command table
+
+    deps.dispatcher = handlers.dispatcher()
+    deps.cards = handlers.card_hooks(deps)
+    deps.issue_cards = handlers.issue_cards(deps, client)
+    deps.front_rules = FrontRules()  # filled as listeners register (inline views, checks)
+
+    # one background timer for every periodic part: started first, stopped last
+    timer = deps.timer = AsyncIOScheduler(timezone=UTC)
+
+    async def start_timer() -> None:
+        if not timer.running:
+            timer.start()
+
+    async def stop_timer() -> None:
+        if timer.running:
+            timer.shutdown(wait=False)  # AsyncIOScheduler: scheduled on the loop (call_soon)
+            await asyncio.sleep(0)  # let it run: stopped once this returns
+
+    deps.lifecycle.add("timer", start_timer, stop_timer)
+    deps.digests = build_digests(deps, client, saved_queries=digest_rows(deps), timer=timer)
+    deps.lifecycle.add("digests", deps.digests.scheduler.start, deps.digests.scheduler.stop)
+    watch = ReleaseWatch(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
+    deps.release_watch = watch
+    deps.lifecycle.add("release watch", watch.start, watch.stop)
+
+    def alert_rule_action(web_app: web.Application) -> None:
+        add_routes(web_app, deps, client)
+
+    deps.web_routes = {"alert_rule_action": alert_rule_action}
