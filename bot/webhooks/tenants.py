@@ -63,12 +63,12 @@ class HookTenants:
                 raise UnknownInstallation
             return "" if valid_signature(env, body, signature) else None
         owner = await self.owner(installation) if installation else None
-        candidates = await self.workspaces.with_hook_secret()
         if owner is not None:
             secret = await self._team_secret(owner)
             if secret is not None and valid_signature(secret, body, signature):
                 return owner
-            for team in candidates:  # only to tell a forgery from another tenant's signature
+            # another secret cannot make it the owner's; tried only to log who signed it
+            for team in await self.workspaces.with_hook_secret():
                 other = await self._team_secret(team) if team != owner else None
                 if other is not None and valid_signature(other, body, signature):
                     log.warning(
@@ -80,6 +80,7 @@ class HookTenants:
                     )
                     break
             return None
+        candidates = await self.workspaces.with_hook_secret()
         if not candidates:
             raise UnknownInstallation
         for team in candidates:
