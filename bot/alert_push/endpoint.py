@@ -40,15 +40,21 @@ def _message(text: str, status: int) -> web.Response:
 
 
 async def _workspace_of(
-    tenants: HookTenants, body: bytes, signature: str | None, installation: str
+    tenants: HookTenants,
+    body: bytes,
+    signature: str | None,
+    installation: str,
+    *,
+    learn: bool = True,
 ) -> tuple[int, str | None]:
     """(status, team id) of a request: 200 and the workspace whose client secret signed it
-    (None in a single-workspace install), 401 when none did, 400 when Dexter holds no secret
-    that could (the same rule as deliveries, bot/webhooks/tenants.py)."""
+    (None in a single-workspace install), 401 when none did or the installation belongs to
+    another workspace, 400 when Dexter holds no secret that could (the same rule as
+    deliveries, bot/webhooks/tenants.py)."""
     if not signature:
         return 401, None
     try:
-        team = await tenants.resolve(body, signature, installation or None)
+        team = await tenants.resolve(body, signature, installation or None, learn=learn)
     except UnknownInstallation:
         return 400, None
     if team is None:
@@ -88,10 +94,11 @@ def add_routes(web_app: web.Application, deps: Deps, client: AsyncWebClient) -> 
         return _message(texts.CHANNEL_OK, 200)
 
     async def options(request: web.Request) -> web.Response:
-        # select_requester.py signs the empty string for these GETs
+        # select_requester.py signs the empty string for these GETs: `installationId` is not
+        # covered by the signature, so it may pick the workspace but never teaches a new tie
         signature = request.headers.get("Sentry-App-Signature")
         installation = request.query.get("installationId", "")
-        status, team = await _workspace_of(tenants, b"", signature, installation)
+        status, team = await _workspace_of(tenants, b"", signature, installation, learn=False)
         if status == 401:
             return _message(texts.BAD_REQUEST, 401)
         if status != 200:

@@ -15,10 +15,24 @@ log = logging.getLogger(__name__)
 
 
 async def on_installation(delivery: Delivery, deps: Deps) -> None:
-    """`created`: remember the installation's workspace; `deleted`: refuse its deliveries."""
+    """`created`: remember the installation's workspace; `deleted`: refuse its deliveries.
+
+    Only for the signing workspace's own installation (in a multi-workspace install any admin
+    can sign a body naming any uuid): `deleted` needs the installation tied to that workspace,
+    `created` one tied to it or not seen yet. The receiver already refuses a body naming another
+    workspace's installation; this holds even so, inside the job."""
     if not delivery.installation:
         return
     tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
+    if deps.settings.multi_workspace:
+        owner = await tenants.owner(delivery.installation)
+        if owner != delivery.team_id and not (owner is None and delivery.action == "created"):
+            log.warning(
+                "sentry installation %s: a change by workspace %s ignored, not its installation",
+                delivery.installation,
+                delivery.team_id or "-",
+            )
+            return
     if delivery.action == "deleted":
         await tenants.forget(delivery.installation)
         log.warning(

@@ -1,15 +1,21 @@
 """The front door for Sentry webhooks: verify, record, answer 200; the work is a job.
 
 Sentry gives a webhook about a second and does not retry, so nothing here waits for
-Sentry or Slack: the signature and timestamp are checked, the `Request-ID` is marked seen
-(SET NX with a TTL, so a replay within the freshness window is processed once), the
+Sentry or Slack: the signature and timestamp are checked, the body is marked seen, the
 delivery is stored as a `webhook` job in the durable pipeline, and Sentry hears 200.
 A missing or wrong signature, or a stale timestamp, is 401 and changes nothing.
+
+Sentry's signature covers the raw body only. `Request-ID`, `Sentry-Hook-Timestamp` and
+`Sentry-Hook-Resource` are unsigned: whoever holds a copy of a delivery can resend its body
+with a new id and a fresh timestamp. So the timestamp check stops only an unaltered old copy;
+what makes a delivery count once is the marker on the SHA-256 of the body (SET NX, BODY_SEEN_TTL),
+and the resource header must agree with what the body names (`_named_resource`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -21,7 +27,7 @@ from redis.exceptions import RedisError
 
 from bot.core.errors import StateUnavailable
 from bot.pipeline.envelope import Job
-from bot.webhooks.signature import MAX_AGE, fresh
+from bot.webhooks.signature import fresh
 from bot.webhooks.tenants import HookTenants, UnknownInstallation
 
 if TYPE_CHECKING:
@@ -30,7 +36,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PATH = "/sentry/webhook"
-SEEN_TTL = int(MAX_AGE * 4)  # longer than any delivery stays fresh: a replay is stale by then
+# The timestamp is unsigned, so freshness bounds nothing for a replay: this marker is the only
+# thing that stops one, and a body replayed after it expires is processed again. Two days, well
+# over a day: a copy captured today stays refused through tomorrow, far beyond any resend of
+# Sentry's own (its send tasks are declared Retry(times=3, delay=5 min), each send with a new
+# Request-ID and timestamp: src/sentry/sentry_apps/tasks/sentry_apps.py), and as long as the
+# alert handlers' per-Request-ID markers; Redis holds one short key per delivery for it.
+BODY_SEEN_TTL = 2 * 24 * 3600
 MAX_BODY = 1024 * 1024
 
 
@@ -60,6 +72,28 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+# What `data` holds for each resource Sentry sends (src/sentry/sentry_apps/tasks/sentry_apps.py:
+# `data[name]` for issue and error, build_comment_webhook, send_alert_webhook_v2 `event`;
+# src/sentry/rules/actions/notify_event_service.py `metric_alert`;
+# src/sentry/sentry_apps/installations.py `installation`). Each genuine body carries exactly one.
+_RESOURCE_KEYS = {
+    "installation": "installation",
+    "issue": "issue",
+    "error": "error",
+    "comment": "comment_id",
+    "event_alert": "event",
+    "metric_alert": "metric_alert",
+}
+
+
+def _named_resource(data: object) -> str | None:
+    """The resource a body's `data` says it is, None when it names none (or several)."""
+    if not isinstance(data, Mapping):
+        return None
+    named = [r for r, key in _RESOURCE_KEYS.items() if key in data]
+    return named[0] if len(named) == 1 else None
+
+
 def _installation(payload: Mapping[str, Any]) -> str | None:
     inst = payload.get("installation")
     uuid = inst.get("uuid") if isinstance(inst, Mapping) else None
@@ -74,8 +108,9 @@ class WebhookReceiver:
         self.clock = clock
         self.tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
 
-    def _seen_key(self, team_id: str, request_id: str) -> str:
-        return self.deps.store.key("sentry-hook", "seen", team_id or "-", request_id)
+    def _seen_key(self, team_id: str, body: bytes) -> str:
+        digest = hashlib.sha256(body).hexdigest()
+        return self.deps.store.key("sentry-hook", "body", team_id or "-", digest)
 
     async def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
         """Verify one delivery and store it as a job; the answer for Sentry."""
@@ -98,8 +133,12 @@ class WebhookReceiver:
             log.info("sentry webhook refused: the body is not a JSON object")
             return MALFORMED, None
         installation = _installation(payload)
+        action = payload.get("action")
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        # a deletion never ties an installation Dexter has not seen to the workspace signing it
+        learn = not (_named_resource(data) == "installation" and action == "deleted")
         try:
-            team_id = await self.tenants.resolve(body, signature, installation)
+            team_id = await self.tenants.resolve(body, signature, installation, learn=learn)
         except UnknownInstallation:
             log.warning("sentry webhook for an unknown installation %s", installation or "-")
             return UNKNOWN, None
@@ -116,15 +155,22 @@ class WebhookReceiver:
         if resource is None or request_id is None or len(request_id) > 100:
             return MALFORMED, None
         resource = resource[:40]
-        seen = self._seen_key(team_id, request_id)
+        named = _named_resource(data)
+        if named is not None and named != resource:
+            log.warning(
+                "sentry webhook %s refused: its body is a %s, its resource header says otherwise",
+                request_id,
+                named,
+            )
+            return MALFORMED, None
+        seen = self._seen_key(team_id, body)
         try:
-            first = await self.deps.store.redis.set(seen, "1", nx=True, ex=SEEN_TTL)
+            first = await self.deps.store.redis.set(seen, request_id, nx=True, ex=BODY_SEEN_TTL)
         except (RedisError, OSError):
             return UNAVAILABLE, resource
         if not first:
-            log.info("sentry webhook %s received again: ignored", request_id)
+            log.info("sentry webhook %s: this body was received before, ignored", request_id)
             return DUPLICATE, resource
-        action = payload.get("action")
         job = Job(
             kind="webhook",
             name=resource,
@@ -133,7 +179,7 @@ class WebhookReceiver:
                 "request_id": request_id,
                 "resource": resource,
                 "action": action if isinstance(action, str) else "",
-                "data": payload.get("data") if isinstance(payload.get("data"), dict) else {},
+                "data": data,
                 "actor": payload.get("actor") if isinstance(payload.get("actor"), dict) else {},
                 "installation": installation,
                 "received_at": self.clock(),

@@ -6,8 +6,10 @@ verify deliveries (the environment's secret could not say which workspace, whose
 whose bot token a delivery is for, so it is not used there). A delivery
 names its installation (`installation.uuid`); the first verified delivery of an installation
 teaches Dexter its workspace (the secret that verified it), later ones are checked against
-that workspace's secret alone. The payload's uuid is only a hint for which secret to try
-first: the workspace is always the one whose secret verifies the signature.
+that workspace's secret alone. Any workspace admin can sign any body with their own secret,
+so a body naming an installation tied to another workspace is refused (and logged), never
+re-pointed: the tie changes only when Sentry deletes the installation. The payload's uuid
+decides which secret may verify, and the workspace is always the one whose secret did.
 """
 
 from __future__ import annotations
@@ -46,9 +48,13 @@ class HookTenants:
             return None
         return cfg.hook_secret.get_secret_value()
 
-    async def resolve(self, body: bytes, signature: str, installation: str | None) -> str | None:
+    async def resolve(
+        self, body: bytes, signature: str, installation: str | None, *, learn: bool = True
+    ) -> str | None:
         """The workspace whose secret signed `body` ("" for the environment's), None when no
-        secret verifies it; UnknownInstallation when Dexter holds no secret that could."""
+        secret verifies it or it names an installation tied to another workspace;
+        UnknownInstallation when Dexter holds no secret that could. `learn`: tie an installation
+        seen for the first time to the workspace that signed it."""
         if installation and await self.store.redis.sismember(self._gone, installation):
             raise UnknownInstallation
         env = self._env_secret()
@@ -56,24 +62,44 @@ class HookTenants:
             if env is None:
                 raise UnknownInstallation
             return "" if valid_signature(env, body, signature) else None
-        known = await self.store.redis.hget(self._index, installation) if installation else None
-        tried: set[str] = set()
-        if known is not None:
-            team = known.decode() if isinstance(known, bytes) else str(known)
-            tried.add(team)
-            secret = await self._team_secret(team)
+        owner = await self.owner(installation) if installation else None
+        if owner is not None:
+            secret = await self._team_secret(owner)
             if secret is not None and valid_signature(secret, body, signature):
-                return team
-        candidates = [t for t in await self.workspaces.with_hook_secret() if t not in tried]
+                return owner
+            # another secret cannot make it the owner's; tried only to log who signed it
+            for team in await self.workspaces.with_hook_secret():
+                other = await self._team_secret(team) if team != owner else None
+                if other is not None and valid_signature(other, body, signature):
+                    log.warning(
+                        "sentry installation %s belongs to another workspace (%s): "
+                        "a request signed by workspace %s refused",
+                        installation,
+                        owner,
+                        team,
+                    )
+                    break
+            return None
+        candidates = await self.workspaces.with_hook_secret()
+        if not candidates:
+            raise UnknownInstallation
         for team in candidates:
             secret = await self._team_secret(team)
             if secret is not None and valid_signature(secret, body, signature):
-                if installation:
-                    await self.store.redis.hset(self._index, installation, team)
+                if installation and learn:
+                    # HSETNX: two first deliveries at once cannot re-point each other's tie
+                    await self.store.redis.hsetnx(self._index, installation, team)
+                    if await self.owner(installation) != team:
+                        return None
                 return team
-        if not candidates and not tried:
-            raise UnknownInstallation
         return None
+
+    async def owner(self, installation: str) -> str | None:
+        """The workspace an installation is tied to, None when Dexter has not seen it."""
+        known = await self.store.redis.hget(self._index, installation)
+        if known is None:
+            return None
+        return known.decode() if isinstance(known, bytes) else str(known)
 
     async def forget(self, installation: str) -> None:
         """Sentry deleted this installation: refuse its deliveries from now on (installing the
@@ -84,9 +110,9 @@ class HookTenants:
         await pipe.execute()
 
     async def installed(self, installation: str, team_id: str) -> None:
-        """Sentry (re)installed this installation for a workspace."""
+        """Sentry (re)installed this installation for a workspace (never re-points a tie)."""
         pipe = self.store.redis.pipeline(transaction=True)
         pipe.srem(self._gone, installation)
         if team_id:
-            pipe.hset(self._index, installation, team_id)
+            pipe.hsetnx(self._index, installation, team_id)
         await pipe.execute()
