@@ -57,7 +57,7 @@ async def on_metric_alert(delivery: Delivery, deps: Deps) -> None:
             ) as got:
                 if not got:  # never post unlocked: fail this attempt, the job is retried
                     raise StateUnavailable(f"incident {inc.id} is busy")
-                await _deliver(deps, client, memory, inc, check.channel)
+                await _deliver(deps, client, memory, inc, check.channel, delivery.request_id)
         except SlackApiError as exc:
             if exc.response.get("error") not in NOT_POSTABLE:
                 raise
@@ -78,9 +78,17 @@ async def _deliver(
     memory: AlertMemory,
     inc: payloads.Incident,
     channel: str,
+    request_id: str,
 ) -> None:
+    """Each Slack effect is recorded (with the delivery's id) as soon as it is done: a job that
+    fails later and is retried finishes what is left instead of threading the state again."""
     known = await memory.incident(inc.id)
     state = texts.INCIDENT_STATES.get(inc.state, inc.state)
+    if known is not None and request_id in known.shown:
+        log.info("incident %s: delivery %s already shown, finishing it", inc.id, request_id)
+        if known.chart_due == request_id:
+            await _post_chart(deps, client, memory, inc, known)
+        return
     if known is not None:
         history = [*known.history, state]
         blocks = header_blocks(inc, history=history)
@@ -100,9 +108,7 @@ async def _deliver(
             )
             await memory.remember_incident(
                 inc.id,
-                IncidentMessage(
-                    channel=known.channel, ts=known.ts, state=inc.state, history=history
-                ),
+                known.showing(request_id, state=inc.state, history=history),
             )
             return
     blocks = header_blocks(inc, history=[state])
@@ -111,18 +117,30 @@ async def _deliver(
     )
     posted = IncidentMessage(
         channel=str(resp["channel"]), ts=str(resp["ts"]), state=inc.state, history=[state]
-    )
+    ).showing(request_id, chart_due=request_id)
     await memory.remember_incident(inc.id, posted)
+    await _post_chart(deps, client, memory, inc, posted)
+
+
+async def _post_chart(
+    deps: Deps,
+    client: AsyncWebClient,
+    memory: AlertMemory,
+    inc: payloads.Incident,
+    posted: IncidentMessage,
+) -> None:
+    """The chart in the message's thread; none (logged) when it cannot be read or drawn."""
     png = await fetch_chart(deps.sentry, deps.projects, inc)
-    if png is None:
-        return
-    try:
-        await client.files_upload_v2(
-            channel=posted.channel,
-            thread_ts=posted.ts,
-            content=png,
-            filename=f"incident-{inc.identifier}.png",
-            title=texts.INCIDENT_CHART.format(rule=inc.rule_name, aggregate=inc.aggregate),
-        )
-    except SlackApiError as exc:
-        log.warning("incident %s chart not uploaded: %s", inc.id, exc.response.get("error"))
+    if png is not None:
+        try:
+            await client.files_upload_v2(
+                channel=posted.channel,
+                thread_ts=posted.ts,
+                content=png,
+                filename=f"incident-{inc.identifier}.png",
+                title=texts.INCIDENT_CHART.format(rule=inc.rule_name, aggregate=inc.aggregate),
+            )
+        except SlackApiError as exc:
+            log.warning("incident %s chart not uploaded: %s", inc.id, exc.response.get("error"))
+    # The incident's lock is held: no other state changed the message meanwhile.
+    await memory.remember_incident(inc.id, posted.model_copy(update={"chart_due": ""}))

@@ -5,7 +5,8 @@
   updates the card instead of posting another;
 - per issue: the latest alert note (rule that fired, suggested owners), shown on every card
   of the issue while it lasts;
-- per incident: the message that shows a metric alert incident, and its last state;
+- per incident: the message that shows a metric alert incident, its last state, the delivery
+  that showed it and whether its chart is still due;
 - per delivery (request id): done, so a redelivered job does nothing twice.
 
 Keys carry the Sentry server's identity (issue and rule ids repeat across servers).
@@ -24,6 +25,7 @@ GRACE = 5 * 60
 NOTE_TTL = 24 * 3600
 INCIDENT_TTL = 30 * 24 * 3600
 DONE_TTL = 2 * 24 * 3600
+SHOWN_KEPT = 10  # more states than an incident goes through while a job is retried
 
 
 class PostedCard(BaseModel):
@@ -55,6 +57,15 @@ class IncidentMessage(BaseModel):
     ts: str
     state: str
     history: list[str] = []  # the states shown so far, oldest first
+    # The deliveries (request ids) this message has shown, newest last: a retried job whose
+    # Slack effects were done before it failed finds its id here and does not post them twice.
+    shown: list[str] = []
+    chart_due: str = ""  # the delivery that posted the message, while its chart is not uploaded
+
+    def showing(self, request_id: str, **changes: object) -> IncidentMessage:
+        """This message once `request_id` is shown (with `changes`): the last ids are kept."""
+        shown = [*self.shown, request_id][-SHOWN_KEPT:]
+        return self.model_copy(update={**changes, "shown": shown})
 
 
 class AlertMemory:

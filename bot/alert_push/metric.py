@@ -76,7 +76,7 @@ def with_thresholds(ts: Timeseries, inc: Incident) -> Timeseries:
 async def fetch_chart(
     client: SentryClient, projects: ProjectService, inc: Incident, *, now: datetime | None = None
 ) -> bytes | None:
-    """The incident's chart as PNG, or None when there is nothing to draw."""
+    """The incident's chart as PNG, or None when there is nothing to draw or drawing failed."""
     query = chart_query(inc)
     if query is None:
         return None
@@ -105,7 +105,11 @@ async def fetch_chart(
         return None
     title = texts.INCIDENT_CHART.format(rule=inc.rule_name, aggregate=inc.aggregate)
     started = time.perf_counter()
-    png = await asyncio.to_thread(render_timeseries, ts, title=title, subtitle=inc.query)
+    try:
+        png = await asyncio.to_thread(render_timeseries, ts, title=title, subtitle=inc.query)
+    except Exception:  # the chart is an extra: a drawing bug must not cost the alert
+        log.exception("incident %s chart not drawn", inc.id)
+        return None
     log.debug("incident chart rendered in %.0f ms", (time.perf_counter() - started) * 1000)
     return png
 

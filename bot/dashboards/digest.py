@@ -12,6 +12,7 @@ from typing import Literal
 from bot.core.errors import SentryError
 from bot.dashboards.sentry_api import DashboardService, SentryDashboard, Widget
 from bot.discover import charts
+from bot.discover.sentry_api import Timeseries
 from bot.discover.table import format_value, layout
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ CHART_WIDTH, CHART_HEIGHT = 900, 420
 NOTE_OTHER = "not a Discover widget: open it in Sentry"
 NOTE_NO_CHART = "chart not drawn this time: open it in Sentry"
 NOTE_EMPTY = "no data in this period"
+NOTE_CHART_FAILED = "chart could not be drawn: open it in Sentry"
 
 
 @dataclass
@@ -131,14 +133,8 @@ class DashboardDigest:
                 if ts.empty:
                     view.note = NOTE_EMPTY
                 else:
-                    view.chart = await asyncio.to_thread(
-                        charts.render_timeseries,
-                        ts,
-                        title=title,
-                        subtitle=board.title,
-                        width=CHART_WIDTH,
-                        height=CHART_HEIGHT,
-                    )
+                    view.chart = await _draw(ts, title=title, subtitle=board.title)
+                    view.note = "" if view.chart else NOTE_CHART_FAILED
             elif widget.kind == "chart":
                 view.note = NOTE_NO_CHART
             else:
@@ -159,3 +155,19 @@ class DashboardDigest:
         column = page.columns[pick] if 0 <= pick < len(page.columns) else page.columns[0]
         value = page.rows[0].get(column.name) if page.rows else None
         return format_value(value, column.type, column.unit)
+
+
+async def _draw(ts: Timeseries, *, title: str, subtitle: str) -> bytes | None:
+    """The widget's chart as PNG; None (logged) when drawing fails: the digest goes out."""
+    try:
+        return await asyncio.to_thread(
+            charts.render_timeseries,
+            ts,
+            title=title,
+            subtitle=subtitle,
+            width=CHART_WIDTH,
+            height=CHART_HEIGHT,
+        )
+    except Exception:  # the chart is an extra: a drawing bug must not cost the digest
+        log.exception("dashboard widget %r: chart not drawn", title)
+        return None

@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.charting import drawing
 from bot.digests.sentry_api import Series
 
 MAX_LINES = 8
@@ -14,6 +15,11 @@ WIDTH_IN, HEIGHT_IN, DPI = 8.0, 3.2, 90
 
 def render(series: Series, deploys: Sequence[tuple[datetime, str]], title: str) -> bytes:
     """A PNG line chart; matplotlib (Agg) is imported here so start-up stays light."""
+    with drawing():
+        return _render(series, deploys, title)
+
+
+def _render(series: Series, deploys: Sequence[tuple[datetime, str]], title: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.figure import Figure
@@ -22,10 +28,12 @@ def render(series: Series, deploys: Sequence[tuple[datetime, str]], title: str) 
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     ranked = sorted(series.items(), key=lambda kv: -sum(v for _, v in kv[1]))
+    lines, labels = [], []
     for label, points in ranked[:MAX_LINES]:
         if points:
             xs, ys = zip(*points, strict=True)
-            ax.plot(xs, ys, label=label, linewidth=1.6)
+            lines += ax.plot(xs, ys, linewidth=1.6)
+            labels.append(label)
     for when, version in deploys[:10]:
         x = float(date2num(when))  # type: ignore[no-untyped-call]
         ax.axvline(x, color="#8a8a8a", linestyle="--", linewidth=0.9)
@@ -49,7 +57,8 @@ def render(series: Series, deploys: Sequence[tuple[datetime, str]], title: str) 
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if len(ranked) > 1:
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        # Labels passed explicitly: given as `label=`, one starting with "_" would be dropped.
+        ax.legend(lines, labels, fontsize=7, frameon=False, loc="upper left")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

@@ -303,9 +303,12 @@ class DigestService:
         dash.links = self._links(ids, start, end)
         if chart and dash.series and any(v for pts in dash.series.values() for _, v in pts):
             marks = [(dep.finished, dep.version) for dep in (activity.deploys if activity else [])]
-            dash.chart = await asyncio.to_thread(
-                digest_chart.render, dash.series, marks, f"Errors per project · {dash.title}"
-            )
+            try:
+                dash.chart = await asyncio.to_thread(
+                    digest_chart.render, dash.series, marks, f"Errors per project · {dash.title}"
+                )
+            except Exception:  # the chart is an extra: a drawing bug must not cost the digest
+                log.exception("digest %r: chart not drawn", dash.title)
 
     async def _optional(self, dash: Dashboard, what: str, coro: Awaitable[T]) -> T | None:
         try:

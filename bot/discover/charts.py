@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import threading
 from datetime import UTC
 from typing import Any
 
 from bot.core import format as fmt
+from bot.core.charting import drawing
 from bot.discover.sentry_api import Timeseries
 from bot.discover.table import format_value
 
@@ -18,8 +18,6 @@ MAX_LABEL = 60
 MIN_LABEL = 16
 # Okabe–Ito: distinguishable for colour-blind readers, fine on Slack's light and dark themes.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-# matplotlib does not promise thread safety; renders run in worker threads, one at a time.
-_RENDER_LOCK = threading.Lock()
 _UNIT_LABELS = {
     "millisecond": "ms",
     "second": "s",
@@ -47,7 +45,7 @@ def render_timeseries(
     height: int = HEIGHT,
 ) -> bytes:
     """A titled line chart with labelled axes, a legend and UTC time ticks, as PNG bytes."""
-    with _RENDER_LOCK:
+    with drawing():
         fig = build_figure(ts, title=title, subtitle=subtitle, width=width, height=height)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI)
@@ -58,6 +56,11 @@ def build_figure(
     ts: Timeseries, *, title: str, subtitle: str = "", width: int = WIDTH, height: int = HEIGHT
 ) -> Any:
     """The chart as a matplotlib Figure (rendered by `render_timeseries`; tests read its layout)."""
+    with drawing():
+        return _build(ts, title=title, subtitle=subtitle, width=width, height=height)
+
+
+def _build(ts: Timeseries, *, title: str, subtitle: str, width: int, height: int) -> Any:
     import matplotlib
 
     matplotlib.use("Agg", force=False)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import cast
 
+from bot.core.charting import drawing
 from bot.releases.models import SeriesPoint
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 3.2, 110
@@ -16,6 +17,13 @@ def render_png(
     title: str, points: Sequence[SeriesPoint], marks: Sequence[tuple[datetime, str]]
 ) -> bytes:
     """The chart as PNG bytes. CPU-bound: call it through `asyncio.to_thread`."""
+    with drawing():
+        return _render(title, points, marks)
+
+
+def _render(
+    title: str, points: Sequence[SeriesPoint], marks: Sequence[tuple[datetime, str]]
+) -> bytes:
     # Imported here: matplotlib costs ~0.5 s to import, and only this button needs it.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
