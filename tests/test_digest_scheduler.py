@@ -21,9 +21,9 @@ from bot.digests.feature import DigestFeature, build_digests
 from bot.digests.parse import Target
 from bot.digests.schedule import Schedule
 from bot.digests.subscriptions import Subscription
-from tests.conftest import SLACK_BOT_TOKEN
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
+from tests.settings_factory import SLACK_BOT_TOKEN
 
 # A virtual clock: the digests fire at FIRE on a clock shifted so FIRE is `lead` seconds away.
 FIRE = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # a Monday

@@ -19,10 +19,10 @@ from bot.core.logs import setup_logging
 from bot.core.settings import Settings
 from bot.deps import Deps
 from tests import factories as f
-from tests.conftest import SECRETS, make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import card_extras
+from tests.settings_factory import SECRETS, make_settings
 
 
 @pytest.fixture

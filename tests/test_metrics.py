@@ -15,11 +15,11 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.server import serve
 from tests import factories as f
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.ops_support import eventually, sample, scrape
 from tests.sentry_org import card_extras
+from tests.settings_factory import make_settings
 
 
 async def _count(bot: SlackDriver, metric: str, **labels: str) -> float:

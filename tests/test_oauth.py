@@ -21,10 +21,10 @@ from bot.core.store import Store
 from bot.deps import Deps
 from bot.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from tests import factories as f
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
 from tests.sentry_org import card_extras
+from tests.settings_factory import make_settings
 
 KEY = "oauth-test-secret-key-0123456789"
 INSTALLED_TOKEN = "xoxb-installed-T9-token"

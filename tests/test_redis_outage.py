@@ -19,9 +19,9 @@ from bot.core import messages
 from bot.core.settings import Settings
 from bot.core.store import Store
 from tests import factories as f
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.settings_factory import make_settings
 
 
 class RedisServer:

@@ -14,9 +14,9 @@ from bot.core import messages
 from bot.sentry.client import SentryClient
 from bot.sentry.limits import route_template
 from tests import factories as f
-from tests.conftest import ORG, SENTRY_BASE, SENTRY_TOKEN
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.settings_factory import ORG, SENTRY_BASE, SENTRY_TOKEN
 
 ISSUES = "organizations/acme/issues/"
 RELEASES = "organizations/acme/releases/"

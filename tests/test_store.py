@@ -105,7 +105,7 @@ async def test_a_failed_load_is_shared_then_retried(store: Store) -> None:
 
 
 async def test_every_key_starts_with_the_configured_prefix() -> None:
-    from tests.conftest import make_settings
+    from tests.settings_factory import make_settings
 
     settings = make_settings(DEXTER_REDIS_PREFIX="blue:")
     st = await Store.connect("redis://127.0.0.1:1/0", Path("/tmp"), prefix=settings.redis_prefix)
