@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -165,7 +164,7 @@ async def test_install_then_use_the_installed_token(
     calls = len(sentry.calls)
     reply = await server.command("issue 1", team="T9")
     assert reply.status == 200
-    await asyncio.sleep(0.3)
+    await server.idle()
     assert len(sentry.calls) == calls and len(slack.of("chat.postMessage")) == 1
 
 
