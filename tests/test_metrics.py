@@ -220,7 +220,7 @@ async def test_listener_work_waits_for_pending_acks() -> None:
         done.append("work")
 
     task = asyncio.create_task(work())
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # time for `work` to go on if the pending ack did not hold it
     assert done == []  # an ack is still pending
     first.leave()
     await asyncio.wait_for(task, 1)

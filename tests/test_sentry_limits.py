@@ -104,7 +104,7 @@ async def test_identical_reads_in_flight_are_sent_once(
     reordered = client.get(client.org_path("issues"), params={"project": ["3", "2"], **params})
     other = client.get(client.org_path("issues"), params={"query": "is:resolved"})
     tasks = [asyncio.ensure_future(c) for c in [*calls, reordered, other]]
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # every call is in flight, waiting at the gate, before any answer
     gate.set()
     answers = await asyncio.gather(*tasks)
     assert route.call_count == 2  # the fifty (and the same params in another order), the other

@@ -16,7 +16,7 @@ async def test_json_roundtrip_and_ttl(store: Store) -> None:
     key = store.key("t", "a")
     await store.set_json(key, {"x": [1, "ü"]}, ttl=0.2)
     assert await store.get_json(key) == {"x": [1, "ü"]}
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.3)  # what is tested: Redis expires the key after its 0.2 s TTL
     assert await store.get_json(key) is None
 
 
