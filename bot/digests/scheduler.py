@@ -23,6 +23,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from bot.core import clock as app_clock
 from bot.core.metrics import Metrics
 from bot.digests.dashboard import DigestService
 from bot.digests.delivery import DigestDelivery
@@ -136,7 +137,7 @@ class DigestScheduler:
 
     def now(self) -> datetime:
         """The current time (UTC) on this scheduler's clock."""
-        return datetime.now(UTC) + self.time_shift
+        return app_clock.now() + self.time_shift
 
     @property
     def running(self) -> bool:
