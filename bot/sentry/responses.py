@@ -69,6 +69,7 @@ def rate_limit_delay(headers: httpx.Headers) -> float:
 
 
 def map_client_error(resp: httpx.Response, family: str) -> errors.SentryError:
+    """The error a 4xx answer means, with Sentry's own detail when it gives one."""
     detail = _detail(resp)
     status = resp.status_code
     cls: type[errors.SentryError] = {
@@ -106,6 +107,7 @@ def fresh_copy(resp: SentryResponse) -> Any:
 
 
 def decode(resp: httpx.Response, family: str) -> SentryResponse:
+    """A successful answer decoded from JSON, with its next-page cursor."""
     data: Any = None
     if resp.status_code != 204 and resp.content:
         try:
