@@ -25,10 +25,10 @@ from bot.app import slack_client
 from bot.core.store import MAX_CONNECTIONS, POOL_WAIT
 from bot.deps import Deps, build_deps
 from bot.slack.directory import SlackDirectory
-from handlers.alert_push import ALERT_HANDLERS, register
+from handlers.alert_push import ALERT_HANDLERS
 from tests import alert_factories as af
 from tests import factories as f
-from tests.conftest import make_settings
+from tests.settings_factory import make_settings
 
 CHANNEL = "C0ALERTS1"
 _ISSUE = re.compile(r"/issues/(\d+)/$")
@@ -113,12 +113,6 @@ async def run(args: argparse.Namespace) -> None:
     client = slack_client(settings)
     deps.directory = SlackDirectory(client, store, settings)
 
-    class _App:  # register() needs the app's client only
-        pass
-
-    app = _App()
-    app.client = client  # type: ignore[attr-defined]
-    register(app, deps)  # type: ignore[arg-type]
     try:
         print(f"Sentry answers after {args.delay * 1000:.0f} ms; Slack and Redis on loopback")
         new = [

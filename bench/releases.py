@@ -28,9 +28,9 @@ from bot.releases.subscriptions import SubscriptionStore
 from bot.releases.watch import ReleaseWatch
 from tests import factories as f
 from tests import release_factories as rf
-from tests.conftest import SENTRY_API, SLACK_BOT_TOKEN, make_settings
 from tests.fake_slack import FakeSlack
 from tests.release_helpers import by_query, release_card_routes
+from tests.settings_factory import SENTRY_API, SLACK_BOT_TOKEN, make_settings
 
 DELAY = 0.05  # simulated Sentry latency per request
 

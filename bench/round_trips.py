@@ -31,9 +31,9 @@ from bot.core.ids import Action
 from bot.core.messages import WORKING
 from bot.core.store import Store
 from bot.deps import build_deps
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.settings_factory import make_settings
 
 _TS = itertools.count(1)
 _TYPED = itertools.cycle(["a", "an", "ann", "ada"])

@@ -29,11 +29,11 @@ from tests import dashboard_factories as dbf
 from tests import discover_factories as df
 from tests import event_factories as ef
 from tests import factories as f
-from tests.conftest import make_settings
 from tests.dashboards.support import BoardSentry, widgets
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.settings_factory import make_settings
 
 Run = Callable[[SlackDriver], Awaitable[object]]
 

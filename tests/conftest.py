@@ -6,11 +6,9 @@ import io
 import logging
 import os
 import socket
-import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,36 +18,30 @@ import redis.asyncio as aioredis
 import respx
 
 from bot.app import create_app
+from bot.core import clock as app_clock
 from bot.core.logs import setup_logging
-from bot.core.settings import Settings, load_settings
+from bot.core.settings import Settings
 from bot.core.store import Store, start_embedded, stop_embedded
 from bot.deps import Deps, build_deps
 from tests import sentry_rules, sentry_schema, slack_wire
+from tests.clock import TestClock, install
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
-
-SLACK_BOT_TOKEN = "xoxb-test-bot-token-0000"
-SLACK_SIGNING_SECRET = "test-signing-secret-4f2a9c"
-SENTRY_TOKEN = "sntrys_test_token_5d1e7b"
-SENTRY_BASE = "https://sentry.io"
-SENTRY_API = f"{SENTRY_BASE}/api/0/"
-ORG = "acme"
-ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
-SECRETS = (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SENTRY_TOKEN)
+from tests.settings_factory import ALL_METHODS, SENTRY_API, make_settings
 
 pytest_plugins = ("pytester",)
 
 
 @pytest.fixture(autouse=True)
-def fresh_now(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Factories' NOW is the time the test starts, so "5m ago" holds however long the run is."""
-    from tests import factories
-
-    stale = factories.NOW
-    now = datetime.now(UTC).replace(microsecond=0)
-    for name, module in list(sys.modules.items()):
-        if name.startswith("tests.") and getattr(module, "NOW", None) is stale:
-            monkeypatch.setattr(module, "NOW", now)
+def clock() -> Iterator[TestClock]:
+    """The app's clock (bot/core/clock.py) for this test: real time from the test's start,
+    which factories date payloads from (`tests.factories.now()`); `advance()`/`freeze()` move it.
+    """
+    test_clock = TestClock()
+    previous = install(test_clock)
+    with app_clock.using(test_clock.now):
+        yield test_clock
+    install(previous)
 
 
 @pytest.fixture(scope="session")
@@ -122,20 +114,6 @@ class _Collect(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.into.append(record)
-
-
-def make_settings(slack: FakeSlack | None = None, **extra: Any) -> Settings:
-    env: dict[str, Any] = {
-        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
-        "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
-        "SENTRY_ORG": ORG,
-        "SENTRY_URL": SENTRY_BASE,
-        "SLACK_API_URL": slack.api_url if slack else "http://127.0.0.1:9/api/",
-        "DEXTER_DATA_DIR": tempfile.gettempdir(),
-    }
-    env.update(extra)
-    return load_settings(_env_file=None, **env)
 
 
 @pytest.fixture

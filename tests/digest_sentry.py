@@ -113,7 +113,7 @@ class DashboardSentry:
         return await self._answer("events", {"data": [row], "meta": {"fields": {}}})
 
     async def _series(self, request: httpx.Request) -> httpx.Response:
-        start = f.NOW - timedelta(hours=24)
+        start = f.now() - timedelta(hours=24)
         series = []
         for slug in ("backend", "web"):
             values = [

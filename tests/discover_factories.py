@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import NOW, iso, link_header
+from tests.factories import iso, link_header, now
 
 EVENTS = "organizations/acme/events/"
 TIMESERIES = "organizations/acme/events-timeseries/"
@@ -74,7 +74,7 @@ def timeseries(
     labels: list[str], *, points: int = 24, y_axis: str = "count()", value_type: str = "integer"
 ) -> dict[str, Any]:
     """An `events-timeseries/` body: one series per label, millisecond timestamps."""
-    start = int(NOW.timestamp()) - points * 3600
+    start = int(now().timestamp()) - points * 3600
     series = []
     for order, label in enumerate(labels):
         series.append(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+from tests import clock
+
+
+def now() -> datetime:
+    """The instant the running test began (its clock's start): payloads are dated from it."""
+    return clock.current().start
 
 
 def iso(delta: timedelta = timedelta()) -> str:
-    return (NOW - delta).isoformat().replace("+00:00", "Z")
+    return (now() - delta).isoformat().replace("+00:00", "Z")
 
 
 def project(pid: int = 2, slug: str = "backend", team: str = "core") -> dict[str, Any]:

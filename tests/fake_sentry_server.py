@@ -25,8 +25,8 @@ from aiohttp import web
 from respx.models import AllMockedAssertionError
 
 from tests import sentry_rules, sentry_schema
-from tests.conftest import ALL_METHODS, SENTRY_API, SENTRY_BASE
 from tests.sentry_org import SentryOrg
+from tests.settings_factory import ALL_METHODS, SENTRY_API, SENTRY_BASE
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Headers Dexter reads from Sentry's answers (content, pagination, rate limits).

@@ -30,10 +30,10 @@ from typing import Any, Literal
 import aiohttp
 import redis.asyncio as aioredis
 
-from tests.conftest import ORG, SENTRY_TOKEN, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET
 from tests.fake_sentry_server import FakeSentryServer
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.settings_factory import ORG, SENTRY_TOKEN, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0  # two shared cores, several interpreters importing at once

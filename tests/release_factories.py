@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from tests.factories import NOW, iso
+from tests.factories import iso, now
 
 PROJECTS = {
     "backend": {"id": 2, "slug": "backend", "name": "Backend", "platform": "python"},
@@ -29,7 +29,7 @@ def deploy(
     url: str | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    finished = at or (NOW - ago)
+    finished = at or (now() - ago)
     return {
         "id": str(did),
         "environment": env,
@@ -53,7 +53,7 @@ def release(
     health: bool = True,
     **extra: Any,
 ) -> dict[str, Any]:
-    when = created or (NOW - ago)
+    when = created or (now() - ago)
     stamp = when.isoformat().replace("+00:00", "Z")
     deploys = deploys or []
     last = max(deploys, key=lambda d: d["dateFinished"]) if deploys else None

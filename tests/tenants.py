@@ -16,9 +16,9 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.slack.oauth_store import RedisInstallationStore
 from bot.workspaces.sentry_config import WorkspaceSentry
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.settings_factory import make_settings
 
 KEY = "tenancy-test-secret-key-0123456789"
 INTERNAL = "https://sentry.acme.internal"

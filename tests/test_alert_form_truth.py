@@ -26,9 +26,9 @@ from tests.alert_helpers import (
     texts,
     unexpected,
 )
-from tests.conftest import SLACK_SIGNING_SECRET
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.settings_factory import SLACK_SIGNING_SECRET
 
 
 async def test_the_form_creates_in_the_project_sentry_names_not_in_a_forged_id(

@@ -27,9 +27,9 @@ from tests.alert_helpers import (
     submit,
     texts,
 )
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.settings_factory import make_settings
 
 UUID = "a8e5d37a-696c-4c54-adb5-b3f28d64c7de"
 

@@ -17,10 +17,10 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from handlers.alert_push import ALERT_HANDLERS
 from tests import alert_factories as af
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg, add_slack_users
+from tests.settings_factory import make_settings
 
 CHANNEL = "C0ALERTS1"
 OWNERS = "projects/acme/backend/events/" + "a" * 32 + "/owners/"

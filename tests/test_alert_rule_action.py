@@ -21,9 +21,9 @@ from bot.app import create_app
 from bot.core.settings import Settings
 from bot.deps import build_deps
 from tests.alert_factories import INSTALLATION
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.settings_factory import make_settings
 from tests.test_alert_push import CHANNEL, channels
 
 SECRET = "s3cr3t-client-secret"

@@ -13,8 +13,8 @@ from httpx import Response
 
 from bot.checks import run_checks
 from bot.sentry import access
-from tests.conftest import SECRETS, SENTRY_TOKEN, make_settings
 from tests.fake_slack import FakeSlack
+from tests.settings_factory import SECRETS, SENTRY_TOKEN, make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,7 +20,7 @@ from bot.slack.render import MAX_MESSAGE_BLOCKS
 from tests import factories as f
 from tests.digest_sentry import DashboardSentry
 
-END = f.NOW
+END = f.now()
 START = END - timedelta(days=1)
 
 

@@ -21,9 +21,9 @@ from bot.digests.feature import DigestFeature, build_digests
 from bot.digests.parse import Target
 from bot.digests.schedule import Schedule
 from bot.digests.subscriptions import Subscription
-from tests.conftest import SLACK_BOT_TOKEN
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
+from tests.settings_factory import SLACK_BOT_TOKEN
 
 # A virtual clock: the digests fire at FIRE on a clock shifted so FIRE is `lead` seconds away.
 FIRE = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # a Monday
@@ -172,7 +172,7 @@ async def test_missed_digest_within_grace_is_sent_once_on_start_up(
     # A restart does not send it again.
     second = replica(deps, slack, shift)
     await second.scheduler.start()
-    await asyncio.sleep(0.8)
+    await asyncio.sleep(0.8)  # several ticks of the real timer: none may resend
     await second.scheduler.stop()
     assert digests_posted(slack) == Counter({sub.id: 1})
     state = await first.store.state(sub.id)
@@ -192,7 +192,7 @@ async def test_missed_digest_beyond_grace_is_skipped_and_logged(
         await feat.scheduler.stop()
         again = replica(deps, slack, shift, grace=3600.0)
         await again.scheduler.start()
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(0.4)  # its ticks, on the real timer: the skip is not logged again
         await again.scheduler.stop()
     assert slack.of("chat.postMessage") == []
     state = await feat.store.state(sub.id)

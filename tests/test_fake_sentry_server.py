@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.conftest import SENTRY_TOKEN
 from tests.fake_sentry_server import FakeSentryServer
+from tests.settings_factory import SENTRY_TOKEN
 
 AUTH = {"Authorization": f"Bearer {SENTRY_TOKEN}"}
 

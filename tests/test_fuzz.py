@@ -35,8 +35,8 @@ from bot.slack.command_table import Dispatcher
 from bot.slack.observe import classify
 from handlers import commands, issues, workspaces
 from tests import factories as f
-from tests.conftest import SLACK_SIGNING_SECRET, make_settings
 from tests.fake_slack import FakeSlack
+from tests.settings_factory import SLACK_SIGNING_SECRET, make_settings
 
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
 words = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)

@@ -11,7 +11,7 @@ from bot.core.store import Store
 from bot.deps import Deps
 from bot.slack.oauth_store import RedisInstallationStore
 from bot.workspaces.sentry_config import WorkspaceSentry, WorkspaceService
-from tests.conftest import make_settings
+from tests.settings_factory import make_settings
 from tests.tenants import installation
 
 OLD = "old-secret-key-0123456789abcdef"

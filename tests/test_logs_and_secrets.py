@@ -19,10 +19,10 @@ from bot.core.logs import setup_logging
 from bot.core.settings import Settings
 from bot.deps import Deps
 from tests import factories as f
-from tests.conftest import SECRETS, make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import card_extras
+from tests.settings_factory import SECRETS, make_settings
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ async def test_schedulers_log_their_start_once_and_ticks_only_at_debug(
         ticking = AsyncIOScheduler()
         ticking.add_job(_nothing, "interval", seconds=0.05, id="tick")
         ticking.start()
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # a real timer: ~6 ticks at 0.05 s, which must not log
         ticking.shutdown(wait=False)
     finally:
         await deps.lifecycle.stop()
@@ -161,7 +161,7 @@ async def test_schedulers_log_their_start_once_and_ticks_only_at_debug(
     ticking = AsyncIOScheduler()
     ticking.add_job(_nothing, "interval", seconds=0.05, id="tick")
     ticking.start()
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # a real timer: a few ticks at 0.05 s, logged at DEBUG
     ticking.shutdown(wait=False)
     shown = [x for x in debug.getvalue().splitlines() if "apscheduler" in x]
     assert any("Running job" in x for x in shown)

@@ -15,11 +15,11 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.server import serve
 from tests import factories as f
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.ops_support import eventually, sample, scrape
 from tests.sentry_org import card_extras
+from tests.settings_factory import make_settings
 
 
 async def _count(bot: SlackDriver, metric: str, **labels: str) -> float:
@@ -220,7 +220,7 @@ async def test_listener_work_waits_for_pending_acks() -> None:
         done.append("work")
 
     task = asyncio.create_task(work())
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # time for `work` to go on if the pending ack did not hold it
     assert done == []  # an ack is still pending
     first.leave()
     await asyncio.wait_for(task, 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -21,10 +20,10 @@ from bot.core.store import Store
 from bot.deps import Deps
 from bot.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from tests import factories as f
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
 from tests.sentry_org import card_extras
+from tests.settings_factory import make_settings
 
 KEY = "oauth-test-secret-key-0123456789"
 INSTALLED_TOKEN = "xoxb-installed-T9-token"
@@ -165,7 +164,7 @@ async def test_install_then_use_the_installed_token(
     calls = len(sentry.calls)
     reply = await server.command("issue 1", team="T9")
     assert reply.status == 200
-    await asyncio.sleep(0.3)
+    await server.idle()
     assert len(sentry.calls) == calls and len(slack.of("chat.postMessage")) == 1
 
 

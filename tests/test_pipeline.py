@@ -23,12 +23,12 @@ from bot.pipeline.envelope import Job
 from bot.pipeline.queue import redis_too_old
 from bot.pipeline.service import Pipeline
 from bot.slack.render import Renderer
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
 from tests.ops_support import sample, scrape
 from tests.pipeline_support import fresh_worker, kill, other_process, settled
 from tests.sentry_org import SentryOrg, add_slack_users
+from tests.settings_factory import make_settings
 
 RESOLVED = {"status": "resolved", "statusDetails": {}}
 

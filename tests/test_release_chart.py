@@ -11,7 +11,7 @@ from bot.core.ids import Action
 from bot.releases.chart import render_png
 from bot.releases.models import SeriesPoint
 from tests import release_factories as rf
-from tests.factories import NOW
+from tests.factories import now
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 
@@ -30,7 +30,7 @@ async def test_chart_button_uploads_png_in_thread(
     )
     sentry.get(rf.path("backend@1.5.2", "deploys")).mock(return_value=Response(200, json=deploys))
     series = sentry.get("organizations/acme/events-timeseries/").mock(
-        return_value=Response(200, json=rf.timeseries(NOW - timedelta(hours=29), 29))
+        return_value=Response(200, json=rf.timeseries(now() - timedelta(hours=29), 29))
     )
     await bot.action(
         Action.RELEASE_CHART, value="backend@1.5.2", channel="C7", message_ts="1700000000.000042"
@@ -47,7 +47,7 @@ async def test_chart_button_uploads_png_in_thread(
     assert params.get_list("project") == ["2"]
     start = datetime.fromisoformat(params["start"])
     end = datetime.fromisoformat(params["end"])
-    first_deploy = NOW - timedelta(hours=5)
+    first_deploy = now() - timedelta(hours=5)
     assert start == first_deploy - timedelta(hours=24)
     assert end <= datetime.now(UTC) and end - first_deploy <= timedelta(hours=24)
 
@@ -60,7 +60,7 @@ async def test_chart_button_in_a_channel_without_dexter(
     )
     sentry.get(rf.path("backend@1.5.2", "deploys")).mock(return_value=Response(200, json=[]))
     sentry.get("organizations/acme/events-timeseries/").mock(
-        return_value=Response(200, json=rf.timeseries(NOW - timedelta(hours=26), 26))
+        return_value=Response(200, json=rf.timeseries(now() - timedelta(hours=26), 26))
     )
     slack.on("files.completeUploadExternal", {"ok": False, "error": "not_in_channel"})
     await bot.action(Action.RELEASE_CHART, value="backend@1.5.2")

@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.releases.models import Release
 from tests import factories as f
 from tests import release_factories as rf
-from tests.factories import NOW
+from tests.factories import now
 from tests.release_helpers import mock_projects
 
 
@@ -39,7 +39,7 @@ async def test_releases_between_stops_paging_past_the_window(
         [rf.release("b@-1", ago=day * 20)],
     ]
     route = sentry.get("organizations/acme/releases/").mock(side_effect=paged(pages))
-    got = await deps.releases.releases_between(NOW - day * 10, NOW - day, ["backend"])
+    got = await deps.releases.releases_between(now() - day * 10, now() - day, ["backend"])
     assert [r.version for r in got] == ["b@4", "b@3", "b@2"]
     assert route.call_count == 3  # page 3 is wholly older than the window; page 4 never read
     assert route.calls[0].request.url.params.get_list("project") == ["2"]
@@ -62,11 +62,11 @@ async def test_deploys_between_reads_only_releases_deployed_in_the_window(
     )
     sentry.get(rf.path("b@2", "deploys")).mock(return_value=Response(200, json=recent))
     old_route = sentry.get(rf.path("b@1", "deploys"))
-    got = await deps.releases.deploys_between(NOW - hour * 24, NOW)
+    got = await deps.releases.deploys_between(now() - hour * 24, now())
     assert [(r.version, r.deploy.environment) for r in got] == [("b@2", "production")]
     assert got[0].projects == ("backend",) and got[0].label == "2"
     assert not old_route.called
-    envs = await deps.releases.deploys_between(NOW - hour * 48, NOW, environment="staging")
+    envs = await deps.releases.deploys_between(now() - hour * 48, now(), environment="staging")
     assert [r.deploy.id for r in envs] == ["2"]
 
 

@@ -46,7 +46,7 @@ async def app(
 def serve_releases(sentry: respx.MockRouter, api: str, version: str) -> respx.Route:
     """One org's `backend` project with one new release; the release list route."""
     sentry.get(f"{api}/projects/").mock(return_value=Response(200, json=[f.project(2, "backend")]))
-    created = f.NOW + timedelta(minutes=1)
+    created = f.now() + timedelta(minutes=1)
     return sentry.get(f"{api}/releases/").mock(
         return_value=Response(200, json=[rf.release(version, created=created)])
     )
@@ -60,7 +60,7 @@ async def test_each_workspace_hears_of_its_own_sentrys_releases(
     subs = SubscriptionStore(deps.store)
     await subs.add("CG", "backend", None, user="UG", team_id="TG")
     await subs.add("CI", "backend", None, user="UI", team_id="TI")
-    clock = lambda: f.NOW + timedelta(minutes=2)  # noqa: E731
+    clock = lambda: f.now() + timedelta(minutes=2)  # noqa: E731
     watch = ReleaseWatch(deps, TenantWebClient(base_url=slack.api_url), clock=clock)
 
     assert await watch.tick() == (2, 2)  # the same version, once in each workspace
@@ -83,7 +83,7 @@ async def test_a_subscription_without_workspace_is_not_posted_tokenless(
 ) -> None:
     acme = serve_releases(sentry, "https://sentry.io/api/0/organizations/acme", "backend@2.0.0")
     legacy, _ = await SubscriptionStore(deps.store).add("CL", "backend", None, user="U1")
-    clock = lambda: f.NOW + timedelta(minutes=2)  # noqa: E731
+    clock = lambda: f.now() + timedelta(minutes=2)  # noqa: E731
     watch = ReleaseWatch(deps, TenantWebClient(base_url=slack.api_url), clock=clock)
     with caplog.at_level(logging.WARNING):
         assert await watch.tick() == (0, 0)

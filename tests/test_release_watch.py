@@ -23,9 +23,10 @@ from bot.releases.subscriptions import ReleaseSubscription, SubscriptionStore
 from bot.releases.watch import FOLLOWUP_DELAY, ReleaseWatch
 from tests import factories as f
 from tests import release_factories as rf
-from tests.conftest import SLACK_BOT_TOKEN, _no_sleep
+from tests.conftest import _no_sleep
 from tests.fake_slack import FakeSlack
 from tests.release_helpers import by_query, mock_projects, text_of
+from tests.settings_factory import SLACK_BOT_TOKEN
 
 
 class Clock:

@@ -60,6 +60,12 @@ async def replicas(
         await st.redis.aclose()
 
 
+async def idle(drivers: list[SlackDriver]) -> None:
+    """Every replica's jobs have finished: the queue is shared, each waits for its own worker."""
+    for d in drivers:
+        await d.idle()
+
+
 MENTION = {"type": "app_mention", "user": "U1", "channel": "C1", "ts": "1.1", "text": "hi"}
 
 
@@ -69,7 +75,7 @@ async def test_retries_across_replicas_are_handled_once(replicas: Replicas) -> N
     retry1 = await two.event(MENTION, event_id="EvRetry1", retry=1)
     retry2 = await three.event(MENTION, event_id="EvRetry1", retry=2)
     assert [r.status for r in (first, retry1, retry2)] == [200, 200, 200]
-    await asyncio.sleep(0.3)
+    await idle(replicas[0])
     assert handled == ["hi"]
 
 
@@ -79,7 +85,7 @@ async def test_simultaneous_deliveries_are_handled_once(replicas: Replicas) -> N
         *(d.event(MENTION, event_id="EvRace", retry=n or None) for n, d in enumerate(drivers))
     )
     assert all(r.status == 200 for r in replies)
-    await asyncio.sleep(0.3)
+    await idle(replicas[0])
     assert handled == ["hi"]
 
 
@@ -87,5 +93,5 @@ async def test_different_events_are_all_handled(replicas: Replicas) -> None:
     drivers, handled = replicas
     for n, d in enumerate(drivers):
         await d.event(MENTION | {"text": f"m{n}"}, event_id=f"EvDistinct{n}")
-    await asyncio.sleep(0.3)
+    await idle(drivers)
     assert sorted(handled) == ["m0", "m1", "m2"]

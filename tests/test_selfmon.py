@@ -13,7 +13,7 @@ from sentry_sdk.transport import Transport
 
 from bot.core.logs import register_secret
 from bot.selfmon import before_send, init_self_monitoring, scrub
-from tests.conftest import SECRETS, make_settings
+from tests.settings_factory import SECRETS, make_settings
 
 
 class Capture(Transport):

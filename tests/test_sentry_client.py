@@ -13,7 +13,7 @@ from httpx import Response
 from bot.core import errors
 from bot.sentry.client import SentryClient, endpoint_family, parse_next_cursor
 from tests import factories as f
-from tests.conftest import ORG, SENTRY_BASE, SENTRY_TOKEN
+from tests.settings_factory import ORG, SENTRY_BASE, SENTRY_TOKEN
 
 
 class Sleeps:

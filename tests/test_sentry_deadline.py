@@ -16,9 +16,9 @@ from bot.core.settings import Settings
 from bot.sentry import deadline
 from bot.sentry.client import SentryClient
 from tests import factories as f
-from tests.conftest import ORG, SENTRY_BASE, SENTRY_TOKEN, make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.settings_factory import ORG, SENTRY_BASE, SENTRY_TOKEN, make_settings
 
 ISSUES = "organizations/acme/issues/"
 BUDGET = 0.6  # seconds: stands in for the 15 s of production

@@ -14,9 +14,9 @@ from bot.core import messages
 from bot.sentry.client import SentryClient
 from bot.sentry.limits import route_template
 from tests import factories as f
-from tests.conftest import ORG, SENTRY_BASE, SENTRY_TOKEN
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.settings_factory import ORG, SENTRY_BASE, SENTRY_TOKEN
 
 ISSUES = "organizations/acme/issues/"
 RELEASES = "organizations/acme/releases/"
@@ -104,7 +104,7 @@ async def test_identical_reads_in_flight_are_sent_once(
     reordered = client.get(client.org_path("issues"), params={"project": ["3", "2"], **params})
     other = client.get(client.org_path("issues"), params={"query": "is:resolved"})
     tasks = [asyncio.ensure_future(c) for c in [*calls, reordered, other]]
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # every call is in flight, waiting at the gate, before any answer
     gate.set()
     answers = await asyncio.gather(*tasks)
     assert route.call_count == 2  # the fifty (and the same params in another order), the other

@@ -198,7 +198,7 @@ async def test_an_expired_trigger_is_explained(bot: SlackDriver, slack: FakeSlac
 async def test_single_workspace_refuses_setup_with_a_clear_sentence(
     slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
-    from tests.conftest import make_settings
+    from tests.settings_factory import make_settings
 
     single = make_settings(slack, DEXTER_SECRET_KEY="a-long-random-secret-key-0123456789")
     deps.settings = single

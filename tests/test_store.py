@@ -16,7 +16,7 @@ async def test_json_roundtrip_and_ttl(store: Store) -> None:
     key = store.key("t", "a")
     await store.set_json(key, {"x": [1, "ü"]}, ttl=0.2)
     assert await store.get_json(key) == {"x": [1, "ü"]}
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.3)  # what is tested: Redis expires the key after its 0.2 s TTL
     assert await store.get_json(key) is None
 
 
@@ -105,7 +105,7 @@ async def test_a_failed_load_is_shared_then_retried(store: Store) -> None:
 
 
 async def test_every_key_starts_with_the_configured_prefix() -> None:
-    from tests.conftest import make_settings
+    from tests.settings_factory import make_settings
 
     settings = make_settings(DEXTER_REDIS_PREFIX="blue:")
     st = await Store.connect("redis://127.0.0.1:1/0", Path("/tmp"), prefix=settings.redis_prefix)

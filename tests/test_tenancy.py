@@ -20,9 +20,9 @@ from bot.slack.oauth_store import RedisInstallationStore
 from bot.slack.tenancy import TenantWebClient, workspace
 from bot.workspaces.sentry_config import WorkspaceSentry
 from tests import factories as f
-from tests.conftest import SENTRY_TOKEN, make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.settings_factory import SENTRY_TOKEN, make_settings
 
 KEY = "tenancy-test-secret-key-0123456789"
 GLOBEX_TOKEN = "sntrys_globex_token_91cc"

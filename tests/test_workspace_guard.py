@@ -16,9 +16,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.workspace_guard import WRONG_WORKSPACE, InstalledWorkspace
-from tests.conftest import SECRETS
 from tests.fake_slack import FakeSlack
 from tests.harness import Reply, SlackDriver
+from tests.settings_factory import SECRETS
 
 
 def grid_auth(*, org_wide: bool) -> dict[str, Any]:

@@ -8,11 +8,12 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alert_push import texts
 from bot.alert_push.payloads import Incident
+from bot.core import clock
 from bot.core import format as fmt
 from bot.core.errors import DexterError
 from bot.discover.charts import render_timeseries
@@ -81,7 +82,7 @@ async def fetch_chart(
     if query is None:
         return None
     dataset, y_axis = query
-    start, end, interval = chart_range(inc, now or datetime.now(UTC))
+    start, end, interval = chart_range(inc, now or clock.now())
     try:
         ids = await projects.ids_for(inc.projects) if inc.projects else []
         resp = await client.get(

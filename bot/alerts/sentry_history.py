@@ -19,6 +19,7 @@ from bot.alerts.rules import (
     Trigger,
     format_value,
 )
+from bot.core import clock as app_clock
 from bot.sentry.client import SentryClient
 from bot.sentry.times import epoch_seconds
 
@@ -91,7 +92,7 @@ class AlertHistory:
     """Fetches what the preview evaluates (bot/alerts/preview.py)."""
 
     def __init__(
-        self, client: SentryClient, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self, client: SentryClient, *, clock: Callable[[], datetime] = app_clock.now
     ) -> None:
         self.client = client
         self.clock = clock

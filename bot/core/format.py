@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.core import mrkdwn
+from bot.core import clock, mrkdwn
 
 _SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -26,7 +26,7 @@ def reltime(when: datetime | None, now: datetime | None = None) -> str:
     """`just now`, `5m ago`, `3h ago`, `2d ago`, `4mo ago`."""
     if when is None:
         return "never"
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     secs = (now - when).total_seconds()

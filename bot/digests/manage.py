@@ -5,13 +5,12 @@ another (pyproject.toml: "Handlers do not import each other")."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import mrkdwn
+from bot.core import clock, mrkdwn
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.digests import messages as msg
@@ -76,7 +75,7 @@ async def subscribe(
     )
     if feat.scheduler.running:
         await feat.scheduler.resync()
-    upcoming = next_fire(schedule, datetime.now(UTC))
+    upcoming = next_fire(schedule, clock.now())
     return mrkdwn.format(
         msg.SUBSCRIBED,
         channel=channel_id,
@@ -91,7 +90,7 @@ async def sub_rows(deps: Deps, subs: list[Subscription]) -> list[dict[str, Any]]
     """Rows for the subscription list template: subscription, state, next fire."""
     feat = feature(deps)
     states = await feat.store.states()
-    now = datetime.now(UTC)
+    now = clock.now()
     return [
         {"sub": s, "state": states.get(s.id) or DeliveryState(), "next": next_fire(s.schedule, now)}
         for s in subs

@@ -3,10 +3,11 @@
 Every replica runs an APScheduler `AsyncIOScheduler` with an in-memory job store holding
 one job per enabled subscription. A fire claims `(subscription, scheduled time)` in Redis
 (a renewed lease plus a `done` marker checked after claiming), so exactly one replica sends
-each digest. A periodic tick (`resync_every`) reloads subscriptions when their version
-changed and runs the catch-up: the latest due fire of each subscription that nobody
-handled is sent if it is within the grace window, otherwise recorded as skipped. That
-covers a start-up after downtime and a replica that died mid-send (its lease runs out).
+each digest; sending it (build, post, retries) is bot/digests/delivery.py. A periodic tick
+(`resync_every`) reloads subscriptions when their version changed and runs the catch-up:
+the latest due fire of each subscription that nobody handled is sent if it is within the
+grace window, otherwise recorded as skipped. That covers a start-up after downtime and a
+replica that died mid-send (its lease runs out).
 """
 
 from __future__ import annotations
@@ -14,35 +15,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from bot.core import errors, mrkdwn
-from bot.core.metrics import Metrics, digest_run
-from bot.digests import messages as msg
+from bot.core import clock as app_clock
+from bot.core.metrics import Metrics
 from bot.digests.dashboard import DigestService
-from bot.digests.schedule import Schedule, latest_fire, next_fire, previous_fire
-from bot.digests.sender import ChannelGone, DigestSender, slack_date
+from bot.digests.delivery import DigestDelivery
+from bot.digests.schedule import Schedule, latest_fire, next_fire
+from bot.digests.sender import DigestSender
 from bot.digests.subscriptions import Claim, DeliveryState, DigestStore, Subscription, epoch
-from bot.slack.render import BlockKitError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE = 3600.0
-MAX_PERIOD = timedelta(days=14)
-PERMANENT = (
-    errors.UserError,
-    errors.SentryNotFound,
-    errors.SentryForbidden,
-    errors.SentryUnauthorized,
-    errors.SentryBadRequest,
-    BlockKitError,
-)
 
 
 class DigestTrigger(BaseTrigger):  # type: ignore[misc]
@@ -65,23 +56,8 @@ class DigestTrigger(BaseTrigger):  # type: ignore[misc]
         return f"digest[{self.schedule.describe()}]"
 
 
-def period_start(sub: Subscription, state: DeliveryState, end: datetime) -> datetime:
-    """Since the last digest, or the schedule's own period before `end` (at most 14 days)."""
-    if state.period_end is not None and state.period_end < end:
-        start = state.period_end
-    elif _on_schedule(sub, end):
-        start = previous_fire(sub.schedule, end)
-    else:
-        start = end - sub.schedule.nominal_period()
-    return max(start, end - MAX_PERIOD)
-
-
-def _on_schedule(sub: Subscription, when: datetime) -> bool:
-    return latest_fire(sub.schedule, when) == when
-
-
 class DigestScheduler:
-    """Schedules, claims, sends, retries and catches up digests on one replica."""
+    """Schedules, claims and catches up digests on one replica; `delivery` sends them."""
 
     def __init__(
         self,
@@ -106,29 +82,35 @@ class DigestScheduler:
         # without one (tests, the benchmark) this scheduler runs a timer of its own.
         self.timer = timer
         self.store = store
-        self.service = service
-        self.sender = sender
-        # Multi-workspace: runs each digest as its workspace (bot/slack/tenancy.py); a no-op
-        # default.
-        self.tenant: Callable[[str], AbstractAsyncContextManager[None]] = _as_is
         self.grace = grace
         self.resync_every = resync_every
         self.lease = lease
-        self.retry_delays = tuple(retry_delays)
-        self.chart = chart
         self.time_shift = time_shift  # tests and the benchmark run on a shifted clock
         self.name = name
         self.stats: Counter[str] = Counter()  # sent, failed, skipped, retried, … (ops hooks)
-        self._slots = asyncio.Semaphore(build_slots)
         # Redis' client pool is shared with the handlers and refuses to grow past its
         # limit: hundreds of digests firing together go through this gate.
         self._redis = asyncio.Semaphore(redis_slots)
+        self.delivery = DigestDelivery(
+            store=store,
+            service=service,
+            sender=sender,
+            stats=self.stats,
+            redis=self._redis,
+            now=self.now,
+            stopping=lambda: self._stopping,
+            on_disabled=self.resync,
+            retry_delays=retry_delays,
+            build_slots=build_slots,
+            chart=chart,
+            metrics=metrics,
+        )
+        self._posting = self.delivery.posting
         self._held: set[Claim] = set()
         # Set by stop(). Cancelling a task is not enough on its own: a cancellation that lands
         # inside a Redis call can be turned into a timeout and retried by the client, and the
         # digest would go on. Every step checks this before it builds or posts.
         self._stopping = False
-        self._posting: set[tuple[str, str]] = set()
         self.stop_timeout = 15.0
         self._renewer: asyncio.Task[None] | None = None
         self._scheduler: AsyncIOScheduler | None = None
@@ -136,9 +118,26 @@ class DigestScheduler:
         self._version = -1
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
 
+    @property
+    def tenant(self) -> Callable[[str], AbstractAsyncContextManager[None]]:
+        """Runs each digest as its workspace (bot/slack/tenancy.py); set by the feature."""
+        return self.delivery.tenant
+
+    @tenant.setter
+    def tenant(self, value: Callable[[str], AbstractAsyncContextManager[None]]) -> None:
+        self.delivery.tenant = value
+
+    async def channel_gone(self, team_id: str, channel_id: str, error: str) -> list[Subscription]:
+        """Disable a dead channel's subscriptions and tell each owner."""
+        return await self.delivery.channel_gone(team_id, channel_id, error)
+
+    async def send_now(self, sub: Subscription) -> str:
+        """Post a subscription's digest now (covering the time since the last one)."""
+        return await self.delivery.send_now(sub)
+
     def now(self) -> datetime:
         """The current time (UTC) on this scheduler's clock."""
-        return datetime.now(UTC) + self.time_shift
+        return app_clock.now() + self.time_shift
 
     @property
     def running(self) -> bool:
@@ -267,11 +266,6 @@ class DigestScheduler:
         self._tasks[key] = task
         task.add_done_callback(lambda _t: self._forget(key))
 
-    def _measure(self, outcome: str, due: datetime) -> None:
-        if self.metrics is not None:
-            lag = (self.now() - due).total_seconds()
-            digest_run(self.metrics, outcome=outcome, lag_seconds=lag)
-
     def _forget(self, key: tuple[str, str]) -> None:
         self._tasks.pop(key, None)
         self._posting.discard(key)
@@ -282,7 +276,7 @@ class DigestScheduler:
             self.store.store.key("digest", "skiplog", sub.id, epoch(due)), ttl=8 * 86400
         ):
             self.stats["skipped"] += 1
-            self._measure("skipped", due)
+            self.delivery.measure("skipped", due)
             log.warning(
                 "digest %s for %s was due %s, %.0f min ago (beyond the %.0f min grace): skipped",
                 sub.id,
@@ -311,7 +305,7 @@ class DigestScheduler:
                     return
             self._held.add(claim)
             self._check_running()
-            await self._deliver(sub, scheduled, state)
+            await self.delivery.deliver(sub, scheduled, state)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # Redis down and the like: catch-up retries later
@@ -335,137 +329,6 @@ class DigestScheduler:
                     if claim in self._held and not await claim.renew():
                         log.warning("a digest lease could not be renewed")
 
-    async def _deliver(self, sub: Subscription, scheduled: datetime, state: DeliveryState) -> None:
-        start = period_start(sub, state, scheduled)
-        key = (sub.id, epoch(scheduled))
-        # Charts are best effort: Slack takes ~100 uploads a minute, so in a burst only the
-        # first digests queue one and the rest go out (on time) without it.
-        chart = self.chart and self.sender.reserve_chart()
-        try:
-            async with self.tenant(sub.team_id):
-                await self._attempts(sub, scheduled, start, key, chart)
-        finally:
-            if chart:
-                self.sender.release_chart()
-
-    async def _attempts(
-        self, sub: Subscription, scheduled: datetime, start: datetime, key: Any, chart: bool
-    ) -> None:
-        attempts = 0
-        why = ""
-        while True:
-            attempts += 1
-            try:
-                async with self._slots:
-                    self._check_running()
-                    dash = await self.service.build(
-                        sub.target, start, scheduled, team_id=sub.team_id, chart=chart
-                    )
-                self._check_running()
-                self._posting.add(key)  # from here on, stop() lets this digest finish
-                ts = await self.sender.post(
-                    sub.channel_id,
-                    dash,
-                    schedule=sub.schedule.describe(),
-                    sub_id=sub.id,
-                    scheduled=scheduled,
-                )
-            except ChannelGone as exc:
-                async with self._redis:
-                    await self.store.mark_done(sub.id, scheduled)
-                    await self.store.record(
-                        sub.id, scheduled=scheduled, status="failed", error=exc.error
-                    )
-                await self.channel_gone(sub.team_id, sub.channel_id, exc.error)
-                return
-            except Exception as exc:
-                self._posting.discard(key)
-                why = _describe(exc)
-                permanent = isinstance(exc, PERMANENT)
-                if permanent or attempts > len(self.retry_delays):
-                    break
-                delay = self.retry_delays[attempts - 1]
-                self.stats["retried"] += 1
-                log.info(
-                    "digest %s attempt %d failed (%s), retrying in %.0fs",
-                    sub.id,
-                    attempts,
-                    why,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                continue
-            async with self._redis:
-                await self.store.mark_done(sub.id, scheduled)
-                await self.store.record(
-                    sub.id, scheduled=scheduled, status="sent", period_end=scheduled
-                )
-            self.stats["sent"] += 1
-            self._measure("ok", scheduled)
-            log.info("digest %s sent to %s for %s", sub.id, sub.channel_id, scheduled.isoformat())
-            await self.sender.upload_chart(sub.channel_id, ts, dash)
-            return
-        self.stats["failed"] += 1
-        self._measure("failed", scheduled)
-        async with self._redis:
-            await self.store.mark_done(sub.id, scheduled)
-            await self.store.record(sub.id, scheduled=scheduled, status="failed", error=why)
-        log.warning("digest %s failed after %d attempts: %s", sub.id, attempts, why)
-        await self.sender.dm(
-            sub.owner_id,
-            mrkdwn.format(
-                msg.DIGEST_FAILED,
-                id=sub.id,
-                target=sub.target.describe(),
-                channel=sub.channel_id,
-                when=slack_date(scheduled),
-                attempts=attempts,
-                why=why,
-                next=slack_date(next_fire(sub.schedule, scheduled)),
-            ),
-        )
-
-    async def channel_gone(self, team_id: str, channel_id: str, error: str) -> list[Subscription]:
-        """Disable a dead channel's subscriptions and tell each owner."""
-        why = msg.GONE_REASONS.get(error, error)
-        disabled = await self.store.disable_channel(team_id, channel_id, why)
-        self.stats["disabled"] += len(disabled)
-        log.warning(
-            "channel %s is gone (%s): disabled %d digests", channel_id, error, len(disabled)
-        )
-        for sub in disabled:
-            await self.sender.dm(
-                sub.owner_id,
-                mrkdwn.format(
-                    msg.DISABLED_CHANNEL_GONE,
-                    id=sub.id,
-                    target=sub.target.describe(),
-                    channel=channel_id,
-                    why=why,
-                ),
-            )
-        await self.resync()
-        return disabled
-
-    async def send_now(self, sub: Subscription) -> str:
-        """Post a subscription's digest now (covering the time since the last one)."""
-        now = self.now()
-        state = await self.store.state(sub.id)
-        start = period_start(sub, state, now)
-        dash = await self.service.build(
-            sub.target, start, now, team_id=sub.team_id, chart=self.chart
-        )
-        try:
-            ts = await self.sender.post(
-                sub.channel_id, dash, schedule=sub.schedule.describe(), sub_id=sub.id
-            )
-        except ChannelGone as exc:
-            await self.channel_gone(sub.team_id, sub.channel_id, exc.error)
-            raise
-        await self.store.record(sub.id, scheduled=None, status="sent", period_end=now)
-        await self.sender.upload_chart(sub.channel_id, ts, dash)
-        return ts
-
     def scheduled_ids(self) -> set[str]:
         """Subscription ids with a job on this replica."""
         if self._scheduler is None:
@@ -479,16 +342,3 @@ class DigestScheduler:
     def describe_state(self) -> dict[str, Any]:
         """Counters and sizes for logs and the ops features."""
         return {"subscriptions": len(self._subs), "in_flight": len(self._tasks), **self.stats}
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, errors.UserError):
-        return exc.message
-    if isinstance(exc, errors.SentryError):
-        return f"Sentry: {exc.message}"
-    return type(exc).__name__ + (f": {exc}" if str(exc) else "")
-
-
-@asynccontextmanager
-async def _as_is(team_id: str) -> AsyncIterator[None]:
-    yield

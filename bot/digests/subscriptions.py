@@ -14,7 +14,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.core import clock
 from bot.core.errors import StateUnavailable, UserError
 from bot.core.store import Store
 from bot.digests.parse import Target
@@ -117,7 +118,7 @@ class DigestStore:
                 owner_id=owner_id,
                 target=target,
                 schedule=schedule,
-                created_at=created_at or datetime.now(UTC),
+                created_at=created_at or clock.now(),
             )
             async with _guard():
                 if await self.redis.hsetnx(self.subs_key, sub.id, sub.model_dump_json()):

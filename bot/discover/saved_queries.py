@@ -6,12 +6,12 @@ import difflib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from bot.core import mrkdwn
+from bot.core import clock, mrkdwn
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.store import Store
 from bot.discover.parse import DiscoverQuery, parse_discover
@@ -32,7 +32,7 @@ class SavedQuery(BaseModel):
     name: str
     text: str
     owner: str
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
 
     @property
     def query(self) -> DiscoverQuery:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from bot.core import clock
 from bot.discover.parse import DiscoverQuery, function_name
 from bot.sentry.client import Params, SentryClient
 from bot.sentry.projects import ProjectService
@@ -75,7 +75,7 @@ class DiscoverService:
         }
         if q.start is not None:
             params["start"] = iso(q.start)
-            params["end"] = iso(q.end or datetime.now(UTC))
+            params["end"] = iso(q.end or clock.now())
         else:
             params["statsPeriod"] = q.period
         return params

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.core import clock
 from bot.core.errors import UserError
 from bot.core.grammar import normalize_period, period_seconds, take_options, tokenize
 from bot.discover.parse import DEFAULT_PERIOD, DiscoverQuery, build_query
@@ -162,7 +163,7 @@ class PerfService:
         name = req.transaction
         where = f"transaction:{quote(name)}"
         fields = [P50, P95, TPM, FAILURE, COUNT]
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         span = timedelta(seconds=period_seconds(req.period))
         current_q = self._query(req, fields, f"{IS_TXN} {where}", None)
         previous_q = self._query(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core import clock
 from bot.core.errors import DexterError
 from bot.releases.models import Deploy, Release
 from bot.releases.outbox import Job, Outbox
@@ -140,4 +141,4 @@ class Notifier:
 
 def utcnow() -> datetime:
     """The current time in UTC (the watcher's default clock)."""
-    return datetime.now(UTC)
+    return clock.now()

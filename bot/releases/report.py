@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from bot.core import clock
 from bot.releases.health import HealthComparison
 from bot.releases.models import Commit, Deploy, Release, SeriesPoint
 from bot.releases.sentry_api import ReleaseService
@@ -175,7 +176,7 @@ class ReleaseReports:
 
     async def chart(self, version: str, *, now: datetime | None = None) -> ChartData:
         """Error events a day either side of the release's first deploy, deploys marked."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         release = await self.releases.get(version)
         deploys = await self.releases.deploys(release.version)
         finished = [d.date_finished for d in deploys if d.date_finished]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 
+from bot.core import clock
 from bot.core.store import Store
 from bot.releases.outbox import guarded
 
@@ -87,7 +88,7 @@ class SubscriptionStore:
             team_id=team_id,
             environment=environment,
             created_by=user,
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
         async with guarded():
             await self.store.redis.hset(self._hash, sub.id, sub.model_dump_json())

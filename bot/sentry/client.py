@@ -2,7 +2,8 @@
 
 Rate limits are kept per endpoint family (bot/sentry/limits.py); identical GETs already in
 flight are sent once and shared; each request honours the deadline of the user operation it
-works for (bot/sentry/deadline.py).
+works for (bot/sentry/deadline.py). Reading the answers (decoding, cursors, error mapping)
+lives in bot/sentry/responses.py.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import copy
-import json
 import logging
 import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -26,9 +25,28 @@ from bot.core import errors
 from bot.core.logs import correlation_id
 from bot.pipeline.ledger import once
 from bot.sentry import deadline
-from bot.sentry.limits import Limits, is_number, route_template
+from bot.sentry.limits import Limits, route_template
+from bot.sentry.responses import (
+    SentryResponse,
+    decode,
+    fresh_copy,
+    map_client_error,
+    parse_next_cursor,
+    rate_limit_delay,
+    recordable,
+    recorded,
+)
 
 log = logging.getLogger(__name__)
+
+# Re-exported: callers and tests import the answer type and cursor parsing from here.
+__all__ = [
+    "SentryClient",
+    "SentryResponse",
+    "endpoint_family",
+    "parse_next_cursor",
+    "workspace_client",
+]
 
 # The client of the workspace the current request or job is for (None: the default client).
 workspace_client: contextvars.ContextVar[SentryClient | None] = contextvars.ContextVar(
@@ -40,34 +58,7 @@ Params = Mapping[str, str | int | Sequence[str | int] | None]
 ResponseHook = Callable[[str, str, int, float], None]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-_LINK_RE = re.compile(r"<([^>]*)>\s*;\s*([^,]*)")
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-f]{32})$")
-
-
-@dataclass(frozen=True, slots=True)
-class SentryResponse:
-    """A decoded Sentry answer with the cursor of the next page, if there is one."""
-
-    data: Any
-    status: int
-    headers: httpx.Headers
-    next_cursor: str | None
-    body: bytes = field(default=b"", repr=False, compare=False)  # the raw JSON `data` came from
-
-
-def parse_next_cursor(link_header: str | None) -> str | None:
-    """Return the cursor of `rel="next"` when Sentry says it has results, else None."""
-    if not link_header:
-        return None
-    for _url, attrs in _LINK_RE.findall(link_header):
-        parts = dict(
-            (k.strip(), v.strip().strip('"'))
-            for k, _, v in (a.partition("=") for a in attrs.split(";"))
-            if k.strip()
-        )
-        if parts.get("rel") == "next":
-            return parts.get("cursor") if parts.get("results") == "true" else None
-    return None
 
 
 def endpoint_family(path: str) -> str:
@@ -194,8 +185,8 @@ class SentryClient:
             return await once(
                 f"sentry:{method}:{self._base_url}/{path}",
                 lambda: self._within(self._send(method, path, family, clean, json), op, family),
-                encode=_recordable,
-                decode=_recorded,
+                encode=recordable,
+                decode=recorded,
             )
         key = (path, _frozen(clean))
         shared = self._inflight.get(key)
@@ -208,7 +199,7 @@ class SentryClient:
             resp: SentryResponse = await self._within(asyncio.shield(shared), op, family)
         # Callers may change what they get: everyone but the first gets a copy, decoded again
         # from the raw answer (about 4x cheaper than a deep copy of the decoded one).
-        return resp if leader else replace(resp, data=_fresh_copy(resp))
+        return resp if leader else replace(resp, data=fresh_copy(resp))
 
     def _landed(self, key: _Key, task: asyncio.Task[Any]) -> None:
         if self._inflight.get(key) is task:
@@ -254,7 +245,7 @@ class SentryClient:
             self._observe(method, family, resp.status_code, started)
             await self.limits.track(gate_key, resp.headers)
             if resp.status_code == 429:
-                delay = _rate_limit_delay(resp.headers)
+                delay = rate_limit_delay(resp.headers)
                 fits = _fits(delay)
                 if waited + delay <= self.max_rate_wait and attempt < self.max_retries + 2 and fits:
                     attempt += 1
@@ -277,8 +268,8 @@ class SentryClient:
                     endpoint=family,
                 )
             if resp.status_code >= 400:
-                raise _map_client_error(resp, family)
-            return _decode(resp, family)
+                raise map_client_error(resp, family)
+            return decode(resp, family)
 
     def _attempt_timeout(self) -> httpx.Timeout | None:
         """Within an operation, one attempt may use at most what is left of its budget."""
@@ -315,15 +306,6 @@ class SentryClient:
             self.on_response(method, family, status, time.monotonic() - started)
 
 
-def _recordable(resp: SentryResponse) -> dict[str, Any]:
-    return {"data": resp.data, "status": resp.status}
-
-
-def _recorded(saved: dict[str, Any] | None) -> SentryResponse:
-    saved = saved or {}
-    return SentryResponse(saved.get("data"), int(saved.get("status") or 200), httpx.Headers(), None)
-
-
 def _fits(delay: float) -> bool:
     """Whether waiting `delay` seconds leaves the operation time for another attempt."""
     op = deadline.current()
@@ -336,74 +318,6 @@ def _frozen(params: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
     for k, v in (params or {}).items():
         items += [(k, str(x)) for x in v] if isinstance(v, list) else [(k, str(v))]
     return tuple(sorted(items))
-
-
-def _rate_limit_delay(headers: httpx.Headers) -> float:
-    """Seconds to wait after a 429: Retry-After when a proxy sets it, else until -Reset."""
-    retry_after = headers.get("Retry-After")
-    if retry_after and is_number(retry_after):
-        return max(0.0, float(retry_after))
-    reset = headers.get("X-Sentry-Rate-Limit-Reset")
-    if reset and is_number(reset):
-        return max(0.0, float(reset) - time.time()) + 0.05
-    return 1.0
-
-
-def _map_client_error(resp: httpx.Response, family: str) -> errors.SentryError:
-    detail = _detail(resp)
-    status = resp.status_code
-    cls: type[errors.SentryError] = {
-        400: errors.SentryBadRequest,
-        401: errors.SentryUnauthorized,
-        403: errors.SentryForbidden,
-        404: errors.SentryNotFound,
-    }.get(status, errors.SentryBadRequest)
-    return cls(detail or f"Sentry answered {status}", status=status, endpoint=family)
-
-
-def _detail(resp: httpx.Response) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return ""
-    if isinstance(body, dict):
-        detail = body.get("detail")
-        if isinstance(detail, str):
-            return detail
-        if isinstance(detail, dict) and isinstance(detail.get("message"), str):
-            return str(detail["message"])
-        messages = [
-            f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in body.items()
-        ]
-        return "; ".join(messages)
-    if isinstance(body, list):
-        return " ".join(map(str, body))
-    return str(body)
-
-
-def _fresh_copy(resp: SentryResponse) -> Any:
-    """A copy of `resp.data` that shares nothing with it."""
-    return json.loads(resp.body) if resp.body else copy.deepcopy(resp.data)
-
-
-def _decode(resp: httpx.Response, family: str) -> SentryResponse:
-    data: Any = None
-    if resp.status_code != 204 and resp.content:
-        try:
-            data = resp.json()
-        except ValueError:
-            raise errors.SentryUnavailable(
-                "Sentry answered with something that is not JSON",
-                status=resp.status_code,
-                endpoint=family,
-            ) from None
-    return SentryResponse(
-        data=data,
-        status=resp.status_code,
-        headers=resp.headers,
-        next_cursor=parse_next_cursor(resp.headers.get("Link")),
-        body=resp.content if data is not None else b"",
-    )
 
 
 def _clean_params(params: Params | None) -> dict[str, Any] | None:

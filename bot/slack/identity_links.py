@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 
-from bot.core import messages
+from bot.core import clock, messages
 from bot.core.errors import NotLinked
 from bot.core.store import Store
 from bot.sentry.members import MemberService
@@ -85,7 +85,7 @@ class IdentityService:
             name=member.name,
             method=method,
             linked_by=by,
-            linked_at=datetime.now(UTC),
+            linked_at=clock.now(),
             sentry=sentry_identity(self.members.client),
         )
         await self.store.set_json(self._key(team_id, slack_user_id), ident.model_dump(mode="json"))

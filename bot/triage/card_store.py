@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
+from bot.core import clock
 from bot.core.errors import StateUnavailable
 from bot.core.store import Store
 from bot.sentry.client import SentryClient
@@ -70,7 +71,7 @@ class CardStore:
         key = self._cards_key(issue_id)
         async with _guard():
             pipe = self.store.redis.pipeline(transaction=False)
-            pipe.zadd(key, {ref.member(): datetime.now(UTC).timestamp()})
+            pipe.zadd(key, {ref.member(): clock.now().timestamp()})
             pipe.zremrangebyrank(key, 0, -(MAX_CARDS_PER_ISSUE + 1))
             pipe.expire(key, CARD_TTL)
             if not ref.is_unfurl:

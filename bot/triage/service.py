@@ -8,9 +8,8 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from bot.core import messages, mrkdwn
+from bot.core import clock, messages, mrkdwn
 from bot.core.errors import NotLinked, PermissionDenied, SentryError, StateUnavailable, UserError
 from bot.sentry.issues import RELEASE_TTL, IssueService
 from bot.sentry.members import MemberService
@@ -131,7 +130,7 @@ class TriageService:
 
     async def record(self, actor: Actor, issue_ids: list[str], what: str) -> None:
         """Remember the change for the cards' activity line (best effort)."""
-        activity = Activity(text=what, slack_user_id=actor.slack_user_id, at=datetime.now(UTC))
+        activity = Activity(text=what, slack_user_id=actor.slack_user_id, at=clock.now())
         try:
             await self.cards.record(issue_ids, activity)
         except StateUnavailable:

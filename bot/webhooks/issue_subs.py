@@ -8,10 +8,11 @@ match, see bot/webhooks/issue_sync.py).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 
+from bot.core import clock
 from bot.core.errors import UserError
 from bot.core.parse import split_args
 from bot.core.store import Store
@@ -89,7 +90,7 @@ class IssueSubscriptions:
             team_id=team_id,
             query=query,
             created_by=user,
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
         async with guarded():
             await self.store.redis.hset(self._hash, sub.id, sub.model_dump_json())

@@ -9,14 +9,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from bot.core import errors, messages
+from bot.core import clock, errors, messages
 from bot.core.crypto import SecretBox
 from bot.core.logs import register_secret
 from bot.core.settings import Settings
@@ -254,7 +253,7 @@ def _org_name(cfg: WorkspaceSentry, resp: httpx.Response) -> str:
 
 def now_iso() -> str:
     """The current UTC time for `updated_at`."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 async def sentry_for_team(deps: Deps, team_id: str | None) -> SentryClient:

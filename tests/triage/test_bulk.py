@@ -152,12 +152,12 @@ async def test_confirm_clicked_twice_runs_once(
         bot.action(Action.BULK_CONFIRM, value=token, ephemeral=True),
         bot.action(Action.BULK_CONFIRM, value=token, ephemeral=True),
     )
-    await asyncio.sleep(0.5)
+    await bot.idle()
     assert [len(p[0]) for p in org.puts] == [100, 20]
     assert all(p[1] == {"assignedTo": "team:10"} for p in org.puts)
     # a third click long after the run: still nothing
     await bot.action(Action.BULK_CONFIRM, value=token, ephemeral=True)
-    await asyncio.sleep(0.3)
+    await bot.idle()
     assert len(org.puts) == 2
 
 

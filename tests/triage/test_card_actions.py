@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -188,7 +187,7 @@ async def test_double_click_and_redelivery_change_sentry_once(
     await bot.interaction(payload)
     await bot.interaction(payload)
     await slack.wait_for("chat.update", 2)
-    await asyncio.sleep(0.3)  # give a duplicate the time to do harm
+    await bot.idle()  # a duplicate would have run by now
     assert [p[1] for p in org.puts] == [
         {"assignedTo": "user:100"},
         {"status": "resolved", "statusDetails": {}},
@@ -298,5 +297,5 @@ async def test_card_posted_for_a_changed_issue_shows_who_changed_it(
     card = await post_card(bot, slack)
     # the card is posted with the line already: no second render and update
     assert "Resolved by <@U1>" in context_text(card["blocks"])
-    await asyncio.sleep(0.2)
+    await bot.idle()
     assert not slack.of("chat.update")

@@ -150,7 +150,5 @@ async def test_a_repeated_link_event_unfurls_once(
     await bot.event(event, event_id="Ev-same")
     await bot.event(event, event_id="Ev-same", retry=1)
     await slack.wait_for("chat.unfurl")
-    import asyncio
-
-    await asyncio.sleep(0.3)
+    await bot.idle()
     assert len(slack.of("chat.unfurl")) == 1

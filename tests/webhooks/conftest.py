@@ -13,10 +13,10 @@ import respx
 from httpx import Response
 
 from bot.core.settings import Settings
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import Reply, SlackDriver
 from tests.sentry_org import SentryOrg, add_slack_users
+from tests.settings_factory import make_settings
 from tests.webhook_payloads import CLIENT_SECRET, signed
 
 

@@ -14,9 +14,9 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.webhooks.types import Delivery
 from bot.workspaces.sentry_config import WorkspaceSentry
-from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.settings_factory import make_settings
 from tests.tenants import installation, installations, oauth_settings
 from tests.webhook_payloads import envelope, signed
 from tests.webhook_payloads import installation as installation_payload

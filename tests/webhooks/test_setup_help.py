@@ -49,7 +49,7 @@ async def test_socket_mode_serves_the_webhook_alone(deps: Deps) -> None:
 
 def test_check_says_where_sentry_should_post() -> None:
     from bot.checks import check_webhooks
-    from tests.conftest import make_settings
+    from tests.settings_factory import make_settings
 
     assert check_webhooks(make_settings()) is None  # off: nothing to say
     on = check_webhooks(
