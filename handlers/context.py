@@ -134,6 +134,13 @@ class Interaction:
     def response_url(self) -> str:
         return response_url_of(self.body)
 
+    @property
+    def responder(self) -> AsyncRespond:
+        """The response_url's sender, for a listener that answers through it directly."""
+        if self.respond is None:
+            raise RuntimeError(f"this {self.kind} came without a response_url")
+        return self.respond
+
     async def reply(
         self,
         blocks: list[dict[str, Any]] | None = None,
@@ -172,6 +179,10 @@ class Interaction:
             await self.client.chat_postEphemeral(
                 channel=self.channel_id, user=self.user_id, blocks=blocks, text=text
             )
+
+    async def replace(self, blocks: list[dict[str, Any]], *, text: str) -> None:
+        """Replace the message the clicked button is in (through the response_url)."""
+        await self.responder(blocks=blocks, text=text, replace_original=True)
 
     async def post(self, blocks: list[dict[str, Any]], *, text: str) -> dict[str, Any] | None:
         """Post in the channel as the bot; returns {channel, ts}, or None after a fallback.
