@@ -113,6 +113,8 @@ class Interaction:
     client: AsyncWebClient
     kind: Kind = "command"
     ack: AsyncAck | None = None
+    # where to answer when the body does not say (a modal's channel, from its metadata)
+    answer_channel: str = ""
 
     @property
     def user_id(self) -> str:
@@ -120,7 +122,12 @@ class Interaction:
 
     @property
     def channel_id(self) -> str:
-        return channel_of(self.body)
+        return self.answer_channel or channel_of(self.body)
+
+    @property
+    def event(self) -> dict[str, Any]:
+        """An event's `event` (empty for other kinds)."""
+        return _dict(self.body.get("event"))
 
     @property
     def team_id(self) -> str:
@@ -140,6 +147,11 @@ class Interaction:
         if self.respond is None:
             raise RuntimeError(f"this {self.kind} came without a response_url")
         return self.respond
+
+    async def is_admin(self) -> bool:
+        """Whether the user is a Slack workspace admin or owner, or listed in DEXTER_ADMINS:
+        the one admin check (bot/slack/directory.py), for every surface."""
+        return await self.deps.slack_users.is_admin(self.team_id, self.user_id)
 
     async def reply(
         self,
@@ -240,8 +252,10 @@ def listener(
             if mode == "first":
                 await ack()
             new_correlation_id()
+            # Bolt gives a `respond` that raises when Slack sent no response_url
+            usable = respond if getattr(respond, "response_url", None) else None
             ctx = Interaction(
-                deps=deps, body=body, respond=respond, client=client, kind=kind, ack=ack
+                deps=deps, body=body, respond=usable, client=client, kind=kind, ack=ack
             )
             try:
                 await handler(ctx)

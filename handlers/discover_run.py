@@ -10,21 +10,19 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import errors, messages, mrkdwn
 from bot.core.format import escape, plural
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.discover.charts import render_timeseries
 from bot.discover.export import MAX_ROWS, ExportProgress, export_csv
 from bot.discover.parse import DiscoverCommand, DiscoverQuery
 from bot.discover.sentry_api import Timeseries
 from bot.discover.state import TableState, unpack
-from handlers.context import CommandContext, action_context, action_value
+from handlers.context import CommandContext, Interaction, action_value, listener
 from handlers.discover_table import bad_request_text, show_table, table_blocks
 from handlers.error_replies import report
 
@@ -225,20 +223,13 @@ def table_listener(
 ) -> Callable[..., Awaitable[None]]:
     """A listener for a button on a Discover table: ack, restore the table's state, work."""
 
-    async def handle(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
-        ctx = action_context(deps, body, respond, client)
-        try:
-            state = await unpack(deps.store, action_value(body))
-            if state is None:
-                await ctx.reply(text=messages.BUTTON_EXPIRED)
-                return
-            await work(ctx, state)
-        except Exception as exc:
-            await report(exc, lambda m: ctx.reply(text=m))
+    @listener(deps, "action")
+    async def handle(ctx: Interaction) -> None:
+        state = await unpack(deps.store, action_value(ctx.body))
+        if state is None:
+            await ctx.reply(text=messages.BUTTON_EXPIRED)
+            return
+        await work(ctx, state)
 
     return handle
 
