@@ -80,7 +80,7 @@ def register(app: AsyncApp, deps: Deps, dispatcher: Dispatcher) -> None:
     """Listen for `/dexter`."""
 
     @app.command("/dexter")
-    @listener(deps, "command")
+    @listener(deps, "command", report_errors=False)  # help failing: the job is retried
     async def on_dexter(ctx: CommandContext) -> None:
         text = unescape_slack(str(ctx.body.get("text") or "")).strip()
         match = dispatcher.match(text)
@@ -88,4 +88,7 @@ def register(app: AsyncApp, deps: Deps, dispatcher: Dispatcher) -> None:
         if match is None:
             await show_unknown(ctx, dispatcher, text)
             return
-        await match.command.handler(ctx, match.args)
+        try:
+            await match.command.handler(ctx, match.args)
+        except Exception as exc:
+            await ctx.fail(exc)

@@ -19,8 +19,9 @@ The handler receives an `Interaction` and does its work; the decorator
   An options handler that fails without acking answers an empty list;
 - keeps the request's correlation id (or starts one) for the log lines and the reply;
 - reports an exception once through `handlers/error_replies.py`: to the user (ephemeral,
-  or by DM where there is no channel) for commands, actions and views; to the log only for
-  events and options, which have no one to answer.
+  or by DM where there is no channel) for commands, actions and views; to the log for
+  options (answered empty). An event's exception escapes to the pipeline, which logs it,
+  retries the job and dead-letters it: the job's retries are the only recovery there.
 """
 
 from __future__ import annotations
@@ -225,7 +226,9 @@ class Interaction:
 Handler = Callable[[Interaction], Awaitable[None]]
 BoltListener = Callable[..., Awaitable[None]]
 AckMode = Literal["first", "handler", "none"]
-SILENT_KINDS: frozenset[str] = frozenset({"event", "options", "webhook"})
+# Nobody to tell: a failed event (or webhook) escapes to the pipeline, which logs it once,
+# retries the job and dead-letters it (bot/pipeline/worker.py).
+RETRIED_KINDS: frozenset[str] = frozenset({"event", "webhook"})
 
 
 async def _log_only(_: str) -> None:
@@ -233,15 +236,24 @@ async def _log_only(_: str) -> None:
 
 
 def listener(
-    deps: Deps, kind: Kind, *, ack: AckMode | None = None, search: bool = False
+    deps: Deps,
+    kind: Kind,
+    *,
+    ack: AckMode | None = None,
+    search: bool = False,
+    report_errors: bool | None = None,
 ) -> Callable[[Handler], BoltListener]:
     """Wrap `handler(ctx)` as a Bolt listener of `kind` (see the module's docstring).
 
     `ack` defaults to "first", except for options ("handler": the options are the answer)
-    and events ("none": Bolt acknowledges events itself)."""
+    and events ("none": Bolt acknowledges events itself). `report_errors` defaults to
+    True except for events: False lets an exception escape to the pipeline (retried,
+    then dead-lettered with a notice), for a handler that reports what it expects itself
+    with `ctx.fail`."""
     mode: AckMode = ack or (
         "handler" if kind == "options" else "none" if kind == "event" else "first"
     )
+    catch = kind not in RETRIED_KINDS if report_errors is None else report_errors
 
     def wrap(handler: Handler) -> BoltListener:
         # Bolt passes arguments by the listener's parameter names: these four, explicitly
@@ -257,10 +269,13 @@ def listener(
             ctx = Interaction(
                 deps=deps, body=body, respond=usable, client=client, kind=kind, ack=ack
             )
+            if not catch:
+                await handler(ctx)
+                return
             try:
                 await handler(ctx)
             except Exception as exc:
-                say = _log_only if kind in SILENT_KINDS else (lambda m: ctx.reply(text=m))
+                say = _log_only if kind == "options" else (lambda m: ctx.reply(text=m))
                 await report(exc, say, search=search)
                 if kind == "options" and getattr(ack, "response", None) is None:
                     await ack(options=[])

@@ -18,8 +18,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Publish Home whenever a user opens it."""
 
     @app.event("app_home_opened")
-    @listener(deps, "event")  # a failure is logged: Home keeps what it showed
+    @listener(deps, "event")
     async def on_home(ctx: Interaction) -> None:
         if ctx.event.get("tab", "home") != "home":
             return
-        await publish(deps, ctx.client, ctx.team_id, ctx.user_id, describe=describe)
+        try:
+            await publish(deps, ctx.client, ctx.team_id, ctx.user_id, describe=describe)
+        except Exception:  # Home keeps what it showed; the next opening tries again
+            log.exception("could not publish App Home for %s", ctx.user_id)

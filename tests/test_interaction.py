@@ -149,15 +149,19 @@ async def test_listener_reports_an_exception_once_with_the_correlation_id(
         raise RuntimeError("boom")
 
     with caplog.at_level(logging.INFO):
-        await broken(ack=ack, body=BODIES[kind], respond=respond, client=client)
+        if kind == "event":  # escapes to the pipeline, which logs, retries, dead-letters
+            with pytest.raises(RuntimeError):
+                await broken(ack=ack, body=BODIES[kind], respond=respond, client=client)
+        else:
+            await broken(ack=ack, body=BODIES[kind], respond=respond, client=client)
 
     cid = seen[0]
     assert cid != "-"
     failures = [r for r in caplog.records if r.exc_info and r.exc_info[0] is RuntimeError]
-    assert len(failures) == 1
+    assert len(failures) == (0 if kind == "event" else 1)
     told = [c["text"] for c in calls.responds] + [kw["text"] for _, kw in calls.posts]
     if kind in ("event", "options"):
-        assert told == []  # nobody to tell: the log line carries the id
+        assert told == []  # nobody to tell: the log line (the pipeline's) carries the id
     else:
         assert told == [messages.INTERNAL_ERROR.format(cid=cid)]
     if kind == "view":  # no response_url, no channel: the user hears it by DM
@@ -210,3 +214,23 @@ async def test_a_user_error_is_told_as_written() -> None:
     await refuse(ack=ack, body=BODIES["command"], respond=respond, client=client)
     assert [c["text"] for c in calls.responds] == ["No such project: &lt;!channel&gt;"]
     assert calls.responds[0]["response_type"] == "ephemeral"
+
+
+async def test_a_listener_not_reporting_lets_the_pipeline_retry() -> None:
+    calls = Calls()
+    ack, respond, client = _parts(calls, True)
+
+    @listener(DEPS, "command", report_errors=False)
+    async def dispatcher(ctx: Interaction) -> None:
+        try:
+            raise ValueError("a sub-command failed")
+        except ValueError as exc:
+            await ctx.fail(exc)  # reported once, by the handler
+        raise RuntimeError("the dispatcher itself failed")
+
+    with pytest.raises(RuntimeError):
+        await dispatcher(ack=ack, body=BODIES["command"], respond=respond, client=client)
+    assert calls.acks == [{}]
+    assert [c["text"] for c in calls.responds] == [
+        messages.INTERNAL_ERROR.format(cid=correlation_id.get())
+    ]
