@@ -22,6 +22,7 @@ from bot.discover.export import MAX_ROWS, ExportProgress, export_csv
 from bot.discover.parse import DiscoverCommand, DiscoverQuery
 from bot.discover.sentry_api import Timeseries
 from bot.discover.state import TableState, unpack
+from bot.slack.channel_gone import CHANNEL_GONE
 from handlers.context import CommandContext, Interaction, action_value, listener
 from handlers.discover_table import bad_request_text, show_table, table_blocks
 from handlers.error_replies import report
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 # A response_url takes 5 messages in 30 minutes: start + 3 progress updates + the result.
 PROGRESS_UPDATES = 3
 PROGRESS_INTERVAL = 2.0  # seconds between progress updates
-UPLOAD_ERRORS = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+UPLOAD_ERRORS = CHANNEL_GONE | {"restricted_action"}
 Say = Callable[[str], Awaitable[None]]
 
 

@@ -12,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 # Updating a message also fails when the message itself was deleted.
 MESSAGE_GONE = CHANNEL_GONE | {"message_not_found", "cant_update_message"}
+# The whole workspace is gone for Dexter (uninstalled, or its token revoked).
+WORKSPACE_GONE = frozenset({"account_inactive", "invalid_auth"})
 
 
 def slack_error(exc: SlackApiError) -> str:
