@@ -9,11 +9,13 @@ from typing import Any, cast
 import pytest
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.internals import extract_channel_id, extract_team_id, extract_user_id
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import messages
 from bot.core.logs import bind_correlation_id, correlation_id
 from bot.deps import Deps
+from bot.pipeline.envelope import from_slack
 from handlers.context import Interaction, Kind, listener
 
 BODIES: dict[str, dict[str, Any]] = {
@@ -234,3 +236,25 @@ async def test_a_listener_not_reporting_lets_the_pipeline_retry() -> None:
     assert [c["text"] for c in calls.responds] == [
         messages.INTERNAL_ERROR.format(cid=correlation_id.get())
     ]
+
+
+@pytest.mark.parametrize("kind", ["command", "action", "view", "options", "event"])
+def test_the_interaction_and_the_pipeline_job_agree(kind: str) -> None:
+    """The front door fills a job with the ids Bolt extracts (bot/pipeline/front.py): the
+    interaction reads the same ones from the same body, and the same response_url."""
+    body = BODIES[kind]
+    ctx = Interaction(deps=DEPS, body=body, respond=None, client=cast(AsyncWebClient, None))
+    job = from_slack(
+        kind,
+        "-",
+        body,
+        {},
+        team_id=extract_team_id(body),
+        enterprise_id=None,
+        user_id=extract_user_id(body),
+        channel_id=extract_channel_id(body),
+    )
+    assert (job.team_id, job.user_id) == (ctx.team_id, ctx.user_id)
+    # Bolt finds no channel in a modal's body; the interaction neither (it answers by DM)
+    assert job.channel_id == ctx.channel_id
+    assert (job.response_url or "") == ctx.response_url
