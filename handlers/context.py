@@ -292,13 +292,6 @@ def listener(
 CommandContext = Interaction
 
 
-def action_context(
-    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-) -> Interaction:
-    """The interaction of a button click, so actions answer the way commands do."""
-    return Interaction(deps=deps, body=body, respond=respond, client=client, kind="action")
-
-
 def action_value(body: dict[str, Any]) -> str | None:
     """The clicked button's value."""
     actions = body.get("actions") or [{}]
