@@ -8,7 +8,7 @@ import re
 import uuid
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -29,11 +29,10 @@ from bot.alerts.form import (
 )
 from bot.core import errors, messages
 from bot.core.ids import AlertField as F
-from bot.core.logs import new_correlation_id
 from bot.core.parse import split_args
 from bot.deps import Deps
 from bot.slack.sealed import seal_model, unseal_model
-from handlers.context import CommandContext
+from handlers.context import CommandContext, Interaction, listener
 from handlers.error_replies import describe, report
 
 log = logging.getLogger(__name__)
@@ -189,13 +188,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the form's choices and option searches."""
 
     @app.action(REDRAW_FIELDS)
-    async def on_choice(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        new_correlation_id()
-        await redraw(deps, client, body["view"])
+    @listener(deps, "action")
+    async def on_choice(ctx: Interaction) -> None:
+        await redraw(deps, ctx.client, ctx.body["view"])
 
     @app.options(SEARCH_FIELDS)
-    async def on_search(ack: AsyncAck, body: dict[str, Any]) -> None:
+    @listener(deps, "options")
+    async def on_search(ctx: Interaction) -> None:
+        ack, body = ctx.ack, ctx.body
+        assert ack is not None
         try:
             found = await search_options(deps, str(body["action_id"]), str(body.get("value", "")))
         except errors.DexterError as exc:

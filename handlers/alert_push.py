@@ -29,6 +29,7 @@ from bot.sentry.models import Issue
 from bot.sentry.owners import OwnerService, Suggestion
 from bot.sentry.refs import IssueRef
 from bot.slack.card_hooks import CardEnricher, CardNote
+from bot.slack.channel_gone import MESSAGE_GONE
 from bot.slack.tenancy import workspace
 from bot.triage.card_store import CardRef
 from bot.webhooks.types import Delivery, WebhookHandler
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 LOCK_TTL = 60.0
 LOCK_WAIT = 30.0
-GONE = frozenset({"message_not_found", "channel_not_found", "is_archived", "cant_update_message"})
+GONE = MESSAGE_GONE
 _EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 

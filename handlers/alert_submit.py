@@ -37,12 +37,12 @@ from bot.core import errors, messages, mrkdwn
 from bot.core import format as fmt
 from bot.core.ids import Action, Callback
 from bot.core.ids import AlertField as F
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.pipeline.front import inline_view
 from bot.slack.render import fallback_text
 from bot.slack.sealed import seal_model, unseal_model
 from handlers.alert_modal import form_view, secret, status_view
+from handlers.context import Interaction, listener
 from handlers.error_replies import describe as explain
 
 log = logging.getLogger(__name__)
@@ -309,8 +309,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack(response_action="update", view=view)
 
     @app.view(Callback.ALERT_FORM.value)
-    async def on_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        new_correlation_id()
+    @listener(deps, "view", ack="handler")
+    async def on_form(ctx: Interaction) -> None:
+        ack, body, client = ctx.ack, ctx.body, ctx.client
+        assert ack is not None
         view = body["view"]
         meta = unseal_model(secret(deps), FormMeta, view.get("private_metadata"))
         if meta is None:
@@ -326,8 +328,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await answer(deps, ack, client, view["id"], job, waiting)
 
     @app.view(Callback.ALERT_CONFIRM.value)
-    async def on_confirm(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        new_correlation_id()
+    @listener(deps, "view", ack="handler")
+    async def on_confirm(ctx: Interaction) -> None:
+        ack, body, client = ctx.ack, ctx.body, ctx.client
+        assert ack is not None
         view = body["view"]
         meta = unseal_model(secret(deps), ConfirmMeta, view.get("private_metadata"))
         if meta is None:
@@ -350,9 +354,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await answer(deps, ack, client, view["id"], job, waiting)
 
     @app.action(Action.ALERT_BACK.value)
-    async def on_back(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        view = body.get("view") or {}
+    @listener(deps, "action")
+    async def on_back(ctx: Interaction) -> None:
+        client = ctx.client
+        view = ctx.body.get("view") or {}
         if not view.get("id"):
             return  # not pressed in a modal: nothing to go back to
         meta = unseal_model(secret(deps), ConfirmMeta, view.get("private_metadata"))

@@ -6,20 +6,18 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 
 from bot.alerts.sentry_api import AlertRef, AlertSummary
 from bot.core import errors, mrkdwn
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.core.parse import split_args
 from bot.deps import Deps
 from bot.slack.command_table import Subcommand
 from bot.slack.identity_links import Identity
 from bot.slack.render import fallback_text
 from handlers import alert_modal, alert_submit
-from handlers.context import CommandContext
-from handlers.error_replies import report
+from handlers.context import CommandContext, Interaction, listener
 
 log = logging.getLogger(__name__)
 
@@ -136,70 +134,52 @@ def _ids(body: dict[str, Any]) -> tuple[str, str]:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the list's buttons, and wire the modal."""
 
-    async def change(body: dict[str, Any], respond: AsyncRespond, *, enable: bool | None) -> None:
-        new_correlation_id()
-
-        async def tell(message: str) -> None:
-            await respond(text=message, response_type="ephemeral", replace_original=False)
-
+    async def change(ctx: Interaction, *, enable: bool | None) -> None:
         try:
-            ref = AlertRef.model_validate_json(body["actions"][0]["value"])
+            ref = AlertRef.model_validate_json(ctx.body["actions"][0]["value"])
         except (ValidationError, KeyError, IndexError):
-            await tell(EXPIRED)
+            await ctx.reply(text=EXPIRED)
             return
-        try:
-            team_id, user_id = _ids(body)
-            # The value only points at a rule: who may change it, and what changes with it
-            # (its own monitors), is read from Sentry.
-            rule = await sentrys_rule(deps, ref)
-            await require_manager(deps, team_id, user_id, rule)
-            target = rule.ref(filter_project=ref.f, page=ref.pg)
-            if enable is None:
-                await deps.alert_rules.delete(target)
-                notice = mrkdwn.format(DELETED, name=rule.name)
-            else:
-                await deps.alert_rules.set_enabled(target, enable)
-                notice = mrkdwn.format(ENABLED if enable else DISABLED, name=rule.name)
-            log.info("alert %s %s by %s", rule.id, notice.split()[0].lower(), user_id)
-            blocks = await render_list(deps, ref.f, ref.pg, notice=notice)
-        except Exception as exc:
-            await report(exc, tell)
-            return
-        await respond(blocks=blocks, text=notice, replace_original=True)
+        team_id, user_id = _ids(ctx.body)
+        # The value only points at a rule: who may change it, and what changes with it
+        # (its own monitors), is read from Sentry.
+        rule = await sentrys_rule(deps, ref)
+        await require_manager(deps, team_id, user_id, rule)
+        target = rule.ref(filter_project=ref.f, page=ref.pg)
+        if enable is None:
+            await deps.alert_rules.delete(target)
+            notice = mrkdwn.format(DELETED, name=rule.name)
+        else:
+            await deps.alert_rules.set_enabled(target, enable)
+            notice = mrkdwn.format(ENABLED if enable else DISABLED, name=rule.name)
+        log.info("alert %s %s by %s", rule.id, notice.split()[0].lower(), user_id)
+        blocks = await render_list(deps, ref.f, ref.pg, notice=notice)
+        await ctx.replace(blocks, text=notice)
 
     @app.action(Action.ALERT_ENABLE.value)
-    async def on_enable(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        await change(body, respond, enable=True)
+    @listener(deps, "action")
+    async def on_enable(ctx: Interaction) -> None:
+        await change(ctx, enable=True)
 
     @app.action(Action.ALERT_DISABLE.value)
-    async def on_disable(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        await change(body, respond, enable=False)
+    @listener(deps, "action")
+    async def on_disable(ctx: Interaction) -> None:
+        await change(ctx, enable=False)
 
     @app.action(Action.ALERT_DELETE.value)
-    async def on_delete(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()  # Slack asked "Delete this alert rule?" before sending this
-        await change(body, respond, enable=None)
+    @listener(deps, "action")  # Slack asked "Delete this alert rule?" before sending this
+    async def on_delete(ctx: Interaction) -> None:
+        await change(ctx, enable=None)
 
-    async def on_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        new_correlation_id()
-
-        async def tell(message: str) -> None:
-            await respond(text=message, response_type="ephemeral", replace_original=False)
-
+    @listener(deps, "action")
+    async def on_page(ctx: Interaction) -> None:
         try:
-            state = ListState.model_validate_json(body["actions"][0]["value"])
+            state = ListState.model_validate_json(ctx.body["actions"][0]["value"])
         except (ValidationError, KeyError, IndexError):
-            await tell(EXPIRED)
+            await ctx.reply(text=EXPIRED)
             return
-        try:
-            blocks = await render_list(deps, state.f, state.pg)
-        except Exception as exc:
-            await report(exc, tell)
-            return
-        await respond(blocks=blocks, text=fallback_text(blocks), replace_original=True)
+        blocks = await render_list(deps, state.f, state.pg)
+        await ctx.replace(blocks, text=fallback_text(blocks))
 
     app.action(Action.ALERTS_PAGE.value)(on_page)
     app.action(Action.ALERTS_PREV_PAGE.value)(on_page)

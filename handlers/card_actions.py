@@ -6,14 +6,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push.texts import ASSIGN_SUGGESTED
 from bot.core import errors, messages, mrkdwn
 from bot.core.format import link, truncate
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.sentry.refs import parse_issue_url
 from bot.triage.card_controls import parse_choice
@@ -21,7 +20,7 @@ from bot.triage.card_store import CardRef
 from bot.triage.parse import AssigneeSpec, Unresolve, ignore_choice, resolve_choice
 from bot.triage.service import Actor, AnyChange
 from handlers import triage_cards as cards
-from handlers.error_replies import report
+from handlers.context import Interaction, listener
 
 log = logging.getLogger(__name__)
 
@@ -255,22 +254,18 @@ async def _post_card(
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for every triage control."""
 
-    async def on_control(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
-        click = read_click(body)
+    @listener(deps, "action")
+    async def on_control(ctx: Interaction) -> None:
+        client = ctx.client
+        click = read_click(ctx.body)
         if not await first_click(deps, click):
             log.info("dropping a repeated %s from %s", click.action_id, click.user_id)
             return
         try:
-            await act(deps, client, click, respond)
+            await act(deps, client, click, ctx.responder)
         except Exception as exc:
             await release_click(deps, click)  # before the user reads the error and retries
-            await report(
-                exc, lambda m: respond(text=m, response_type="ephemeral", replace_original=False)
-            )
+            await ctx.fail(exc)
             if (
                 isinstance(exc, errors.UserError)
                 and click.action_id == Action.ISSUE_RESOLVE

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.core import messages, mrkdwn
 from bot.core.format import escape
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.slack.command_table import Dispatcher, Subcommand
-from handlers.context import CommandContext
-from handlers.error_replies import report
+from handlers.context import CommandContext, listener
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +80,9 @@ def register(app: AsyncApp, deps: Deps, dispatcher: Dispatcher) -> None:
     """Listen for `/dexter`."""
 
     @app.command("/dexter")
-    async def on_dexter(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
-        ctx = CommandContext(deps=deps, body=body, respond=respond, client=client)
-        text = unescape_slack(str(body.get("text") or "")).strip()
+    @listener(deps, "command", report_errors=False)  # help failing: the job is retried
+    async def on_dexter(ctx: CommandContext) -> None:
+        text = unescape_slack(str(ctx.body.get("text") or "")).strip()
         match = dispatcher.match(text)
         log.info("command %r from %s", (match.command.name if match else text[:20]), ctx.user_id)
         if match is None:
@@ -99,4 +91,4 @@ def register(app: AsyncApp, deps: Deps, dispatcher: Dispatcher) -> None:
         try:
             await match.command.handler(ctx, match.args)
         except Exception as exc:
-            await report(exc, lambda m: ctx.reply(text=m))
+            await ctx.fail(exc)

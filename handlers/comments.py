@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,8 +23,8 @@ from bot.slack.command_table import Subcommand
 from bot.slack.incoming import mentioned_users, typed_text
 from bot.slack.sealed import seal_model, unseal_model
 from bot.webhooks.comments import POSTED_FROM_MODAL, opted_in, post_comment, set_opt_in
-from handlers.context import CommandContext
-from handlers.error_replies import describe, report
+from handlers.context import CommandContext, Interaction, listener
+from handlers.error_replies import describe
 
 log = logging.getLogger(__name__)
 
@@ -138,22 +138,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ignore_events(deps, not_a_reply)
 
     @app.action(Action.ISSUE_COMMENT.value)
-    async def on_comment_button(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
+    @listener(deps, "action")
+    async def on_comment_button(ctx: Interaction) -> None:
+        body, client = ctx.body, ctx.client
         action = (body.get("actions") or [{}])[0]
         issue_id = str(action.get("value") or "")
         container = body.get("container") or {}
         if not issue_id.isdigit():
             return
-        try:
-            issue = await deps.issues.get(issue_id)  # the value is a hint: Sentry names it
-        except errors.DexterError as exc:
-            await report(
-                exc, lambda m: respond(text=m, response_type="ephemeral", replace_original=False)
-            )
-            return
+        issue = await deps.issues.get(issue_id)  # the value is a hint: Sentry names it
         form = CommentForm(
             issue_id=issue.id,
             channel=str(container.get("channel_id") or ""),
@@ -168,10 +161,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
 
     @app.view(Callback.ISSUE_COMMENT.value)
-    async def on_comment_submit(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
+    @listener(deps, "view")
+    async def on_comment_submit(ctx: Interaction) -> None:
+        body, client = ctx.body, ctx.client
         view = body.get("view") or {}
         user_id = str((body.get("user") or {}).get("id") or "")
         team_id = str((body.get("team") or {}).get("id") or "")
@@ -201,9 +193,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
 
     @app.event("message")
-    async def on_message(
-        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    @listener(deps, "event")
+    async def on_message(ctx: Interaction) -> None:
+        body, event, client = ctx.body, ctx.event, ctx.client
         # Only a person's plain reply in a card's thread, in a channel that opted in. Dexter's
         # own replies (the mirrored comments) are bot messages: never posted back (no echo).
         thread_ts = event.get("thread_ts")

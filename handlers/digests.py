@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import mrkdwn
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.digests import messages as msg
 from bot.digests.feature import feature
@@ -23,7 +21,7 @@ from bot.digests.subscriptions import Subscription
 from bot.home.view import publish as publish_home
 from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
-from handlers.context import CommandContext
+from handlers.context import CommandContext, Interaction, listener
 from handlers.error_replies import describe, report
 
 log = logging.getLogger(__name__)
@@ -235,14 +233,9 @@ COMMANDS = [
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the digest buttons and modals."""
 
-    async def manage(
-        body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, verb: str
-    ) -> None:
-        new_correlation_id()
-        team_id = str(
-            (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-        )
-        user_id = str((body.get("user") or {}).get("id") or "")
+    async def manage(ctx: Interaction, verb: str) -> None:
+        body, client = ctx.body, ctx.client
+        team_id, user_id = ctx.team_id, ctx.user_id
         in_home = (body.get("container") or {}).get("type") == "view"
         sub_id = str(body["actions"][0].get("value") or "")
         try:
@@ -253,28 +246,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 text = await send(deps, client, sub, team_id, user_id)
             else:
                 text = await unsubscribe(deps, client, sub, team_id, user_id)
-        except Exception as exc:
+        except Exception as exc:  # told in place (Home or the message), logged once
             text = describe(exc)
             if not isinstance(exc, UserError | PermissionDenied):
                 await report(exc, _ignore)
         if in_home:
             await publish_home(deps, client, team_id, user_id, describe=describe, notice=text)
         else:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            await ctx.responder(text=text, response_type="ephemeral", replace_original=False)
 
     @app.action(Action.DIGEST_SEND.value)
-    async def on_send(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await manage(body, respond, client, "send")
+    @listener(deps, "action")
+    async def on_send(ctx: Interaction) -> None:
+        await manage(ctx, "send")
 
     @app.action(Action.DIGEST_UNSUBSCRIBE.value)
-    async def on_unsubscribe(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await manage(body, respond, client, "unsubscribe")
+    @listener(deps, "action")
+    async def on_unsubscribe(ctx: Interaction) -> None:
+        await manage(ctx, "unsubscribe")
 
 
 async def _ignore(_: str) -> None:

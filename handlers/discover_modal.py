@@ -6,19 +6,18 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import errors
 from bot.core.grammar import split_fields
 from bot.core.ids import Action, BlockId, Callback
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.discover.parse import DATASETS, DiscoverCommand, build_query
 from bot.pipeline.front import check_view
 from bot.pipeline.slack_effects import OnceRespond
 from bot.slack.sealed import seal_model, unseal_model
-from handlers.context import CommandContext
+from handlers.context import CommandContext, Interaction, listener
 from handlers.discover_run import run
 from handlers.error_replies import report
 
@@ -138,8 +137,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     check_view(deps, Callback.DISCOVER_BUILDER.value, check_builder)
 
     @app.options(Action.DISCOVER_PROJECTS.value)
-    async def on_projects(ack: AsyncAck, body: dict[str, Any]) -> None:
-        typed = str(body.get("value") or "").strip().lower()
+    @listener(deps, "options")
+    async def on_projects(ctx: Interaction) -> None:
+        ack = ctx.ack
+        assert ack is not None
+        typed = str(ctx.body.get("value") or "").strip().lower()
         try:
             projects = await deps.projects.all()
         except errors.DexterError as exc:
@@ -155,7 +157,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
 
     @app.view(Callback.DISCOVER_BUILDER.value)
-    async def on_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    @listener(deps, "view", ack="handler")
+    async def on_submit(submitted: Interaction) -> None:
+        ack, body, client = submitted.ack, submitted.body, submitted.client
+        assert ack is not None
         view = body.get("view") or {}
         try:
             cmd = command_from_view((view.get("state") or {}).get("values") or {})
@@ -163,7 +168,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={error_block(exc.message): exc.message})
             return
         await ack()
-        new_correlation_id()
         user = body.get("user") or {}
         # Where to answer is Dexter's own sealed record of the command, or nothing: a
         # metadata that is not could name any channel, or any URL to POST the results to.

@@ -10,21 +10,20 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import errors, messages, mrkdwn
 from bot.core.format import escape, plural
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.discover.charts import render_timeseries
 from bot.discover.export import MAX_ROWS, ExportProgress, export_csv
 from bot.discover.parse import DiscoverCommand, DiscoverQuery
 from bot.discover.sentry_api import Timeseries
 from bot.discover.state import TableState, unpack
-from handlers.context import CommandContext, action_context, action_value
+from bot.slack.channel_gone import CHANNEL_GONE
+from handlers.context import CommandContext, Interaction, action_value, listener
 from handlers.discover_table import bad_request_text, show_table, table_blocks
 from handlers.error_replies import report
 
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 # A response_url takes 5 messages in 30 minutes: start + 3 progress updates + the result.
 PROGRESS_UPDATES = 3
 PROGRESS_INTERVAL = 2.0  # seconds between progress updates
-UPLOAD_ERRORS = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+UPLOAD_ERRORS = CHANNEL_GONE | {"restricted_action"}
 Say = Callable[[str], Awaitable[None]]
 
 
@@ -225,20 +224,13 @@ def table_listener(
 ) -> Callable[..., Awaitable[None]]:
     """A listener for a button on a Discover table: ack, restore the table's state, work."""
 
-    async def handle(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
-        ctx = action_context(deps, body, respond, client)
-        try:
-            state = await unpack(deps.store, action_value(body))
-            if state is None:
-                await ctx.reply(text=messages.BUTTON_EXPIRED)
-                return
-            await work(ctx, state)
-        except Exception as exc:
-            await report(exc, lambda m: ctx.reply(text=m))
+    @listener(deps, "action")
+    async def handle(ctx: Interaction) -> None:
+        state = await unpack(deps.store, action_value(ctx.body))
+        if state is None:
+            await ctx.reply(text=messages.BUTTON_EXPIRED)
+            return
+        await work(ctx, state)
 
     return handle
 

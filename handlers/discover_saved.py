@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
-
 from bot.core import errors, messages, mrkdwn
 from bot.core.grammar import tokenize
 from bot.discover.parse import DiscoverCommand, parse_discover
@@ -69,19 +67,6 @@ async def list_command(ctx: CommandContext, args: str) -> None:
     await ctx.reply(blocks, text=f"{len(saved)} saved queries")
 
 
-async def is_admin(ctx: CommandContext) -> bool:
-    """A Dexter admin (DEXTER_ADMINS) or a Slack workspace admin or owner."""
-    if ctx.user_id in ctx.deps.settings.admin_ids:
-        return True
-    try:
-        resp = await ctx.client.users_info(user=ctx.user_id)
-    except SlackApiError as exc:
-        log.info("users.info failed for %s: %s", ctx.user_id, exc)
-        return False
-    user = resp.get("user") or {}
-    return bool(user.get("is_admin") or user.get("is_owner"))
-
-
 async def delete_command(ctx: CommandContext, args: str) -> None:
     """Delete a saved query (its owner or an admin)."""
     words = args.split()
@@ -89,7 +74,7 @@ async def delete_command(ctx: CommandContext, args: str) -> None:
         raise errors.UserError("Which saved query?", usage=DELETE_USAGE)
     name = clean_name(words[0])
     saved = await ctx.deps.saved_queries.get(ctx.team_id, name)
-    admin = saved.owner != ctx.user_id and await is_admin(ctx)
+    admin = saved.owner != ctx.user_id and await ctx.is_admin()
     await ctx.deps.saved_queries.delete(ctx.team_id, name, ctx.user_id, is_admin=admin)
     await ctx.reply(text=messages.SAVED_DELETED.format(name=name))
 

@@ -6,12 +6,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.core import messages, mrkdwn
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.events import texts
 from bot.events.parse import EVENT_USAGE, EventTarget, parse_button_value, parse_event_command
@@ -20,8 +18,7 @@ from bot.events.view import event_view, tags_view
 from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE
 from bot.slack.command_table import Subcommand
-from handlers.context import CommandContext
-from handlers.error_replies import report
+from handlers.context import CommandContext, Interaction, action_value, listener
 
 log = logging.getLogger(__name__)
 
@@ -81,28 +78,6 @@ COMMANDS = [
 ]
 
 
-def action_context(
-    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-) -> CommandContext:
-    """Who clicked where, so a click answers the way a command does."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id", ""
-    )
-    user = body.get("user") or {}
-    flat = {
-        "user_id": user.get("id", ""),
-        "channel_id": channel,
-        "team_id": (body.get("team") or {}).get("id", "") or user.get("team_id", ""),
-    }
-    return CommandContext(deps=deps, body=flat, respond=respond, client=client)
-
-
-def clicked_value(body: dict[str, Any]) -> str | None:
-    """The clicked button's value."""
-    value = (body.get("actions") or [{}])[0].get("value")
-    return value if isinstance(value, str) else None
-
-
 async def card_button(issue: Issue) -> list[dict[str, Any]]:
     """The issue card's "Stack trace" button (the card shows the latest event)."""
     return [
@@ -118,30 +93,24 @@ async def card_button(issue: Issue) -> list[dict[str, Any]]:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the event view's buttons (the card's button is `card_button`)."""
 
-    def listener(replace: bool) -> Any:
-        async def on_click(
-            ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-        ) -> None:
-            await ack()
-            new_correlation_id()
-            ctx = action_context(deps, body, respond, client)
-            target = parse_button_value(clicked_value(body))
-            try:
-                if target is None:
-                    await ctx.reply(text=messages.BUTTON_EXPIRED)
-                    return
-                await show(ctx, target, replace=replace)
-            except Exception as exc:
-                await report(exc, lambda m: ctx.reply(text=m))
+    def on_click(replace: bool) -> Any:
+        @listener(deps, "action")
+        async def on_click(ctx: Interaction) -> None:
+            target = parse_button_value(action_value(ctx.body))
+            if target is None:
+                await ctx.reply(text=messages.BUTTON_EXPIRED)
+                return
+            await show(ctx, target, replace=replace)
 
         return on_click
 
     # Stepping replaces the view in place; the card's button and Tags answer beside it.
-    app.action(Action.EVENT_OLDER.value)(listener(replace=True))
-    app.action(Action.EVENT_NEWER.value)(listener(replace=True))
-    app.action(Action.EVENT_SHOW.value)(listener(replace=False))
-    app.action(Action.EVENT_TAGS.value)(listener(replace=False))
+    app.action(Action.EVENT_OLDER.value)(on_click(replace=True))
+    app.action(Action.EVENT_NEWER.value)(on_click(replace=True))
+    app.action(Action.EVENT_SHOW.value)(on_click(replace=False))
+    app.action(Action.EVENT_TAGS.value)(on_click(replace=False))
 
     @app.action(Action.OPEN_EVENT.value)
-    async def on_open(ack: AsyncAck) -> None:
-        await ack()  # a link button still sends an action
+    @listener(deps, "action")
+    async def on_open(ctx: Interaction) -> None:
+        """A link button still sends an action."""

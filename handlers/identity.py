@@ -28,7 +28,7 @@ def _slack_user(text: str, usage: str) -> str:
 
 
 async def _require_admin(ctx: CommandContext) -> None:
-    if not await ctx.deps.slack_users.is_admin(ctx.team_id, ctx.user_id):
+    if not await ctx.is_admin():
         raise errors.PermissionDenied(messages.LINK_ADMIN_ONLY)
 
 

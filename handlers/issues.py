@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 
 from bot.core import errors, messages
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.core.parse import ISSUES_USAGE, IssueSearch, parse_issue_search
 from bot.deps import Deps
 from bot.sentry.issues import IssueDetail
@@ -21,8 +20,7 @@ from bot.sentry.refs import REF_USAGE, parse_ref_argument
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
 from bot.triage.search_me import needs_teams, personal_terms, personalize
-from handlers.context import CommandContext
-from handlers.error_replies import report
+from handlers.context import CommandContext, Interaction, listener
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +78,7 @@ async def issues_command(ctx: CommandContext, args: str) -> None:
     try:
         blocks = await render_page(ctx.deps, search)
     except errors.SentryBadRequest as exc:
-        await report(exc, lambda m: ctx.reply(text=m), search=True)
+        await ctx.fail(exc, search=True)
         return
     await ctx.reply(blocks, text=fallback_text(blocks), public=search.public)
 
@@ -186,29 +184,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the issue list's buttons."""
 
     @app.action(Action.ISSUES_NEXT_PAGE.value)
-    async def on_next_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        new_correlation_id()
+    @listener(deps, "action")
+    async def on_next_page(ctx: Interaction) -> None:
         try:
-            state = PageState.model_validate_json(body["actions"][0]["value"])
+            state = PageState.model_validate_json(ctx.body["actions"][0]["value"])
         except (ValidationError, KeyError, IndexError):
-            await respond(
-                text="That button has expired; run the search again.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            await ctx.reply(text="That button has expired; run the search again.")
             return
         search = IssueSearch(**state.model_dump(exclude={"cursor", "page"}))
-        try:
-            blocks = await render_page(deps, search, cursor=state.cursor, page=state.page)
-        except Exception as exc:
-            await report(
-                exc, lambda m: respond(text=m, response_type="ephemeral", replace_original=False)
-            )
-            return
-        await respond(blocks=blocks, text=fallback_text(blocks), replace_original=True)
+        blocks = await render_page(deps, search, cursor=state.cursor, page=state.page)
+        await ctx.replace(blocks, text=fallback_text(blocks))
 
     @app.action(Action.OPEN_IN_SENTRY.value)
-    async def on_open(ack: AsyncAck) -> None:
-        # A link button still sends an action; acknowledging avoids a warning icon.
-        await ack()
+    @listener(deps, "action")
+    async def on_open(ctx: Interaction) -> None:
+        """A link button still sends an action; acknowledging avoids a warning icon."""

@@ -11,12 +11,13 @@ import asyncio
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 
 from bot.core.format import truncate
 from bot.core.ids import Action
 from bot.deps import Deps
 from bot.sentry.models import Member, Team
+from handlers.context import Interaction, listener
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         return teams, people
 
     @app.options(Action.ISSUE_ASSIGN.value)
-    async def on_assign_options(ack: AsyncAck, body: dict[str, Any]) -> None:
+    @listener(deps, "options")
+    async def on_assign_options(ctx: Interaction) -> None:
+        ack, body = ctx.ack, ctx.body
+        assert ack is not None
         task = asyncio.ensure_future(directory())
         pending.add(task)
         task.add_done_callback(pending.discard)

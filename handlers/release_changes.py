@@ -7,15 +7,13 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import format as fmt
 from bot.core import mrkdwn
 from bot.core.errors import DexterError, UserError
 from bot.core.ids import BlockId, Callback
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.pipeline.front import check_view
 from bot.releases.parse import (
@@ -30,8 +28,7 @@ from bot.releases.parse import (
     parse_ref,
 )
 from bot.slack.command_table import Subcommand
-from handlers.context import CommandContext
-from handlers.error_replies import report
+from handlers.context import CommandContext, Interaction, listener
 
 log = logging.getLogger(__name__)
 
@@ -220,29 +217,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
     check_view(deps, Callback.RELEASE_CREATE.value, check_release)
 
     @app.view(Callback.RELEASE_CREATE.value)
-    async def on_submit(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    @listener(deps, "view", ack="handler")
+    async def on_submit(ctx: Interaction) -> None:
+        assert ctx.ack is not None
+        view = ctx.body.get("view") or {}
         req, errors = request_from_view((view.get("state") or {}).get("values") or {})
         if req is None:
-            await ack(response_action="errors", errors=errors)
+            await ctx.ack(response_action="errors", errors=errors)
             return
-        await ack()
-        new_correlation_id()
-        user = str((body.get("user") or {}).get("id", ""))
-        team = str((body.get("team") or {}).get("id", ""))
+        await ctx.ack()
+        user, client = ctx.user_id, ctx.client
         try:
             channel = str(json.loads(view.get("private_metadata") or "{}").get("channel") or "")
         except ValueError:
             channel = ""
-
-        async def say(text: str) -> None:
-            if channel:
-                await client.chat_postEphemeral(channel=channel, user=user, text=text)
-            else:
-                await client.chat_postMessage(channel=user, text=text)
-
-        try:
-            await say(await create_release(deps, team, user, req))
-        except Exception as exc:
-            await report(exc, say)
+        ctx.answer_channel = channel  # a failure is told there too (or by DM)
+        text = await create_release(deps, ctx.team_id, user, req)
+        if channel:
+            await client.chat_postEphemeral(channel=channel, user=user, text=text)
+        else:
+            await client.chat_postMessage(channel=user, text=text)

@@ -8,14 +8,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import format as fmt
 from bot.core import mrkdwn
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.releases.chart import render_png
 from bot.releases.health import percent
@@ -35,8 +33,7 @@ from bot.slack.card_hooks import CardNote
 from bot.slack.command_table import Subcommand
 from bot.triage.card_controls import row_actions
 from handlers import release_changes, release_subs
-from handlers.context import CommandContext
-from handlers.error_replies import report
+from handlers.context import CommandContext, Interaction, listener
 
 log = logging.getLogger(__name__)
 
@@ -190,23 +187,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
     release_changes.register(app, deps)
 
     @app.action(Action.RELEASE_CHART.value)
-    async def on_chart(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
+    @listener(deps, "action")
+    async def on_chart(ctx: Interaction) -> None:
+        body = ctx.body
         version = str(body["actions"][0].get("value") or "")
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         thread = None if container.get("is_ephemeral") else container.get("message_ts")
-
-        async def say(text: str) -> None:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
-
         try:
             data = await reports(deps).chart(version)
             png = await asyncio.to_thread(render_png, data.title, data.points, data.marks)
-            await client.files_upload_v2(
+            await ctx.client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread,
                 file=png,
@@ -215,10 +206,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
         except SlackApiError as exc:
             log.info("chart upload failed: %s", exc.response.get("error"))
-            await say(CHART_NOT_POSTED.format(error=exc.response.get("error")))
-        except Exception as exc:
-            await report(exc, say)
+            text = CHART_NOT_POSTED.format(error=exc.response.get("error"))
+            await ctx.responder(text=text, response_type="ephemeral", replace_original=False)
 
     @app.action(Action.OPEN_RELEASE.value)
-    async def on_open(ack: AsyncAck) -> None:
-        await ack()  # a link button still sends an action
+    @listener(deps, "action")
+    async def on_open(ctx: Interaction) -> None:
+        """A link button still sends an action."""

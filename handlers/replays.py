@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.core import errors, messages, mrkdwn
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id, redact
+from bot.core.logs import redact
 from bot.deps import Deps
 from bot.discover.table import format_duration
 from bot.replays.parse import REPLAY_SEARCH_USAGE, ReplaySearch, parse_replay_search
@@ -23,8 +22,7 @@ from bot.sentry.refs import REF_USAGE, parse_ref_argument
 from bot.slack.card_hooks import CardEnricher
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
-from handlers.context import CommandContext, action_context, action_value
-from handlers.error_replies import report
+from handlers.context import CommandContext, Interaction, action_value, listener
 
 log = logging.getLogger(__name__)
 
@@ -170,41 +168,26 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the card's replays button."""
 
     @app.action(Action.REPLAYS_SHOW.value)
-    async def on_show(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
-        ctx = action_context(deps, body, respond, client)
-        value = action_value(body) or ""
-        try:
-            if not value.isdigit():
-                await ctx.reply(text=messages.BUTTON_EXPIRED)
-                return
-            await show_replays(ctx, value)
-        except Exception as exc:
-            await report(exc, lambda m: ctx.reply(text=m))
+    @listener(deps, "action")
+    async def on_show(ctx: Interaction) -> None:
+        value = action_value(ctx.body) or ""
+        if not value.isdigit():
+            await ctx.reply(text=messages.BUTTON_EXPIRED)
+            return
+        await show_replays(ctx, value)
 
     @app.action(Action.REPLAYS_NEXT_PAGE.value)
-    async def on_next_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        new_correlation_id()
-
-        async def say(text: str) -> None:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
-
+    @listener(deps, "action")
+    async def on_next_page(ctx: Interaction) -> None:
         try:
-            state = SearchPage.model_validate_json(body["actions"][0]["value"])
+            state = SearchPage.model_validate_json(ctx.body["actions"][0]["value"])
         except (ValidationError, KeyError, IndexError, TypeError):
-            await say(messages.BUTTON_EXPIRED)
+            await ctx.reply(text=messages.BUTTON_EXPIRED)
             return
         search = ReplaySearch(**state.model_dump(exclude={"cursor", "page"}))
         try:
             blocks = await render_search(deps, search, cursor=state.cursor, page=state.page)
         except errors.SentryBadRequest as exc:
-            await say(refused(exc))
+            await ctx.reply(text=refused(exc))
             return
-        except Exception as exc:
-            await report(exc, say)
-            return
-        await respond(blocks=blocks, text=fallback_text(blocks), replace_original=True)
+        await ctx.replace(blocks, text=fallback_text(blocks))

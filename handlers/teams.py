@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.core.errors import UserError
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.digests.manage import subscribe, user_tz
 from bot.digests.parse import Target
 from bot.digests.schedule import Schedule
 from bot.sentry.teams import TeamService
 from bot.slack.command_table import Subcommand
-from handlers.context import CommandContext
-from handlers.error_replies import report
+from handlers.context import CommandContext, Interaction, listener
 
 log = logging.getLogger(__name__)
 
@@ -76,36 +72,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for Subscribe this channel."""
 
     @app.action(Action.DIGEST_SUBSCRIBE_TEAM.value)
-    async def on_subscribe(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
-        user = body.get("user") or {}
-        team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
-        user_id = str(user.get("id") or "")
-        channel_id = str(
-            (body.get("channel") or {}).get("id")
-            or (body.get("container") or {}).get("channel_id")
-            or ""
+    @listener(deps, "action")
+    async def on_subscribe(ctx: Interaction) -> None:
+        slug = str(ctx.body["actions"][0].get("value") or "")
+        tz = await user_tz(deps, ctx.team_id, ctx.user_id)
+        text = await subscribe(
+            deps,
+            ctx.client,
+            team_id=ctx.team_id,
+            user_id=ctx.user_id,
+            channel_id=ctx.channel_id,
+            target=Target(team=slug),
+            schedule=Schedule(tz=tz),
         )
-        slug = str(body["actions"][0].get("value") or "")
-
-        async def say(text: str) -> None:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
-
-        try:
-            tz = await user_tz(deps, team_id, user_id)
-            text = await subscribe(
-                deps,
-                client,
-                team_id=team_id,
-                user_id=user_id,
-                channel_id=channel_id,
-                target=Target(team=slug),
-                schedule=Schedule(tz=tz),
-            )
-        except Exception as exc:
-            await report(exc, say)
-            return
-        await say(text)
+        await ctx.responder(text=text, response_type="ephemeral", replace_original=False)

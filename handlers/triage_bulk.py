@@ -6,12 +6,11 @@ import logging
 import time
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import errors, messages, mrkdwn
 from bot.core.ids import Action
-from bot.core.logs import new_correlation_id
 from bot.core.parse import parse_issue_search
 from bot.deps import Deps
 from bot.slack.command_table import Subcommand
@@ -27,8 +26,7 @@ from bot.triage.parse import (
 from bot.triage.service import Actor, AnyChange
 from bot.triage.wording import preview_verb
 from handlers import triage_cards as cards
-from handlers.context import CommandContext
-from handlers.error_replies import report
+from handlers.context import CommandContext, Interaction, listener
 from handlers.triage import actor, first_command, usage_on_error
 
 log = logging.getLogger(__name__)
@@ -195,25 +193,12 @@ async def _refresh_cards(
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for Confirm / Cancel on bulk previews."""
 
-    def say(respond: AsyncRespond) -> Any:
-        return lambda m: respond(text=m, response_type="ephemeral", replace_original=False)
-
     @app.action(Action.BULK_CONFIRM.value)
-    async def on_confirm(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        new_correlation_id()
-        try:
-            await confirm(deps, client, body, respond)
-        except Exception as exc:
-            await report(exc, say(respond))
+    @listener(deps, "action")
+    async def on_confirm(ctx: Interaction) -> None:
+        await confirm(deps, ctx.client, ctx.body, ctx.responder)
 
     @app.action(Action.BULK_CANCEL.value)
-    async def on_cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        new_correlation_id()
-        try:
-            await cancel(deps, body, respond)
-        except Exception as exc:
-            await report(exc, say(respond))
+    @listener(deps, "action")
+    async def on_cancel(ctx: Interaction) -> None:
+        await cancel(deps, ctx.body, ctx.responder)

@@ -21,6 +21,7 @@ from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.sentry.refs import IssueRef
 from bot.slack.card_hooks import CardActions, CardNote, CardPosted
+from bot.slack.channel_gone import MESSAGE_GONE, is_channel_gone
 from bot.triage.card_controls import card_actions
 from bot.triage.card_store import CardRef
 from bot.triage.wording import status_note
@@ -30,15 +31,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_CONCURRENCY = 4
 # Slack errors that mean a remembered card is gone for good: forget it.
-GONE = frozenset(
-    {
-        "message_not_found",
-        "channel_not_found",
-        "is_archived",
-        "cant_update_message",
-        "not_in_channel",
-    }
-)
+GONE = MESSAGE_GONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +202,7 @@ async def post(
             channel=channel, blocks=card.blocks, text=card.text, unfurl_links=False
         )
     except SlackApiError as exc:
-        if exc.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
+        if is_channel_gone(exc):
             return card, None
         raise
     posted = {"channel": resp["channel"], "ts": resp["ts"]}

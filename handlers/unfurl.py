@@ -9,16 +9,15 @@ from urllib.parse import urlparse
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import DexterError
-from bot.core.logs import new_correlation_id
 from bot.dashboards.sentry_api import DashboardRef, parse_dashboard_url
 from bot.deps import Deps
 from bot.sentry.client import SentryClient
 from bot.sentry.refs import IssueRef, parse_issue_url
 from bot.triage.card_store import CardRef
 from handlers import triage_cards as cards
+from handlers.context import Interaction, listener
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +97,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for `link_shared`."""
 
     @app.event("link_shared")
-    async def on_link_shared(event: dict[str, Any], client: AsyncWebClient) -> None:
-        new_correlation_id()
+    @listener(deps, "event")
+    async def on_link_shared(ctx: Interaction) -> None:
+        event, client = ctx.event, ctx.client
         links = list(event.get("links") or [])
         found = issue_links(links, deps.sentry)
         boards = dashboard_links(links, deps.sentry)

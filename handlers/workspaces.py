@@ -7,9 +7,8 @@ import re
 from typing import Any
 
 from pydantic import SecretStr
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import errors, messages
 from bot.core.ids import BlockId, Callback
@@ -17,31 +16,14 @@ from bot.core.logs import register_secret
 from bot.deps import Deps
 from bot.pipeline.front import inline_view
 from bot.slack.command_table import Subcommand
-from bot.slack.directory import NO_SUCH_USER
 from bot.workspaces.sentry_config import WorkspaceSentry, now_iso
-from handlers.context import CommandContext
+from handlers.context import CommandContext, Interaction, listener
 from handlers.error_replies import describe, report
 
 log = logging.getLogger(__name__)
 
 SETUP_USAGE = "/dexter setup"
 _ORG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-
-async def is_workspace_admin(deps: Deps, client: AsyncWebClient, user_id: str) -> bool:
-    """A Slack workspace admin or owner, or a user listed in DEXTER_ADMINS."""
-    if user_id in deps.settings.admin_ids:
-        return True
-    try:
-        resp = await client.users_info(user=user_id)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or exc.response.status_code)
-        log.warning("users.info failed for %s: %s", user_id, error)
-        if error in NO_SUCH_USER:
-            return False
-        raise errors.SlackUnavailable(f"users.info failed: {error}") from None
-    user = resp.get("user") or {}
-    return bool(user.get("is_admin") or user.get("is_owner"))
 
 
 def setup_view(deps: Deps, state: str, **ctx: Any) -> dict[str, Any]:
@@ -64,7 +46,7 @@ async def setup_command(ctx: CommandContext, args: str) -> None:
         raise errors.UserError(messages.SETUP_SINGLE_WORKSPACE)
     if deps.workspaces.box is None:
         raise errors.UserError(messages.SETUP_NEEDS_KEY)
-    if not await is_workspace_admin(deps, ctx.client, ctx.user_id):
+    if not await ctx.is_admin():
         raise errors.PermissionDenied(messages.SETUP_ADMIN_ONLY)
     current = await deps.workspaces.get(ctx.team_id)
     view = setup_view(
@@ -129,21 +111,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
     inline_view(deps, Callback.SENTRY_SETUP.value)
 
     @app.view(Callback.SENTRY_SETUP.value)
-    async def on_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        view = body.get("view") or {}
+    @listener(deps, "view", ack="handler")
+    async def on_setup(ctx: Interaction) -> None:
+        assert ctx.ack is not None
+        client = ctx.client
+        view = ctx.body.get("view") or {}
         cfg, problems = parse_submission(view)
         if cfg is None:
-            await ack(response_action="errors", errors=problems)
+            await ctx.ack(response_action="errors", errors=problems)
             return
-        await ack(response_action="update", view=setup_view(deps, "checking"))
-        team_id = str((body.get("team") or {}).get("id") or "")
-        user_id = str((body.get("user") or {}).get("id") or "")
+        await ctx.ack(response_action="update", view=setup_view(deps, "checking"))
+        team_id, user_id = ctx.team_id, ctx.user_id
         view_id = str(view.get("id") or "")
         form = {"url": cfg.base, "org": cfg.org}
         try:
             if not deps.settings.multi_workspace:
                 raise errors.UserError(messages.SETUP_SINGLE_WORKSPACE)
-            if not await is_workspace_admin(deps, client, user_id):
+            if not await ctx.is_admin():
                 raise errors.PermissionDenied(messages.SETUP_ADMIN_ONLY)
             name = await deps.workspaces.verify(cfg)
             cfg.updated_by, cfg.updated_at = user_id, now_iso()
@@ -166,14 +150,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
 
     @app.event("app_uninstalled")
-    async def on_uninstalled(body: dict[str, Any]) -> None:
-        await forget_workspace(app, deps, body)
+    @listener(deps, "event")
+    async def on_uninstalled(ctx: Interaction) -> None:
+        await forget_workspace(app, deps, ctx.body)
 
     @app.event("tokens_revoked")
-    async def on_tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+    @listener(deps, "event")
+    async def on_tokens_revoked(ctx: Interaction) -> None:
         # Only the Slack tokens are gone: the workspace's Sentry settings stay for a
         # reinstall. Only app_uninstalled forgets them.
-        tokens = event.get("tokens") or {}
+        body = ctx.body
+        tokens = ctx.event.get("tokens") or {}
         store = app.installation_store
         if store is None:
             return

@@ -24,11 +24,12 @@ from bot.alert_push import texts
 from bot.alert_push.payloads import CHANNEL_SETTING, channel_id, setting
 from bot.core.errors import StateUnavailable
 from bot.core.store import Store
+from bot.slack.channel_gone import CHANNEL_GONE
 
 log = logging.getLogger(__name__)
 
 CHECK_TTL = 300.0  # a channel found usable is trusted this long for deliveries (bursts)
-NOT_POSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+NOT_POSTABLE = CHANNEL_GONE
 SETTINGS_URI = "/sentry/alert-rule-action"
 CHANNELS_URI = "/sentry/alert-rule-action/channels"
 MAX_OPTIONS = 100

@@ -14,6 +14,7 @@ from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usabl
 from bot.alert_push.memory import AlertMemory, IncidentMessage
 from bot.alert_push.metric import fetch_chart, header_blocks, thread_line
 from bot.core.errors import StateUnavailable
+from bot.slack.channel_gone import MESSAGE_GONE
 from bot.slack.render import fallback_text
 from bot.slack.tenancy import workspace
 from bot.webhooks.types import Delivery
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 LOCK_TTL = 60.0
 LOCK_WAIT = 30.0
-GONE = frozenset({"message_not_found", "channel_not_found", "is_archived", "cant_update_message"})
+GONE = MESSAGE_GONE
 
 
 async def on_metric_alert(delivery: Delivery, deps: Deps) -> None:

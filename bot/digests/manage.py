@@ -19,6 +19,7 @@ from bot.digests.parse import Target
 from bot.digests.schedule import Schedule, next_fire, zone_of
 from bot.digests.sender import slack_date
 from bot.digests.subscriptions import DeliveryState, Subscription
+from bot.slack.channel_gone import CHANNEL_GONE
 
 
 async def user_tz(deps: Deps, team_id: str, user_id: str) -> str:
@@ -40,7 +41,7 @@ async def check_channel(client: AsyncWebClient, channel_id: str) -> None:
         info = await client.conversations_info(channel=channel_id)
     except SlackApiError as exc:
         error = str(exc.response.get("error") or "")
-        if error in ("channel_not_found", "not_in_channel"):
+        if error in CHANNEL_GONE:
             raise UserError(
                 mrkdwn.format(msg.CHANNEL_GONE_ON_SUBSCRIBE, channel=channel_id, error=error)
             ) from None

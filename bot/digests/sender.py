@@ -15,6 +15,7 @@ from bot.core import mrkdwn
 from bot.core.errors import DexterError
 from bot.core.mrkdwn import Mrkdwn
 from bot.digests.dashboard import Dashboard, change
+from bot.slack.channel_gone import CHANNEL_GONE
 from bot.slack.pacer import ChannelPacer
 from bot.slack.render import Renderer
 from bot.slack.tenancy import TenantWebClient
@@ -22,7 +23,7 @@ from bot.triage.card_controls import row_actions
 
 log = logging.getLogger(__name__)
 
-GONE_ERRORS = frozenset({"is_archived", "channel_not_found", "not_in_channel"})
+GONE_ERRORS = CHANNEL_GONE
 # Slack's files.* methods are Tier 4 (~100 per minute per workspace).
 FILES_INTERVAL = 0.6
 # Charts waiting for an upload slot; beyond this a burst's digests go out without one.

@@ -17,6 +17,7 @@ from bot.releases.models import Deploy, Release
 from bot.releases.outbox import Job, Outbox
 from bot.releases.report import ReleaseReports
 from bot.releases.subscriptions import ReleaseSubscription, SubscriptionStore
+from bot.slack.channel_gone import CHANNEL_GONE, WORKSPACE_GONE
 from bot.slack.render import fallback_text
 from bot.slack.tenancy import workspace
 
@@ -28,9 +29,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 THREAD_WAIT = 60.0  # a follow-up waits this long for its deploy announcement to be posted
 DELIVERY_BUDGET = 40.0  # seconds of sending per tick; the rest waits for the next tick
-GONE = frozenset(
-    {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth"}
-)
+GONE = CHANNEL_GONE | WORKSPACE_GONE
 
 
 class Notifier:
