@@ -16,6 +16,7 @@ from bot.core.ids import Action
 from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.sentry.refs import parse_issue_url
+from bot.slack import blocks as block_kit
 from bot.triage.card_controls import parse_choice
 from bot.triage.card_store import CardRef
 from bot.triage.parse import AssigneeSpec, Unresolve, ignore_choice, resolve_choice
@@ -240,10 +241,7 @@ async def _post_card(
 ) -> None:
     card, posted = await cards.post(deps, client, click.channel or "", issue_id)
     if posted is None:
-        notice = {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": messages.NOT_IN_CHANNEL}],
-        }
+        notice = block_kit.context(messages.NOT_IN_CHANNEL)
         await respond(
             blocks=[notice, *card.blocks][:50],
             text=card.text,

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import messages, mrkdwn
 from bot.deps import Deps
+from bot.slack import blocks as block_kit
 from bot.slack.render import fallback_text
 
 log = logging.getLogger(__name__)
@@ -91,10 +92,7 @@ class CommandContext:
             error = exc.response.get("error")
             if error in ("not_in_channel", "channel_not_found", "is_archived"):
                 log.info("cannot post in %s (%s), answering ephemerally", self.channel_id, error)
-                notice = {
-                    "type": "context",
-                    "elements": [{"type": "mrkdwn", "text": messages.NOT_IN_CHANNEL}],
-                }
+                notice = block_kit.context(messages.NOT_IN_CHANNEL)
                 await self.reply([notice, *blocks][:50], text=text)
                 return None
             raise

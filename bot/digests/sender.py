@@ -18,7 +18,6 @@ from bot.digests.dashboard import Dashboard, change
 from bot.slack.pacer import ChannelPacer
 from bot.slack.render import Renderer
 from bot.slack.tenancy import TenantWebClient
-from bot.triage.card_controls import row_actions
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +123,6 @@ class DigestSender:
             preview=preview,
             when=slack_date,
             change=change,
-            row_actions=row_actions,
             ms=duration,
         )
 
