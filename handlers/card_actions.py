@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.alert_push.texts import ASSIGN_SUGGESTED
 from bot.core import errors, messages, mrkdwn
 from bot.core.format import link, truncate
-from bot.core.ids import Action
+from bot.core.ids import Action, BlockId
 from bot.core.logs import new_correlation_id
 from bot.deps import Deps
 from bot.sentry.refs import parse_issue_url
@@ -196,7 +196,7 @@ async def card_here(deps: Deps, click: Click, issue_id: str) -> CardRef | None:
         return CardRef(channel=click.channel, ts=click.message_ts, url=click.unfurl_url)
     if click.ephemeral:
         return None
-    if any(b.get("block_id") == "issue_fields" for b in click.blocks):
+    if any(b.get("block_id") == BlockId.ISSUE_FIELDS for b in click.blocks):
         return CardRef(channel=click.channel, ts=click.message_ts)
     try:
         known = await deps.triage.cards.issue_of(click.channel, click.message_ts)
@@ -206,7 +206,7 @@ async def card_here(deps: Deps, click: Click, issue_id: str) -> CardRef | None:
 
 
 def _is_card(click: Click) -> bool:
-    return any(b.get("block_id") == "issue_fields" for b in click.blocks)
+    return any(b.get("block_id") == BlockId.ISSUE_FIELDS for b in click.blocks)
 
 
 async def act(deps: Deps, client: AsyncWebClient, click: Click, respond: AsyncRespond) -> None:
