@@ -92,14 +92,23 @@ def test_templates_take_ids_from_the_enums() -> None:
     assert not problems, "\n".join(problems)
 
 
+def unknown_members(tree: jinja2.nodes.Template) -> list[tuple[int, str]]:
+    """`Action.TYPO` and the like: enum members a template names that do not exist."""
+    found = []
+    for attr in tree.find_all(nodes.Getattr):
+        enum = ENUMS.get(attr.node.name) if isinstance(attr.node, nodes.Name) else None
+        if enum is not None and attr.attr not in enum.__members__:
+            found.append((attr.lineno, f"{enum.__name__}.{attr.attr}"))
+    return found
+
+
 def test_every_enum_a_template_names_exists() -> None:
     """`Action.TYPO` in a branch no test renders would fail only in production."""
-    problems = []
-    for name, tree in _templates():
-        for attr in tree.find_all(nodes.Getattr):
-            enum = ENUMS.get(attr.node.name) if isinstance(attr.node, nodes.Name) else None
-            if enum is not None and attr.attr not in enum.__members__:
-                problems.append(f"{name}:{attr.lineno}: {enum.__name__}.{attr.attr}")
+    problems = [
+        f"{name}:{line}: {member}"
+        for name, tree in _templates()
+        for line, member in unknown_members(tree)
+    ]
     assert not problems, problems
 
 
@@ -108,6 +117,8 @@ def test_the_check_sees_a_hard_coded_id() -> None:
         '{{ {"type": "button", "action_id": "issue_refresh", "block_id": BlockId.ISSUE_ACTIONS} }}'
     )
     assert hard_coded_ids(tree) == [(1, "issue_refresh")]
+    typo = Renderer().env.parse("{% if x %}{{ Action.TYPO }}{% endif %}{{ BlockId.ISSUE_FIELDS }}")
+    assert unknown_members(typo) == [(1, "Action.TYPO")]
 
 
 def type_literals(source: str, *, only_block_kit: bool) -> list[tuple[int, str]]:
