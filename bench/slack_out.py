@@ -42,7 +42,13 @@ def main() -> None:
 
     def render() -> list[dict[str, Any]]:
         return r.blocks(
-            "triage/issue_card", issue=issue, event=event, actions=[], notes=notes, now=now
+            "triage/issue_card",
+            issue=issue,
+            event=event,
+            has_releases=True,
+            buttons=[],
+            notes=notes,
+            now=now,
         )
 
     blocks = render()

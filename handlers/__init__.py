@@ -85,8 +85,6 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
 def card_hooks(deps: Deps) -> CardHooks:
     """Every feature's part of the issue card, in one fixed order (built once per app)."""
     return CardHooks(
-        actions=triage_cards.controls(deps),
-        row_accessory=triage_cards.row_menu,
         on_posted=triage_cards.posted_hook(deps),
         # the state line first, then the release and the alert that brought the issue
         notes=(

@@ -31,6 +31,7 @@ from bot.core import errors, messages
 from bot.core.ids import AlertField as F
 from bot.core.parse import split_args
 from bot.deps import Deps
+from bot.slack import blocks as block_kit
 from bot.slack.sealed import seal_model, unseal_model
 from handlers.context import CommandContext, Interaction, listener
 from handlers.error_replies import describe, report
@@ -202,9 +203,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except errors.DexterError as exc:
             log.warning("cannot load %s options: %s", body.get("action_id"), describe(exc))
             found = []
-        await ack(
-            options=[
-                {"text": {"type": "plain_text", "text": label[:75]}, "value": value[:150]}
-                for value, label in found
-            ]
-        )
+        await ack(options=[block_kit.option(label[:75], value[:150]) for value, label in found])

@@ -28,7 +28,7 @@ from bot.deps import Deps
 from bot.sentry.models import Issue
 from bot.sentry.owners import OwnerService, Suggestion
 from bot.sentry.refs import IssueRef
-from bot.slack.card_hooks import CardEnricher, CardNote
+from bot.slack.card_hooks import CardButton, CardEnricher, CardNote
 from bot.slack.channel_gone import MESSAGE_GONE
 from bot.slack.tenancy import workspace
 from bot.triage.card_store import CardRef
@@ -186,7 +186,7 @@ def card_note(deps: Deps) -> CardNote:
 def card_enricher(deps: Deps) -> CardEnricher:
     """The card's "Assign to <suggested owner>" buttons."""
 
-    async def suggested_buttons(issue: Issue) -> list[dict[str, Any]]:
+    async def suggested_buttons(issue: Issue) -> list[CardButton]:
         note = await AlertMemory(deps.store, deps.sentry).note(issue.id)
         return assign_buttons(issue, note.suggestions) if note else []
 

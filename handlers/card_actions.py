@@ -12,9 +12,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.alert_push.texts import ASSIGN_SUGGESTED
 from bot.core import errors, messages, mrkdwn
 from bot.core.format import link, truncate
-from bot.core.ids import Action
+from bot.core.ids import Action, BlockId
 from bot.deps import Deps
 from bot.sentry.refs import parse_issue_url
+from bot.slack import blocks as block_kit
 from bot.triage.card_controls import parse_choice
 from bot.triage.card_store import CardRef
 from bot.triage.parse import AssigneeSpec, Unresolve, ignore_choice, resolve_choice
@@ -194,7 +195,7 @@ async def card_here(deps: Deps, click: Click, issue_id: str) -> CardRef | None:
         return CardRef(channel=click.channel, ts=click.message_ts, url=click.unfurl_url)
     if click.ephemeral:
         return None
-    if any(b.get("block_id") == "issue_fields" for b in click.blocks):
+    if any(b.get("block_id") == BlockId.ISSUE_FIELDS for b in click.blocks):
         return CardRef(channel=click.channel, ts=click.message_ts)
     try:
         known = await deps.triage.cards.issue_of(click.channel, click.message_ts)
@@ -204,7 +205,7 @@ async def card_here(deps: Deps, click: Click, issue_id: str) -> CardRef | None:
 
 
 def _is_card(click: Click) -> bool:
-    return any(b.get("block_id") == "issue_fields" for b in click.blocks)
+    return any(b.get("block_id") == BlockId.ISSUE_FIELDS for b in click.blocks)
 
 
 async def act(deps: Deps, client: AsyncWebClient, click: Click, respond: AsyncRespond) -> None:
@@ -239,10 +240,7 @@ async def _post_card(
 ) -> None:
     card, posted = await cards.post(deps, client, click.channel or "", issue_id)
     if posted is None:
-        notice = {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": messages.NOT_IN_CHANNEL}],
-        }
+        notice = block_kit.context(messages.NOT_IN_CHANNEL)
         await respond(
             blocks=[notice, *card.blocks][:50],
             text=card.text,

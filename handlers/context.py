@@ -39,6 +39,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import messages, mrkdwn
 from bot.core.logs import new_correlation_id
 from bot.deps import Deps
+from bot.slack import blocks as block_kit
 from bot.slack.channel_gone import is_channel_gone
 from bot.slack.render import fallback_text
 from handlers.error_replies import report
@@ -209,10 +210,7 @@ class Interaction:
             error = exc.response.get("error")
             if is_channel_gone(exc):
                 log.info("cannot post in %s (%s), answering ephemerally", self.channel_id, error)
-                notice = {
-                    "type": "context",
-                    "elements": [{"type": "mrkdwn", "text": messages.NOT_IN_CHANNEL}],
-                }
+                notice = block_kit.context(messages.NOT_IN_CHANNEL)
                 await self.reply([notice, *blocks][:50], text=text)
                 return None
             raise

@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.discover.parse import DATASETS, DiscoverCommand, build_query
 from bot.pipeline.front import check_view
 from bot.pipeline.slack_effects import OnceRespond
+from bot.slack import blocks as block_kit
 from bot.slack.sealed import seal_model, unseal_model
 from handlers.context import CommandContext, Interaction, listener
 from handlers.discover_run import run
@@ -150,10 +151,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         matches = [p for p in projects if typed in p.slug.lower() or typed in p.name.lower()]
         await ack(
-            options=[
-                {"text": {"type": "plain_text", "text": p.slug[:75]}, "value": p.slug}
-                for p in matches[:MAX_PROJECT_OPTIONS]
-            ]
+            options=[block_kit.option(p.slug[:75], p.slug) for p in matches[:MAX_PROJECT_OPTIONS]]
         )
 
     @app.view(Callback.DISCOVER_BUILDER.value)

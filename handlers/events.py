@@ -17,6 +17,7 @@ from bot.events.service import EventService
 from bot.events.view import event_view, tags_view
 from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE
+from bot.slack.card_hooks import CardButton
 from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext, Interaction, action_value, listener
 
@@ -78,15 +79,10 @@ COMMANDS = [
 ]
 
 
-async def card_button(issue: Issue) -> list[dict[str, Any]]:
+async def card_button(issue: Issue) -> list[CardButton]:
     """The issue card's "Stack trace" button (the card shows the latest event)."""
     return [
-        {
-            "type": "button",
-            "action_id": Action.EVENT_SHOW.value,
-            "text": {"type": "plain_text", "text": texts.STACK_TRACE},
-            "value": f"{issue.id}|latest",
-        }
+        CardButton(label=texts.STACK_TRACE, action_id=Action.EVENT_SHOW, value=f"{issue.id}|latest")
     ]
 
 

@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE, parse_ref_argument
+from bot.slack.card_hooks import CardButton
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
 from bot.triage.search_me import needs_teams, personal_terms, personalize
@@ -53,7 +54,6 @@ async def render_page(
         page=page,
         next_value=next_value,
         now=datetime.now(UTC),
-        row_accessory=deps.cards.row_accessory,
     )
 
 
@@ -88,27 +88,27 @@ def card_blocks(
     detail: IssueDetail,
     *,
     notes: list[str] | None = None,
-    extra_actions: list[dict[str, Any]] | None = None,
+    buttons: list[CardButton] | None = None,
 ) -> list[dict[str, Any]]:
-    """The issue card; its control row comes from `deps.cards.actions`."""
-    builder = deps.cards.actions
-    actions = [*(builder(detail.issue) if builder else []), *(extra_actions or [])]
+    """The issue card: its control row (templates/triage/_controls.j2) and features' buttons."""
     return deps.renderer.blocks(
         "triage/issue_card",
         issue=detail.issue,
         event=detail.event,
-        actions=actions,
+        # `Resolve in next release` only where the project has releases
+        has_releases=deps.triage.release_hint(detail.issue.project.id),
+        buttons=buttons or [],
         notes=notes or [],
         now=datetime.now(UTC),
         release_url=deps.cards.release_url,
     )
 
 
-async def enrich_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
+async def enrich_card(deps: Deps, detail: IssueDetail) -> list[CardButton]:
     """Extra card buttons from `deps.cards.enrichers` (may ask Sentry), run concurrently."""
     enrichers = deps.cards.enrichers
     found = await asyncio.gather(*(e(detail.issue) for e in enrichers), return_exceptions=True)
-    out: list[dict[str, Any]] = []
+    out: list[CardButton] = []
     for result in found:
         if isinstance(result, BaseException):
             log.warning("card enricher failed: %s", result)
@@ -136,7 +136,7 @@ async def card_notes(deps: Deps, issue: Issue) -> list[str]:
     return notes
 
 
-async def card_parts(deps: Deps, detail: IssueDetail) -> tuple[list[dict[str, Any]], list[str]]:
+async def card_parts(deps: Deps, detail: IssueDetail) -> tuple[list[CardButton], list[str]]:
     """Every feature's extra buttons and context lines for a card, gathered concurrently."""
     extra, notes = await asyncio.gather(enrich_card(deps, detail), card_notes(deps, detail.issue))
     return extra, notes
@@ -145,7 +145,7 @@ async def card_parts(deps: Deps, detail: IssueDetail) -> tuple[list[dict[str, An
 async def render_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
     """The card with every feature's extra buttons and context lines, gathered concurrently."""
     extra, notes = await card_parts(deps, detail)
-    return card_blocks(deps, detail, notes=notes, extra_actions=extra)
+    return card_blocks(deps, detail, notes=notes, buttons=extra)
 
 
 async def issue_command(ctx: CommandContext, args: str) -> None:

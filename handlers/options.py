@@ -17,6 +17,7 @@ from bot.core.format import truncate
 from bot.core.ids import Action
 from bot.deps import Deps
 from bot.sentry.models import Member, Team
+from bot.slack import blocks as block_kit
 from handlers.context import Interaction, listener
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _rank(query: str, *texts: str) -> int | None:
 
 
 def _option(label: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": truncate(label, 75)}, "value": value}
+    return block_kit.option(truncate(label, 75), value)
 
 
 def option_groups(query: str, teams: list[Team], people: list[Member]) -> list[dict[str, Any]]:
@@ -60,25 +61,23 @@ def option_groups(query: str, teams: list[Team], people: list[Member]) -> list[d
     groups: list[dict[str, Any]] = []
     if ranked_teams:
         groups.append(
-            {
-                "label": {"type": "plain_text", "text": "Teams"},
-                "options": [
-                    _option(f"#{t.slug}", f"team:{t.id}") for _, _, t in ranked_teams[:MAX_TEAMS]
-                ],
-            }
+            block_kit.option_group(
+                "Teams",
+                [_option(f"#{t.slug}", f"team:{t.id}") for _, _, t in ranked_teams[:MAX_TEAMS]],
+            )
         )
     if ranked_people:
         groups.append(
-            {
-                "label": {"type": "plain_text", "text": "People"},
-                "options": [
+            block_kit.option_group(
+                "People",
+                [
                     _option(
                         f"{m.name} ({m.email})" if m.name and m.email else m.name or m.email,
                         f"user:{m.user_id}",
                     )
                     for _, _, m in ranked_people[:MAX_PEOPLE]
                 ],
-            }
+            )
         )
     return groups
 

@@ -31,7 +31,6 @@ from bot.releases.report import ReleaseCard, ReleaseReports
 from bot.sentry.models import Issue
 from bot.slack.card_hooks import CardNote
 from bot.slack.command_table import Subcommand
-from bot.triage.card_controls import row_actions
 from handlers import release_changes, release_subs
 from handlers.context import CommandContext, Interaction, listener
 
@@ -65,9 +64,7 @@ async def releases_command(ctx: CommandContext, args: str) -> None:
 
 def card_blocks(deps: Deps, card: ReleaseCard) -> list[dict[str, Any]]:
     """The release card with the shared triage controls on each issue row."""
-    return deps.renderer.blocks(
-        "releases/release_card", card=card, now=datetime.now(UTC), actions=row_actions
-    )
+    return deps.renderer.blocks("releases/release_card", card=card, now=datetime.now(UTC))
 
 
 async def release_command(ctx: CommandContext, args: str) -> None:

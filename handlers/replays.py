@@ -19,7 +19,7 @@ from bot.discover.table import format_duration
 from bot.replays.parse import REPLAY_SEARCH_USAGE, ReplaySearch, parse_replay_search
 from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE, parse_ref_argument
-from bot.slack.card_hooks import CardEnricher
+from bot.slack.card_hooks import CardButton, CardEnricher
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
 from handlers.context import CommandContext, Interaction, action_value, listener
@@ -114,7 +114,7 @@ async def replays_search_command(ctx: CommandContext, args: str) -> None:
     await ctx.reply(blocks, text=fallback_text(blocks))
 
 
-async def card_button(deps: Deps, issue: Issue) -> list[dict[str, Any]]:
+async def card_button(deps: Deps, issue: Issue) -> list[CardButton]:
     """A "Replays (N)" button for the issue card when the issue has replays."""
     try:
         count = await asyncio.wait_for(deps.replays.cached_count(issue), CARD_TIMEOUT)
@@ -123,14 +123,7 @@ async def card_button(deps: Deps, issue: Issue) -> list[dict[str, Any]]:
         return []
     if count <= 0:
         return []
-    return [
-        {
-            "type": "button",
-            "action_id": Action.REPLAYS_SHOW.value,
-            "text": {"type": "plain_text", "text": f"Replays ({count})"},
-            "value": issue.id,
-        }
-    ]
+    return [CardButton(label=f"Replays ({count})", action_id=Action.REPLAYS_SHOW, value=issue.id)]
 
 
 COMMANDS = [
@@ -158,7 +151,7 @@ COMMANDS = [
 def card_enricher(deps: Deps) -> CardEnricher:
     """The issue card's "Replays (N)" button."""
 
-    async def enrich(issue: Issue) -> list[dict[str, Any]]:
+    async def enrich(issue: Issue) -> list[CardButton]:
         return await card_button(deps, issue)
 
     return enrich

@@ -15,14 +15,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import messages, mrkdwn
 from bot.core.errors import SentryError, StateUnavailable
 from bot.core.format import reltime
-from bot.core.ids import Action
 from bot.deps import Deps
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.sentry.refs import IssueRef
-from bot.slack.card_hooks import CardActions, CardNote, CardPosted
+from bot.slack.card_hooks import CardNote, CardPosted
 from bot.slack.channel_gone import MESSAGE_GONE, is_channel_gone
-from bot.triage.card_controls import card_actions
 from bot.triage.card_store import CardRef
 from bot.triage.wording import status_note
 from handlers.issues import card_blocks, card_parts
@@ -43,15 +41,6 @@ class Card:
     def text(self) -> mrkdwn.Mrkdwn:
         """The message's fallback text (mrkdwn: the title escaped)."""
         return mrkdwn.format("{}: {}", self.detail.issue.short_id, self.detail.issue.title)
-
-
-def controls(deps: Deps) -> CardActions:
-    """The card's triage control row (`Resolve in next release` only where releases exist)."""
-
-    def actions(issue: Issue) -> list[Any]:
-        return card_actions(issue, has_releases=deps.triage.release_hint(issue.project.id))
-
-    return actions
 
 
 def posted_hook(deps: Deps) -> CardPosted:
@@ -87,21 +76,6 @@ class SlackIssueCards:
         """Post (and remember) a card; None when Dexter may not post in that channel."""
         _, posted = await post(self.deps, self.client, channel, issue_id)
         return posted
-
-
-def row_menu(issue: Issue) -> dict[str, Any]:
-    """The overflow menu on a `/dexter issues` row (value `<verb>|<issue id>`)."""
-    first = ("unresolve", "Unresolve") if issue.status == "resolved" else ("resolve", "Resolve")
-    choices = [first, ("ignore", "Ignore until escalating"), ("assign_me", "Assign to me")]
-    choices.append(("card", "Post the card here"))
-    return {
-        "type": "overflow",
-        "action_id": Action.ISSUE_ROW_MENU.value,
-        "options": [
-            {"text": {"type": "plain_text", "text": label}, "value": f"{verb}|{issue.id}"}
-            for verb, label in choices
-        ],
-    }
 
 
 async def remember(deps: Deps, issue_id: str, ref: CardRef) -> None:
@@ -147,7 +121,7 @@ async def render(deps: Deps, issue_id: str, *, detail: IssueDetail | None = None
     # The card's notes and buttons do not depend on the releases check: ask both at once,
     # then render (the card reads the check's cached answer).
     (extra, notes), _ = await asyncio.gather(card_parts(deps, detail), releases_known())
-    return Card(detail=detail, blocks=card_blocks(deps, detail, notes=notes, extra_actions=extra))
+    return Card(detail=detail, blocks=card_blocks(deps, detail, notes=notes, buttons=extra))
 
 
 async def refresh(

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.core.ids import Action
 from bot.events import texts as event_texts
+from bot.slack.card_hooks import CardButton
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 URL = "https://acme.sentry.io/issues/1/"
@@ -134,6 +136,7 @@ CONTEXTS: dict[str, Context] = {
         "generation": p,
         "channel": p,
     },
+    "alerts/incident": lambda p: {"inc": _h(p), "state": p, "history": [p, p]},
     "alerts/alert_status": lambda p: {"title": p, "text": p, "note": p, "url": p, "meta": p},
     "triage/bulk_preview": lambda p: {
         "what": p,
@@ -150,7 +153,6 @@ CONTEXTS: dict[str, Context] = {
         "preview": False,
         "when": _when,
         "change": lambda now, before: p,
-        "row_actions": lambda issue: [],
         "ms": lambda ms: p,
     },
     "digests/digest_list": lambda p: {"here": [_h(p)], "mine": [_h(p)], "when": _when},
@@ -189,7 +191,8 @@ CONTEXTS: dict[str, Context] = {
     "triage/issue_card": lambda p: {
         "issue": _h(p),
         "event": _h(p),
-        "actions": [],
+        "has_releases": True,
+        "buttons": [CardButton(label=p, action_id=Action.REPLAYS_SHOW, value=p)],
         "notes": [p],
         "now": NOW,
         "release_url": _url,
@@ -221,7 +224,7 @@ CONTEXTS: dict[str, Context] = {
         "errors_rows": 1,
         "chart_value": p,
     },
-    "releases/release_card": lambda p: {"card": _h(p), "now": NOW, "actions": lambda issue: []},
+    "releases/release_card": lambda p: {"card": _h(p), "now": NOW},
     "releases/release_create_modal": lambda p: {"loading": False, "projects": [p], "metadata": p},
     "releases/release_deploys": lambda p: {"title": p, "records": [_h(p)], "now": NOW, "url": _url},
     "releases/release_list": lambda p: {"rows": [_h(p)], "scope": p, "now": NOW, "pct": _pct},

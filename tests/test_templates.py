@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.core import format as fmt
+from bot.core.ids import Action
 from bot.core.parse import IssueSearch
 from bot.sentry.models import Event, Issue
 from bot.slack.command_table import Dispatcher
@@ -53,7 +54,13 @@ def test_issue_card_with_everything_and_nothing() -> None:
     full = Issue.model_validate(f.issue(1, culprit="c" * 5000, title="t" * 400))
     ev = Event.model_validate(f.event(1))
     blocks = R.blocks(
-        "triage/issue_card", issue=full, event=ev, actions=[], notes=["Resolved by @a"], now=NOW
+        "triage/issue_card",
+        issue=full,
+        event=ev,
+        has_releases=True,
+        buttons=[],
+        notes=["Resolved by @a"],
+        now=NOW,
     )
     assert blocks[0]["text"]["text"].endswith("…") and len(blocks[0]["text"]["text"]) == 150
     assert any(b.get("block_id") == "issue_exception" for b in blocks)
@@ -69,8 +76,21 @@ def test_issue_card_with_everything_and_nothing() -> None:
             "tags": None,
         }
     )
-    blocks = R.blocks("triage/issue_card", issue=bare, event=None, actions=[], notes=[], now=NOW)
-    assert [b["type"] for b in blocks] == ["header", "section", "section"]
+    blocks = R.blocks(
+        "triage/issue_card",
+        issue=bare,
+        event=None,
+        has_releases=False,
+        buttons=[],
+        notes=[],
+        now=NOW,
+    )
+    assert [b["type"] for b in blocks] == ["header", "section", "section", "actions"]
+    # the control row is the card's own; without releases Resolve offers only "now", and
+    # without a permalink there is no Open in Sentry button
+    ids = [e["action_id"] for e in blocks[-1]["elements"]]
+    assert Action.OPEN_IN_SENTRY not in ids and ids[0] == Action.ISSUE_RESOLVE
+    assert [o["value"] for o in blocks[-1]["elements"][0]["options"]] == ["now|2"]
 
 
 def test_validator_enforces_limits_slack_sdk_misses() -> None:

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.errors import UserError
-from bot.triage.card_controls import IGNORE_CHOICES, RESOLVE_CHOICES
+from bot.core.ids import Action
+from bot.sentry.models import Issue
 from bot.triage.parse import (
     MAX_WINDOW,
     Assign,
@@ -29,6 +30,8 @@ from bot.triage.parse import (
     to_body,
 )
 from bot.triage.wording import describe, humanize_minutes, preview_verb, status_note
+from tests import factories
+from tests.card_controls import menu_choices
 
 
 @pytest.mark.parametrize(
@@ -233,12 +236,17 @@ def test_a_named_release_must_be_looked_up_first() -> None:
 
 def test_every_menu_choice_maps_to_a_body() -> None:
     """Each option the card offers parses and produces a valid request body."""
-    for choice, _ in RESOLVE_CHOICES:
+    issue = Issue.model_validate(factories.issue(1))
+    resolve = menu_choices(issue, Action.ISSUE_RESOLVE)
+    assert resolve == ["now", "next", "current"]
+    for choice in resolve:
         change = resolve_choice(choice)
         if change.when == "current":
             change = change.model_copy(update={"version": "1.0"})
         assert to_body(change)["status"] == "resolved"
-    for choice, _ in IGNORE_CHOICES:
+    ignore = menu_choices(issue, Action.ISSUE_IGNORE)
+    assert "escalating" in ignore and "forever" in ignore
+    for choice in ignore:
         assert to_body(ignore_choice(choice))["status"] == "ignored"
     for bad in ("later", "for:", "for:abc", "count:-1", "forever:1"):
         with pytest.raises(UserError):

@@ -92,7 +92,7 @@ async def _deliver(
         return
     if known is not None:
         history = [*known.history, state]
-        blocks = header_blocks(inc, history=history)
+        blocks = header_blocks(deps.renderer, inc, history=history)
         try:
             await client.chat_update(
                 channel=known.channel, ts=known.ts, blocks=blocks, text=fallback_text(blocks)
@@ -112,7 +112,7 @@ async def _deliver(
                 known.showing(request_id, state=inc.state, history=history),
             )
             return
-    blocks = header_blocks(inc, history=[state])
+    blocks = header_blocks(deps.renderer, inc, history=[state])
     resp = await client.chat_postMessage(
         channel=channel, blocks=blocks, text=fallback_text(blocks), unfurl_links=False
     )

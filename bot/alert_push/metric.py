@@ -20,6 +20,7 @@ from bot.discover.charts import render_timeseries
 from bot.discover.sentry_api import Series, Timeseries, parse_timeseries
 from bot.sentry.client import SentryClient
 from bot.sentry.projects import ProjectService
+from bot.slack.render import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -115,37 +116,11 @@ async def fetch_chart(
     return png
 
 
-def header_blocks(inc: Incident, *, history: list[str]) -> list[dict[str, Any]]:
-    """The incident message: state, rule, description, link; every state it went through."""
+def header_blocks(renderer: Renderer, inc: Incident, *, history: list[str]) -> list[dict[str, Any]]:
+    """The incident message (templates/alerts/incident.json.j2): state, rule, description,
+    link; every state it went through."""
     state = texts.INCIDENT_STATES.get(inc.state, inc.state)
-    title = f"{state}: {inc.rule_name}"
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": fmt.truncate(title, 150)}}
-    ]
-    head = (
-        fmt.link(inc.web_url, f"Incident #{inc.identifier}")
-        if inc.web_url
-        else fmt.escape(f"Incident #{inc.identifier}")
-    )
-    lines = [f"*{head}* · `{fmt.escape(fmt.truncate(inc.aggregate, 200))}`"]
-    if inc.description:
-        lines.append(fmt.escape(fmt.truncate(inc.description, 1500)))
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
-    facts = [f"Projects: {fmt.escape(', '.join(inc.projects) or '–')}"]
-    if inc.thresholds:
-        word = "above" if inc.above else "below"
-        facts.append(", ".join(f"{t.label} {word} {fmt.compact(t.value)}" for t in inc.thresholds))
-    if inc.started:
-        facts.append(f"started {fmt.date(inc.started)}")
-    if history:
-        facts.append(" → ".join(history[-6:]))
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": fmt.truncate(" · ".join(facts), 3000)}],
-        }
-    )
-    return blocks
+    return renderer.blocks("alerts/incident", inc=inc, state=state, history=history)
 
 
 def thread_line(inc: Incident) -> str:

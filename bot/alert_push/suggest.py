@@ -7,14 +7,13 @@ as every assignment (bot/triage/service.py): the issue is read again, the policy
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.alert_push import texts
 from bot.alert_push.memory import SuggestionNote
 from bot.core import mrkdwn
 from bot.core.format import truncate
 from bot.core.ids import Action
 from bot.sentry.models import Issue
+from bot.slack.card_hooks import CardButton
 
 SUGGESTED_ACTIONS = (Action.ISSUE_ASSIGN_SUGGESTED, Action.ISSUE_ASSIGN_SUGGESTED_2)
 MAX_BUTTONS = len(SUGGESTED_ACTIONS)  # action ids are unique within the card's actions block
@@ -40,7 +39,7 @@ def suggestion_line(suggestions: list[SuggestionNote]) -> mrkdwn.Mrkdwn:
     return mrkdwn.format(texts.SUGGESTED, people=people)
 
 
-def assign_buttons(issue: Issue, suggestions: list[SuggestionNote]) -> list[dict[str, Any]]:
+def assign_buttons(issue: Issue, suggestions: list[SuggestionNote]) -> list[CardButton]:
     """One button per suggestion Sentry can assign (it has a user or team id), at most two,
     leaving out whoever the issue is already assigned to."""
     current = (
@@ -48,18 +47,17 @@ def assign_buttons(issue: Issue, suggestions: list[SuggestionNote]) -> list[dict
         if issue.assigned_to is not None
         else None
     )
-    out: list[dict[str, Any]] = []
+    out: list[CardButton] = []
     for s in suggestions:
         if not s.assignee or s.assignee == current:
             continue
         label = texts.ASSIGN_SUGGESTED.format(name=s.name)
         out.append(
-            {
-                "type": "button",
-                "action_id": SUGGESTED_ACTIONS[len(out)].value,
-                "text": {"type": "plain_text", "text": truncate(label, 75)},
-                "value": f"{s.assignee}|{issue.id}",
-            }
+            CardButton(
+                label=truncate(label, 75),
+                action_id=SUGGESTED_ACTIONS[len(out)],
+                value=f"{s.assignee}|{issue.id}",
+            )
         )
         if len(out) == MAX_BUTTONS:
             break

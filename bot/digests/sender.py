@@ -19,7 +19,6 @@ from bot.slack.channel_gone import CHANNEL_GONE
 from bot.slack.pacer import ChannelPacer
 from bot.slack.render import Renderer
 from bot.slack.tenancy import TenantWebClient
-from bot.triage.card_controls import row_actions
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +124,6 @@ class DigestSender:
             preview=preview,
             when=slack_date,
             change=change,
-            row_actions=row_actions,
             ms=duration,
         )
 

@@ -13,6 +13,7 @@ from slack_sdk.models.views import View
 
 from bot.core import format as fmt
 from bot.core import mrkdwn
+from bot.core.ids import Action, AlertField, BlockId, Callback
 from bot.slack import mrkdwn_jinja
 from bot.slack.mrkdwn_jinja import MrkdwnEnvironment
 
@@ -61,6 +62,8 @@ def _env() -> jinja2.Environment:
         date=fmt.date,
         plural=fmt.plural,
     )
+    # every id a listener also reads comes from bot/core/ids.py (tests/test_block_kit_sources.py)
+    env.globals.update(Action=Action, AlertField=AlertField, BlockId=BlockId, Callback=Callback)
     mrkdwn_jinja.install(env)  # escaping is the default (docs/mrkdwn.md)
     return env
 

@@ -11,7 +11,8 @@ from httpx import Response
 from bot.core import messages
 from bot.core.ids import Action
 from bot.sentry.models import Issue
-from bot.triage.card_controls import assign_block_id, row_actions
+from bot.triage.card_controls import assign_block_id
+from tests.card_controls import row_actions
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg, release
@@ -212,7 +213,7 @@ async def test_a_click_that_failed_can_be_retried_at_once(
 async def test_digest_row_changes_the_issue_but_not_the_digest(
     bot: SlackDriver, slack: FakeSlack, org: SentryOrg
 ) -> None:
-    """Digest rows use row_actions(); the digest message is not replaced by a card."""
+    """Digest rows use the row controls; the digest message is not replaced by a card."""
     issue = Issue.model_validate(org.issues["1"])
     digest = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Daily digest*"}},
