@@ -14,8 +14,8 @@ from bot.core.store import Store
 from bot.deps import Deps, build_deps
 from bot.slack.directory import SlackDirectory
 from handlers.context import Interaction
-from tests.conftest import SLACK_BOT_TOKEN, make_settings
 from tests.fake_slack import FakeSlack
+from tests.settings_factory import SLACK_BOT_TOKEN, make_settings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
