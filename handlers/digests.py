@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import mrkdwn
+from bot.core import clock, mrkdwn
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.ids import Action
 from bot.deps import Deps
@@ -170,7 +169,7 @@ async def preview_command(ctx: CommandContext, args: str) -> None:
     if target.query:
         await deps.saved_queries.get(ctx.team_id, target.query)
     feat = feature(deps)
-    end = datetime.now(UTC).replace(microsecond=0)
+    end = clock.now().replace(microsecond=0)
     start = end - schedule.nominal_period()
     dash = await feat.service.build(target, start, end, team_id=ctx.team_id, chart=False)
     blocks = feat.sender.blocks(dash, preview=True)

@@ -7,13 +7,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.core import errors, messages, mrkdwn
+from bot.core import clock, errors, messages, mrkdwn
 from bot.core.format import escape, plural
 from bot.core.ids import Action
 from bot.deps import Deps
@@ -165,7 +164,7 @@ async def _export(
         done = messages.EXPORT_DONE.format(rows=plural(result.rows, "row"))
         if result.capped:
             done += messages.EXPORT_CAPPED.format(cap=f"{result.cap:,}")
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+        stamp = clock.now().strftime("%Y%m%d-%H%M")
         uploaded = await upload(
             ctx,
             file=str(result.path),

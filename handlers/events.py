@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.core import messages, mrkdwn
+from bot.core import clock, messages, mrkdwn
 from bot.core.ids import Action
 from bot.deps import Deps
 from bot.events import texts
@@ -49,7 +48,7 @@ async def render(deps: Deps, target: EventTarget) -> tuple[list[dict[str, Any]],
         blocks = deps.renderer.blocks("events/tags", view=tags_shown, texts=texts, actions=ACTIONS)
         return blocks, mrkdwn.format(texts.TAGS_TEXT, issue=tags.issue.short_id)
     page = await events.event(target)
-    view = event_view(page, events.api, datetime.now(UTC))
+    view = event_view(page, events.api, clock.now())
     blocks = deps.renderer.blocks("events/event", view=view, texts=texts, actions=ACTIONS)
     return blocks, mrkdwn.format(texts.EVENT_TEXT, issue=page.issue.short_id)
 

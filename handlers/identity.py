@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.core import errors, messages, mrkdwn
+from bot.core import clock, errors, messages, mrkdwn
 from bot.deps import Deps
 from bot.slack.command_table import Subcommand
 from bot.slack.identity_links import Identity
@@ -111,7 +110,7 @@ async def _whoami_context(deps: Deps, ident: Identity) -> dict[str, object]:
         "teams": teams,
         "mode": deps.policy.mode,
         "projects": projects,
-        "now": datetime.now(UTC),
+        "now": clock.now(),
     }
 
 

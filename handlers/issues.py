@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 
-from bot.core import errors, messages
+from bot.core import clock, errors, messages
 from bot.core.ids import Action
 from bot.core.parse import ISSUES_USAGE, IssueSearch, parse_issue_search
 from bot.deps import Deps
@@ -53,7 +52,7 @@ async def render_page(
         issues=result.issues,
         page=page,
         next_value=next_value,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -99,7 +98,7 @@ def card_blocks(
         has_releases=deps.triage.release_hint(detail.issue.project.id),
         buttons=buttons or [],
         notes=notes or [],
-        now=datetime.now(UTC),
+        now=clock.now(),
         release_url=deps.cards.release_url,
     )
 

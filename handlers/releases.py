@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bot.core import clock, mrkdwn
 from bot.core import format as fmt
-from bot.core import mrkdwn
 from bot.core.ids import Action
 from bot.deps import Deps
 from bot.releases.chart import render_png
@@ -57,14 +57,14 @@ async def releases_command(ctx: CommandContext, args: str) -> None:
     f = parse_releases(args)
     rows = await reports(ctx.deps).rows(projects=f.projects, environment=f.environment)
     blocks = ctx.deps.renderer.blocks(
-        "releases/release_list", rows=rows, scope=_scope(f), now=datetime.now(UTC), pct=percent
+        "releases/release_list", rows=rows, scope=_scope(f), now=clock.now(), pct=percent
     )
     await ctx.reply(blocks)
 
 
 def card_blocks(deps: Deps, card: ReleaseCard) -> list[dict[str, Any]]:
     """The release card with the shared triage controls on each issue row."""
-    return deps.renderer.blocks("releases/release_card", card=card, now=datetime.now(UTC))
+    return deps.renderer.blocks("releases/release_card", card=card, now=clock.now())
 
 
 async def release_command(ctx: CommandContext, args: str) -> None:
@@ -77,7 +77,7 @@ async def release_command(ctx: CommandContext, args: str) -> None:
 async def deploys_command(ctx: CommandContext, args: str) -> None:
     """Show a deploy timeline: one release's, one environment's, or the last week's."""
     version, f = parse_deploys(args)
-    now = datetime.now(UTC)
+    now = clock.now()
     deps = ctx.deps
     if version:
         release = await deps.releases.get(version)
@@ -121,7 +121,7 @@ async def suspect_release_notes(deps: Deps, issue: Issue) -> list[str]:
         when = d.date_finished or d.date_started
         if when and (d.environment not in first or when < first[d.environment]):
             first[d.environment] = when
-    now = datetime.now(UTC)
+    now = clock.now()
     shown = sorted(first.items(), key=lambda kv: kv[1])[:3]
     text = mrkdwn.join(
         ", ", (mrkdwn.format("`{}` {}", env, fmt.reltime(t, now)) for env, t in shown)

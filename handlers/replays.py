@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 
-from bot.core import errors, messages, mrkdwn
+from bot.core import clock, errors, messages, mrkdwn
 from bot.core.ids import Action
 from bot.core.logs import redact
 from bot.deps import Deps
@@ -45,7 +44,7 @@ async def replays_blocks(deps: Deps, issue: Issue) -> list[dict[str, Any]] | Non
         issue=issue,
         count=found.count,
         replays=found.replays,
-        now=datetime.now(UTC),
+        now=clock.now(),
         duration=replay_duration,
     )
 
@@ -93,7 +92,7 @@ async def render_search(
         replays=found.replays,
         page=page,
         next_value=next_value,
-        now=datetime.now(UTC),
+        now=clock.now(),
         duration=replay_duration,
     )
 

@@ -6,13 +6,12 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import messages, mrkdwn
+from bot.core import clock, messages, mrkdwn
 from bot.core.errors import SentryError, StateUnavailable
 from bot.core.format import reltime
 from bot.deps import Deps
@@ -102,7 +101,7 @@ async def notes(deps: Deps, issue: Issue) -> list[str]:
                 messages.ACTIVITY_LINE,
                 what=activity.text,
                 user=activity.slack_user_id,
-                when=reltime(activity.at, datetime.now(UTC)),
+                when=reltime(activity.at, clock.now()),
             )
         )
     return out

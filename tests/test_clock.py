@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.core import clock as app_clock
 from bot.core import format as fmt
@@ -32,3 +34,16 @@ def test_outside_the_fixture_the_system_clock_is_back() -> None:
         assert app_clock.now().year == 2001
     # the fixture's clock (real time) is in force again, not the one above
     assert app_clock.now().year > 2001
+
+
+def test_the_app_reads_time_only_through_the_clock() -> None:
+    # APScheduler runs on real time: the release watch's first run is the one exception.
+    allowed = {Path("bot/core/clock.py"), Path("bot/releases/watch.py")}
+    root = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
+    readers = [
+        path.relative_to(root)
+        for folder in ("bot", "handlers")
+        for path in (root / folder).rglob("*.py")
+        if re.search(r"datetime\.(now|utcnow)\(", path.read_text())
+    ]
+    assert sorted(set(readers) - allowed) == []
