@@ -17,10 +17,10 @@ from bot.core.errors import StateUnavailable
 from bot.deps import Deps
 from handlers.alert_push import ALERT_HANDLERS
 from tests import alert_factories as af
+from tests.alert_push.test_alert_push import channels, org, settings  # noqa: F401
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg
-from tests.test_alert_push import channels, org, settings  # noqa: F401
 
 MATH = r"message:*cost $\usd$*"  # malformed mathtext: matplotlib raised ValueError drawing it
 

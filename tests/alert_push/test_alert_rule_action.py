@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,10 +20,11 @@ from bot.app import create_app
 from bot.core.settings import Settings
 from bot.deps import build_deps
 from tests.alert_factories import INSTALLATION
+from tests.alert_push.test_alert_push import CHANNEL, channels
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.paths import REPO
 from tests.settings_factory import make_settings
-from tests.test_alert_push import CHANNEL, channels
 
 SECRET = "s3cr3t-client-secret"
 
@@ -149,7 +149,7 @@ async def test_without_a_client_secret_there_is_no_endpoint(
 
 
 def test_the_documented_schema_is_the_one_dexter_serves() -> None:
-    doc = Path(__file__).parent.parent / "docs" / "sentry-integration.md"
+    doc = REPO / "docs" / "sentry-integration.md"
     block = re.search(r"```json\n(.*?)```", doc.read_text(), re.S)
     assert block is not None
     assert json.loads(block.group(1)) == alert_rule_action_schema()

@@ -21,10 +21,10 @@ from tests.alert_helpers import (
     texts,
     unexpected,
 )
+from tests.alerts.test_alerts_list import DETECTORS, TEAM_ACTION, WORKFLOWS, workflow
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.slack_wire import mrkdwn_texts
-from tests.test_alerts_list import DETECTORS, TEAM_ACTION, WORKFLOWS, workflow
 
 CHECKOUT = WORKFLOWS[1]  # alert 124 on `backend` (owned by #core), owner team:10 (#core)
 

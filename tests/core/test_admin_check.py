@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,9 +14,8 @@ from bot.deps import Deps, build_deps
 from bot.slack.directory import SlackDirectory
 from handlers.context import Interaction
 from tests.fake_slack import FakeSlack
+from tests.paths import REPO
 from tests.settings_factory import SLACK_BOT_TOKEN, make_settings
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -66,9 +64,9 @@ async def test_slack_failing_is_not_read_as_not_admin(admin_deps: Deps, slack: F
 
 def test_no_other_module_reads_slacks_admin_flags() -> None:
     readers = [
-        str(p.relative_to(ROOT))
+        str(p.relative_to(REPO))
         for top in ("bot", "handlers")
-        for p in (ROOT / top).rglob("*.py")
+        for p in (REPO / top).rglob("*.py")
         if "is_owner" in p.read_text()
     ]
     assert readers == ["bot/slack/directory.py"]

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.core.ids import Action, Callback
-from tests.test_fuzz import Rig, _dispatch, rig  # noqa: F401  (rig is a fixture)
+from tests.core.test_fuzz import Rig, _dispatch, rig  # noqa: F401  (rig is a fixture)
 
 VALUES = ["", "x", "1|2", '{"a":1}', "123", "now|1", "null", "[1]"]
 FORM = "application/x-www-form-urlencoded"

@@ -48,7 +48,7 @@ async def _leak_bait(
     logs: io.StringIO, bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> str:
     """Drive the paths a secret could take into a log line, each secret on at least one
-    (the tokens typed into `/dexter setup`: tests/test_setup_secrets.py)."""
+    (the tokens typed into `/dexter setup`: tests/workspaces/test_setup_secrets.py)."""
     issues = sentry.get("organizations/acme/issues/")
     issues.side_effect = [
         Response(200, json=[f.issue(1)]),

@@ -19,10 +19,10 @@ from handlers import discover_run
 from handlers.discover_modal import FORM_EXPIRED, BuilderMeta
 from tests import discover_factories as df
 from tests import factories as f
+from tests.discover.test_charts import png_size
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.settings_factory import SLACK_SIGNING_SECRET
-from tests.test_charts import png_size
 
 EXAMPLE = "title, count(), count_unique(user) where level:error sort -count() last 24h"
 

@@ -8,9 +8,9 @@ import respx
 from bot.deps import Deps
 from bot.slack.workspace_guard import WRONG_WORKSPACE
 from tests import discover_factories as df
+from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.test_discover_e2e import text_of
 
 
 async def test_save_list_run_and_delete(

@@ -14,9 +14,9 @@ from bot.core.ids import Action
 from bot.perf.service import P50, P95, TPM, parse_perf
 from tests import discover_factories as df
 from tests import factories as f
+from tests.discover.test_discover_e2e import buttons, text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.test_discover_e2e import buttons, text_of
 
 
 def txn(name: str, p95: float, tpm: float) -> dict[str, Any]:

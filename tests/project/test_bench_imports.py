@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
+
 PROBE = """
 import importlib, pkgutil, sys
 import bench
@@ -19,8 +19,8 @@ print(len([m for m in sys.modules if m.startswith("bench.")]))
 
 def test_no_benchmark_imports_the_test_fixtures() -> None:
     out = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     loaded, benches = out[-2], int(out[-1])
-    assert benches == len(list((ROOT / "bench").glob("*.py"))) - 1  # every module but __init__
+    assert benches == len(list((REPO / "bench").glob("*.py"))) - 1  # every module but __init__
     assert loaded == "[]"

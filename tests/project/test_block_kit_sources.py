@@ -12,6 +12,7 @@ from jinja2 import nodes
 
 from bot.core import ids
 from bot.slack.render import TEMPLATES, Renderer
+from tests.paths import REPO
 
 ENUMS: dict[str, type[StrEnum]] = {
     "Action": ids.Action,
@@ -19,9 +20,8 @@ ENUMS: dict[str, type[StrEnum]] = {
     "BlockId": ids.BlockId,
     "Callback": ids.Callback,
 }
-ROOT = Path(__file__).resolve().parent.parent
 # The one module outside templates allowed to write a Block Kit `{"type": …}` object.
-BLOCKS_MODULE = ROOT / "bot" / "slack" / "blocks.py"
+BLOCKS_MODULE = REPO / "bot" / "slack" / "blocks.py"
 # Block Kit's object types (blocks, elements, composition objects, surfaces): a dict literal
 # with one of these as its "type" is Block Kit, wherever it is written. Other "type" keys in
 # bot/ are Sentry's (alert rule actions, settings schemas).
@@ -138,10 +138,10 @@ def type_literals(source: str, *, only_block_kit: bool) -> list[tuple[int, str]]
 
 def test_listeners_write_no_type_literals() -> None:
     """Listeners render templates or call bot/slack/blocks.py; they write no `{"type": …}`."""
-    modules = sorted((ROOT / "handlers").rglob("*.py"))
+    modules = sorted((REPO / "handlers").rglob("*.py"))
     assert len(modules) > 20, modules
     problems = [
-        f"{p.relative_to(ROOT)}:{line}: {kind!r}"
+        f"{p.relative_to(REPO)}:{line}: {kind!r}"
         for p in modules
         for line, kind in type_literals(p.read_text(), only_block_kit=False)
     ]
@@ -149,9 +149,9 @@ def test_listeners_write_no_type_literals() -> None:
 
 
 def test_block_kit_is_written_in_templates_and_one_module() -> None:
-    modules = [p for p in sorted((ROOT / "bot").rglob("*.py")) if p != BLOCKS_MODULE]
+    modules = [p for p in sorted((REPO / "bot").rglob("*.py")) if p != BLOCKS_MODULE]
     problems = [
-        f"{p.relative_to(ROOT)}:{line}: {kind!r}"
+        f"{p.relative_to(REPO)}:{line}: {kind!r}"
         for p in modules
         for line, kind in type_literals(p.read_text(), only_block_kit=True)
     ]

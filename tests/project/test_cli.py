@@ -14,9 +14,8 @@ from httpx import Response
 from bot.checks import run_checks
 from bot.sentry import access
 from tests.fake_slack import FakeSlack
+from tests.paths import REPO
 from tests.settings_factory import SECRETS, SENTRY_TOKEN, make_settings
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def dexter(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,7 +27,7 @@ def dexter(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         cwd="/tmp",
-        env={**clean, "PYTHONPATH": str(ROOT), **(env or {})},
+        env={**clean, "PYTHONPATH": str(REPO), **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
@@ -219,7 +218,7 @@ def test_run_serves_healthz_in_http_mode(tmp_path: Path) -> None:
             for k, v in os.environ.items()
             if not k.startswith(("SLACK_", "SENTRY_", "DEXTER_"))
         },
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(REPO),
         "SLACK_BOT_TOKEN": SECRETS[0],
         "SLACK_SIGNING_SECRET": SECRETS[1],
         "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
@@ -264,7 +263,7 @@ def _run_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             for k, v in os.environ.items()
             if not k.startswith(("SLACK_", "SENTRY_", "DEXTER_", "REDIS_"))
         },
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(REPO),
         "SLACK_BOT_TOKEN": SECRETS[0],
         "SLACK_SIGNING_SECRET": SECRETS[1],
         "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
@@ -284,7 +283,7 @@ def test_manifest_into_a_closed_pipe_exits_quietly() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "manifest"],
         cwd="/tmp",
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=write,
         stderr=subprocess.PIPE,
         text=True,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
+
 README_MAX_LINES = 300
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -46,17 +47,17 @@ def broken_links(doc: Path) -> list[str]:
 
 
 def documents() -> list[Path]:
-    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 
 
 def test_the_readme_is_a_front_page() -> None:
-    lines = len((ROOT / "README.md").read_text().splitlines())
+    lines = len((REPO / "README.md").read_text().splitlines())
     assert lines <= README_MAX_LINES, f"README.md has {lines} lines; move detail to docs/"
 
 
 def test_every_relative_link_resolves() -> None:
     assert len(documents()) > 10
-    broken = {str(d.relative_to(ROOT)): b for d in documents() if (b := broken_links(d))}
+    broken = {str(d.relative_to(REPO)): b for d in documents() if (b := broken_links(d))}
     assert not broken
 
 

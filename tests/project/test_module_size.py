@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
+
 LIMIT = 400
 
 
@@ -20,8 +21,8 @@ def oversized(root: Path, limit: int = LIMIT) -> dict[str, int]:
 
 
 def test_no_module_under_bot_or_handlers_reaches_400_lines() -> None:
-    assert (ROOT / "bot" / "sentry" / "client.py").is_file()  # the walk sees the real tree
-    assert oversized(ROOT) == {}
+    assert (REPO / "bot" / "sentry" / "client.py").is_file()  # the walk sees the real tree
+    assert oversized(REPO) == {}
 
 
 def test_the_size_check_catches_a_long_module(tmp_path: Path) -> None:

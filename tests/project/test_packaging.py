@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.slack import render
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 # What a build needs: the same list the container recipe in docs/operations.md copies.
 SOURCES = ("pyproject.toml", "README.md", "bot", "handlers", "templates")
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 from bot.core.settings import Settings
 from bot.discover.parse import parse_discover
 from handlers import MODULES, commands
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
-CI_RUN = (ROOT / ".ci" / "run").read_text()
-COMMANDS_DOC = (ROOT / "docs" / "commands.md").read_text()
-OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
-DISCOVER = (ROOT / "docs" / "features" / "discover.md").read_text()
+README = (REPO / "README.md").read_text()
+CI_RUN = (REPO / ".ci" / "run").read_text()
+COMMANDS_DOC = (REPO / "docs" / "commands.md").read_text()
+OPERATIONS = (REPO / "docs" / "operations.md").read_text()
+DISCOVER = (REPO / "docs" / "features" / "discover.md").read_text()
 
 
 def all_commands() -> list[str]:
@@ -73,7 +72,7 @@ def test_every_command_is_in_one_row_of_the_readme_command_table() -> None:
 def test_each_row_links_a_page_that_shows_the_commands_it_lists() -> None:
     everything = all_commands()
     for page, names in command_table():
-        missing = set(undocumented(everything, (ROOT / page).read_text())) & set(names)
+        missing = set(undocumented(everything, (REPO / page).read_text())) & set(names)
         assert not missing, f"{page} lacks: {sorted(missing)}"
 
 

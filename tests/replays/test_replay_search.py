@@ -17,9 +17,9 @@ from bot.replays.parse import ReplaySearch, parse_replay_search
 from handlers.error_replies import describe
 from tests import discover_factories as df
 from tests import factories as f
+from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.test_discover_e2e import text_of
 
 
 def rows(n: int, *, start: int = 0, **extra: Any) -> list[dict[str, Any]]:

@@ -11,10 +11,10 @@ from bot.core import messages
 from bot.core.ids import Action
 from tests import discover_factories as df
 from tests import factories as f
+from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import card_extras
-from tests.test_discover_e2e import text_of
 
 ISSUE = "organizations/acme/issues/1/"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import respx
@@ -17,6 +16,7 @@ from bot.slack.tenancy import workspace
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.paths import REPO
 from tests.sentry_org import SentryOrg, add_slack_users
 from tests.tenants import (
     INTERNAL,
@@ -27,8 +27,6 @@ from tests.tenants import (
     oauth_settings,
     served,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -128,9 +126,9 @@ def _key_calls(tree: ast.AST) -> list[tuple[int, str]]:
 def test_no_service_builds_a_sentry_cache_key_by_hand() -> None:
     scoped = {"cache", "shortid", "sentry", "cards", "activity"}
     offenders = [
-        f"{path.relative_to(ROOT)}:{line} key({first!r}, …)"
+        f"{path.relative_to(REPO)}:{line} key({first!r}, …)"
         for folder in ("bot", "handlers")
-        for path in sorted((ROOT / folder).rglob("*.py"))
+        for path in sorted((REPO / folder).rglob("*.py"))
         if path.name != "scope.py"
         for line, first in _key_calls(ast.parse(path.read_text()))
         if first in scoped

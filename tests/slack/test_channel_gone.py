@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack.channel_gone import CHANNEL_GONE, MESSAGE_GONE, is_channel_gone
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.paths import REPO
 
 
 def _failed(error: str) -> SlackApiError:
@@ -44,9 +41,9 @@ def test_a_gone_channel_is_also_a_gone_message() -> None:
 def test_no_feature_spells_the_set_again() -> None:
     """The error codes are named once; wording about them (messages.py) may quote them."""
     spelled = [
-        str(p.relative_to(ROOT))
+        str(p.relative_to(REPO))
         for top in ("bot", "handlers")
-        for p in (ROOT / top).rglob("*.py")
+        for p in (REPO / top).rglob("*.py")
         if '"not_in_channel"' in p.read_text() and p.name != "messages.py"
     ]
     assert spelled == ["bot/slack/channel_gone.py"]

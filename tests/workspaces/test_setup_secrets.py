@@ -15,10 +15,10 @@ from httpx import Response
 from bot.core.ids import BlockId, Callback
 from bot.core.settings import Settings
 from bot.deps import Deps
+from tests.core.test_logs_and_secrets import json_logs  # noqa: F401  (a fixture)
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.tenants import installation, installations, oauth_settings, served
-from tests.test_logs_and_secrets import json_logs  # noqa: F401  (a fixture)
 
 TEAM_TOKEN = "sntrys_team_secret_token_91ab"
 PLAIN_TEAM_TOKEN = "0f3c9a7be1d24c55a8e6b2d9c4f1a7e3"  # self-hosted tokens need not look like one
