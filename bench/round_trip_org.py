@@ -17,8 +17,8 @@ from httpx import Response
 from tests import discover_factories as df
 from tests import factories as f
 from tests import release_factories as rf
+from tests.alerts.test_alerts_list import DETECTORS, WORKFLOWS
 from tests.digest_sentry import DashboardSentry
-from tests.test_alerts_list import DETECTORS, WORKFLOWS
 
 ORG = "organizations/acme/"
 MEMBERS = [

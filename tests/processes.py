@@ -33,9 +33,9 @@ import redis.asyncio as aioredis
 from tests.fake_sentry_server import FakeSentryServer
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.paths import REPO
 from tests.settings_factory import ORG, SENTRY_TOKEN, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET
 
-ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0  # two shared cores, several interpreters importing at once
 STOP_GRACE = 5.0
 # Settings from the caller's environment that must not leak into the processes.
@@ -130,7 +130,7 @@ class Cluster:
         the fakes, the Redis and the prefix."""
         base = {k: v for k, v in os.environ.items() if not k.startswith(OWN)}
         env = base | {
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(REPO),
             "PYTHONUNBUFFERED": "1",
             "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
@@ -156,7 +156,7 @@ class Cluster:
         with log.open("wb") as out:
             popen = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run", "--role", role],
-                cwd=ROOT,
+                cwd=REPO,
                 env=self.environment(role, port),
                 stdin=subprocess.DEVNULL,
                 stdout=out,

@@ -4,7 +4,7 @@
 returns each `<…>` sequence in a mrkdwn text that Dexter never legitimately sends: anything
 but a user/channel mention with an id, a `<!date^…>`, or an http(s) link whose URL has no
 space, quote or angle bracket. The `slack` fixture (tests/conftest.py) asserts there are
-none after every test; tests/test_mrkdwn_injection.py proves this check fails on a bad one.
+none after every test; tests/core/test_mrkdwn_injection.py proves this check fails on a bad one.
 """
 
 from __future__ import annotations

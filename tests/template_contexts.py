@@ -4,7 +4,7 @@
 attribute, item and call of it is another `Hostile` with the same payload, it iterates as
 two of them, and as text it *is* the payload. Numbers, dates and the few values templates
 branch on are real. `CONTEXTS[name](payload)` is the context of `templates/<name>.json.j2`
-with `payload` everywhere text can come from outside; tests/test_mrkdwn_injection.py renders
+with `payload` everywhere text can come from outside; tests/core/test_mrkdwn_injection.py renders
 every template with it and fails for a template that has no entry here.
 """
 
@@ -279,7 +279,7 @@ CONTEXTS: dict[str, Context] = {
         "duration": lambda s: p,
     },
     # a Hostile view, not bot/events/view.py's (whose texts are escaped piece by piece and
-    # marked Mrkdwn; tests/test_events.py pushes hostile events through those)
+    # marked Mrkdwn; tests/events/test_events.py pushes hostile events through those)
     "events/event": lambda p: {"view": _h(p), "texts": event_texts, "actions": _h(p)},
     "events/tags": lambda p: {"view": _h(p), "texts": event_texts, "actions": _h(p)},
     "identity/whoami": lambda p: {

@@ -3,7 +3,7 @@
 Two workspaces may use two Sentry servers whose organisations share a slug. A cache keyed by
 the slug alone hands one workspace the other's members, roles and projects, so every Sentry
 cache key (Redis or in-process) starts with the client's identity: its base URL and
-organisation. Services never build such keys themselves (tests/test_sentry_scope.py checks).
+organisation. Services never build such keys themselves (tests/sentry/test_sentry_scope.py checks).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 response, and a one-line context notice.
 
 Everything else is a template (templates/<feature>/*.json.j2). This module is the only place
-outside templates that writes a Block Kit `{"type": …}` object (tests/test_block_kit_sources.py).
+outside templates that writes a Block Kit `{"type": …}` object
+(tests/project/test_block_kit_sources.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Template literals are escaped like everything else: write `<version>`, not `&lt;
 There is no `|safe`. How it hooks into Jinja: the compiled template's `escape`, `Markup`,
 `markup_join`, `str_join` and `Macro` are ours (`MrkdwnTemplate._from_namespace`), and
 template data is escaped for mrkdwn, not HTML, at compile time (`_CodeGenerator`).
-tests/test_mrkdwn_injection.py proves each of these on every template.
+tests/core/test_mrkdwn_injection.py proves each of these on every template.
 """
 
 from __future__ import annotations

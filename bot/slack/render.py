@@ -62,7 +62,8 @@ def _env() -> jinja2.Environment:
         date=fmt.date,
         plural=fmt.plural,
     )
-    # every id a listener also reads comes from bot/core/ids.py (tests/test_block_kit_sources.py)
+    # every id a listener also reads comes from bot/core/ids.py
+    # (tests/project/test_block_kit_sources.py)
     env.globals.update(Action=Action, AlertField=AlertField, BlockId=BlockId, Callback=Callback)
     mrkdwn_jinja.install(env)  # escaping is the default (docs/mrkdwn.md)
     return env

@@ -16,10 +16,10 @@ from bot.digests import messages as msg
 from bot.digests.feature import feature
 from tests import dashboard_factories as dbf
 from tests.dashboards.support import BoardSentry
+from tests.digests.test_digest_commands import command, post_ts
+from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.test_digest_commands import command, post_ts
-from tests.test_discover_e2e import text_of
 
 WIDGET = r"Cost in $\USD$ per order"  # malformed mathtext: matplotlib raised ValueError on it
 BOARD = r"Checkout $x_1^{2}$"

@@ -19,11 +19,11 @@ from bot.slack.render import MAX_MESSAGE_BLOCKS
 from tests import dashboard_factories as dbf
 from tests import discover_factories as df
 from tests.dashboards.support import HOSTILE, BoardSentry
+from tests.digests.test_digest_commands import command, post_ts
+from tests.digests.test_digest_scheduler import FIRE, replica, shift_for, subscribe, wait_until
+from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.test_digest_commands import command, post_ts
-from tests.test_digest_scheduler import FIRE, replica, shift_for, subscribe, wait_until
-from tests.test_discover_e2e import text_of
 
 
 def rendered(blocks: list[dict[str, Any]]) -> str:

@@ -13,10 +13,10 @@ from bot.deps import Deps
 from bot.digests.feature import feature
 from tests import dashboard_factories as dbf
 from tests.dashboards.support import widgets
+from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.tenants import connect, installation, installations, oauth_settings, served
-from tests.test_discover_e2e import text_of
 from tests.triage.test_options_unfurl import link_event
 
 GLOBEX_BOT = "xoxb-globex-bot-7777"

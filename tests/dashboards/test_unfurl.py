@@ -10,9 +10,9 @@ import respx
 
 from bot.dashboards.sentry_api import DashboardRef, parse_dashboard_url
 from tests import dashboard_factories as dbf
+from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.test_discover_e2e import text_of
 from tests.triage.test_options_unfurl import link_event
 
 

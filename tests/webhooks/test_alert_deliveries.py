@@ -12,10 +12,10 @@ from bot.deps import Deps
 from handlers.alert_push import ALERT_HANDLERS
 from tests import alert_factories as af
 from tests import webhook_payloads as hooks
+from tests.alert_push.test_alert_push import CHANNEL, channels, suggestions
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg
-from tests.test_alert_push import CHANNEL, channels, suggestions
 from tests.webhooks.conftest import Send
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.deps import Deps
 from bot.server import webhook_app
 from bot.webhooks.receiver import PATH
-from tests.test_cli import dexter
+from tests.paths import REPO
+from tests.project.test_cli import dexter
 from tests.webhook_payloads import envelope, signed
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+README = (REPO / "README.md").read_text()
 
 
 def test_the_cli_prints_the_url_resources_and_permissions() -> None:
