@@ -33,7 +33,7 @@ from tests import alert_factories as af
 from tests import dashboard_factories as dbf
 
 PNG = b"\x89PNG\r\n\x1a\n"
-REPORTED = r"Cost in $\USD$ per order"  # the text the review reproduced the failure with
+REPORTED = r"Cost in $\USD$ per order"  # the text the failure was first reported with
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 
 # Mathtext's special characters, often, among ordinary ones.
