@@ -10,6 +10,11 @@ Sentry's signature covers the raw body only. `Request-ID`, `Sentry-Hook-Timestam
 with a new id and a fresh timestamp. So the timestamp check stops only an unaltered old copy;
 what makes a delivery count once is the marker on the SHA-256 of the body (SET NX, BODY_SEEN_TTL),
 and the resource header must agree with what the body names (`_named_resource`).
+
+An `issue` change that only refreshes cards (resolved, assigned, ...) is the exception: it is
+counted once per `Request-ID`, not per body. Its job re-reads the issue from Sentry, so a replay
+changes nothing, while a genuine change can repeat a body byte for byte (resolved, unresolved,
+resolved again by the same person) and must still refresh the cards.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from redis.exceptions import RedisError
 
 from bot.core.errors import StateUnavailable
 from bot.pipeline.envelope import Job
+from bot.webhooks.issue_sync import REFRESHING
 from bot.webhooks.signature import fresh
 from bot.webhooks.tenants import HookTenants, UnknownInstallation
 
@@ -108,9 +114,9 @@ class WebhookReceiver:
         self.clock = clock
         self.tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
 
-    def _seen_key(self, team_id: str, body: bytes) -> str:
-        digest = hashlib.sha256(body).hexdigest()
-        return self.deps.store.key("sentry-hook", "body", team_id or "-", digest)
+    def _seen_key(self, team_id: str, what: str, material: bytes) -> str:
+        digest = hashlib.sha256(material).hexdigest()
+        return self.deps.store.key("sentry-hook", what, team_id or "-", digest)
 
     async def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
         """Verify one delivery and store it as a job; the answer for Sentry."""
@@ -163,7 +169,10 @@ class WebhookReceiver:
                 named,
             )
             return MALFORMED, None
-        seen = self._seen_key(team_id, body)
+        if resource == "issue" and action in REFRESHING:  # harmless to replay: see the top
+            seen = self._seen_key(team_id, "request", request_id.encode())
+        else:
+            seen = self._seen_key(team_id, "body", body)
         try:
             first = await self.deps.store.redis.set(seen, request_id, nx=True, ex=BODY_SEEN_TTL)
         except (RedisError, OSError):

@@ -68,3 +68,23 @@ async def test_the_body_marker_outlives_a_day(
     key = deps.store.key("sentry-hook", "body", "-", hashlib.sha256(body).hexdigest())
     ttl = await deps.store.redis.ttl(key)
     assert 24 * 3600 < ttl <= receiver.BODY_SEEN_TTL
+
+
+async def test_the_same_issue_change_twice_refreshes_twice_but_one_request_once(
+    bot: SlackDriver, slack: FakeSlack, org: SentryOrg, deliver: Send
+) -> None:
+    # resolved, unresolved, resolved again by the same person: Sentry can send the same body
+    # twice; the second must still refresh the card (the job re-reads Sentry, so a replay of a
+    # refresh changes nothing).
+    await post_card(bot, slack, "C1")
+    payload = hooks.issue("resolved", 1, status="resolved")
+    first = await deliver(payload, "issue", request_id="r-1")
+    second = await deliver(payload, "issue", request_id="r-2")
+    same = await deliver(payload, "issue", request_id="r-2")
+    await bot.idle()
+    assert [first.body, second.body] == [receiver.OK.text, receiver.OK.text]
+    assert same.body == receiver.DUPLICATE.text  # one Request-ID counts once
+    # a new issue posts cards: its body counts once whatever its Request-ID
+    created = hooks.issue("created", 1)
+    assert (await deliver(created, "issue", request_id="c-1")).body == receiver.OK.text
+    assert (await deliver(created, "issue", request_id="c-2")).body == receiver.DUPLICATE.text
