@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from bot.core import format as fmt
 from bot.core import mrkdwn
@@ -12,7 +13,7 @@ from bot.releases.parse import SUBSCRIBE_USAGE, UNSUBSCRIBE_USAGE, parse_subscri
 from bot.releases.subscriptions import SubscriptionStore
 from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
-from bot.webhooks.issue_subs import IssueSubscription, IssueSubscriptions
+from bot.webhooks.issue_subs import IssueSubscriptions
 from handlers.context import CommandContext
 
 log = logging.getLogger(__name__)
@@ -67,15 +68,36 @@ async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
     words = split_args(args)
     if len(words) != 1:
         raise UserError("Which subscription?", usage=UNSUBSCRIBE_USAGE)
-    if words[0].strip().lower().startswith("i"):
-        await _unsubscribe_issues(ctx, words[0].strip().lower())
+    sub_id = words[0].strip().lower()
+    if sub_id.startswith("i"):  # bot/webhooks/issue_subs.py: `i<n>`
+        await _remove(ctx, IssueSubscriptions(ctx.deps.store), sub_id, "issue", sub_id[:20])
         return
-    subs = SubscriptionStore(ctx.deps.store)
-    sub = await subs.get(words[0].strip().lower())
+    store = SubscriptionStore(ctx.deps.store)
+    await _remove(ctx, store, sub_id, "release", fmt.escape(words[0][:20]))
+
+
+class _Sub(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def team_id(self) -> str: ...
+    @property
+    def created_by(self) -> str: ...
+    def describe(self) -> str: ...
+
+
+class _Subs(Protocol):
+    async def get(self, sub_id: str) -> _Sub | None: ...
+    async def remove(self, sub_id: str, channel: str) -> _Sub | None: ...
+
+
+async def _remove(ctx: CommandContext, subs: _Subs, sub_id: str, kind: str, shown: str) -> None:
+    """Remove one of this channel's subscriptions (releases or new issues, the same rights)."""
+    sub = await subs.get(sub_id)
     if sub is None or sub.channel != ctx.channel_id or sub.team_id not in ("", ctx.team_id):
-        raise UserError(
-            mrkdwn.format(NO_SUCH_SUB, id=fmt.escape(words[0][:20])), usage=UNSUBSCRIBE_USAGE
-        )
+        raise UserError(mrkdwn.format(NO_SUCH_SUB, id=shown), usage=UNSUBSCRIBE_USAGE)
     allowed = await may_manage(
         ctx.deps.slack_users,
         ctx.client,
@@ -85,40 +107,13 @@ async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
         channel_id=sub.channel,
     )
     if not allowed:
-        log.info("release subscription %s: removal by %s refused", sub.id, ctx.user_id)
+        log.info("%s subscription %s: removal by %s refused", kind, sub.id, ctx.user_id)
         owner = mrkdwn.format(OWNER, user=sub.created_by) if sub.created_by else ""
         raise PermissionDenied(mrkdwn.format(NOT_ALLOWED, id=sub.id, owner=owner))
     removed = await subs.remove(sub.id, ctx.channel_id)
     if removed is None:  # removed meanwhile
         raise UserError(NO_SUCH_SUB.format(id=sub.id), usage=UNSUBSCRIBE_USAGE)
-    log.info("release subscription %s removed by %s", removed.id, ctx.user_id)
-    await ctx.reply(
-        text=mrkdwn.format(UNSUBSCRIBED, id=removed.id, what=fmt.escape(removed.describe()))
-    )
-
-
-async def _unsubscribe_issues(ctx: CommandContext, sub_id: str) -> None:
-    """Remove one of this channel's new-issue subscriptions (same rights as releases)."""
-    subs = IssueSubscriptions(ctx.deps.store)
-    sub: IssueSubscription | None = await subs.get(sub_id)
-    if sub is None or sub.channel != ctx.channel_id or sub.team_id not in ("", ctx.team_id):
-        raise UserError(NO_SUCH_SUB.format(id=sub_id[:20]), usage=UNSUBSCRIBE_USAGE)
-    allowed = await may_manage(
-        ctx.deps.slack_users,
-        ctx.client,
-        team_id=ctx.team_id,
-        user_id=ctx.user_id,
-        owner_id=sub.created_by,
-        channel_id=sub.channel,
-    )
-    if not allowed:
-        log.info("issue subscription %s: removal by %s refused", sub.id, ctx.user_id)
-        owner = mrkdwn.format(OWNER, user=sub.created_by) if sub.created_by else ""
-        raise PermissionDenied(mrkdwn.format(NOT_ALLOWED, id=sub.id, owner=owner))
-    removed = await subs.remove(sub.id, ctx.channel_id)
-    if removed is None:
-        raise UserError(NO_SUCH_SUB.format(id=sub.id), usage=UNSUBSCRIBE_USAGE)
-    log.info("issue subscription %s removed by %s", removed.id, ctx.user_id)
+    log.info("%s subscription %s removed by %s", kind, removed.id, ctx.user_id)
     await ctx.reply(text=mrkdwn.format(UNSUBSCRIBED, id=removed.id, what=removed.describe()))
 
 
