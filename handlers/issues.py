@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE, parse_ref_argument
+from bot.slack import blocks as block_kit
 from bot.slack.card_hooks import CardButton
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
@@ -43,9 +44,7 @@ async def render_page(
     next_value = None
     if result.next_cursor:
         state = PageState(**search.model_dump(), cursor=result.next_cursor, page=page + 1)
-        next_value = state.model_dump_json(exclude_defaults=True)
-        if len(next_value) > 2000:  # Slack's button value limit; a huge query loses paging
-            next_value = None
+        next_value = block_kit.page_value(state)
     return deps.renderer.blocks(
         "triage/issue_list",
         search=search,

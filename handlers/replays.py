@@ -18,6 +18,7 @@ from bot.discover.table import format_duration
 from bot.replays.parse import REPLAY_SEARCH_USAGE, ReplaySearch, parse_replay_search
 from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE, parse_ref_argument
+from bot.slack import blocks as block_kit
 from bot.slack.card_hooks import CardButton, CardEnricher
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
@@ -83,9 +84,7 @@ async def render_search(
     next_value = None
     if found.next_cursor:
         state = SearchPage(**search.model_dump(), cursor=found.next_cursor, page=page + 1)
-        next_value = state.model_dump_json(exclude_defaults=True)
-        if len(next_value) > 2000:  # Slack's button value limit; a huge query loses paging
-            next_value = None
+        next_value = block_kit.page_value(state)
     return deps.renderer.blocks(
         "replay_search",
         search=search,

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from bot.core import mrkdwn
+
+BUTTON_VALUE_MAX = 2000  # Slack's limit on a button's value
 
 
 def plain_text(text: str) -> dict[str, Any]:
@@ -31,3 +35,10 @@ def option_group(label: str, options: list[dict[str, Any]]) -> dict[str, Any]:
 def context(text: str) -> dict[str, Any]:
     """A context block of one mrkdwn line; a plain `str` is escaped (docs/mrkdwn.md)."""
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn.escape(text)}]}
+
+
+def page_value(state: BaseModel) -> str | None:
+    """A "Next page" button's value: the page state as JSON, or None when it is over Slack's
+    limit (a huge query loses paging rather than the page)."""
+    value = state.model_dump_json(exclude_defaults=True)
+    return value if len(value) <= BUTTON_VALUE_MAX else None
