@@ -23,6 +23,10 @@ from tests.settings_factory import make_settings
 KEY = "tenancy-test-secret-key-0123456789"
 INTERNAL = "https://sentry.acme.internal"
 INTERNAL_TOKEN = "sntrys_internal_token_4c1d"
+# Two workspaces of one install: Globex on its own Sentry (de.sentry.io), Initech on the
+# environment's (acme on sentry.io).
+GLOBEX_BOT = "xoxb-globex-bot-7777"
+INITECH_BOT = "xoxb-initech-bot-8888"
 
 
 def oauth_settings(slack: FakeSlack, **extra: Any) -> Settings:
@@ -69,4 +73,16 @@ async def served(settings: Settings, deps: Deps, slack: FakeSlack) -> AsyncItera
         aiohttp.ClientSession() as session,
         serve_bot(create_app(settings, deps), deps, slack, session) as driver,
     ):
+        yield driver
+
+
+@asynccontextmanager
+async def globex_and_initech(
+    settings: Settings, deps: Deps, slack: FakeSlack
+) -> AsyncIterator[SlackDriver]:
+    """The app serving workspace TG (Globex, its own Sentry) and TI (Initech, the default)."""
+    await installations(deps).async_save(installation("TG", GLOBEX_BOT))
+    await installations(deps).async_save(installation("TI", INITECH_BOT))
+    await connect(deps, "TG", "https://de.sentry.io", "globex", "sntrys_globex_1")
+    async with served(settings, deps, slack) as driver:
         yield driver

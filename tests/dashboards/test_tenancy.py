@@ -16,11 +16,9 @@ from tests.dashboards.support import widgets
 from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.tenants import connect, installation, installations, oauth_settings, served
+from tests.tenants import GLOBEX_BOT, INITECH_BOT, globex_and_initech, oauth_settings
 from tests.triage.test_options_unfurl import link_event
 
-GLOBEX_BOT = "xoxb-globex-bot-7777"
-INITECH_BOT = "xoxb-initech-bot-8888"
 GLOBEX = "https://de.sentry.io/api/0/organizations/globex"
 ACME = "https://sentry.io/api/0/organizations/acme"
 
@@ -34,10 +32,7 @@ def settings(slack: FakeSlack) -> Settings:
 async def app(
     settings: Settings, deps: Deps, slack: FakeSlack, sentry: respx.MockRouter
 ) -> AsyncIterator[SlackDriver]:
-    await installations(deps).async_save(installation("TG", GLOBEX_BOT))
-    await installations(deps).async_save(installation("TI", INITECH_BOT))
-    await connect(deps, "TG", "https://de.sentry.io", "globex", "sntrys_globex_1")
-    async with served(settings, deps, slack) as driver:
+    async with globex_and_initech(settings, deps, slack) as driver:
         yield driver
 
 
