@@ -63,7 +63,7 @@ def oauth_settings(settings: Settings, deps: Deps, client: AsyncWebClient) -> As
         client=AsyncWebClient(base_url=settings.slack_api_url),
     )
     # background jobs (digests, release notices) get their workspace's token here
-    deps.bot_tokens = BotTokens(deps.store, installations, rotator)
+    deps.tenancy.tokens = BotTokens(deps.store, installations, rotator)
     redirect = (
         f"{settings.public_url.rstrip('/')}/slack/oauth_redirect" if settings.public_url else None
     )

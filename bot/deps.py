@@ -32,6 +32,7 @@ from bot.slack.directory import SlackDirectory
 from bot.slack.identity_links import EmailLookup, IdentityService
 from bot.slack.permissions import Policy
 from bot.slack.render import Renderer
+from bot.slack.tenancy import Tenancy
 from bot.triage.card_store import CardStore
 from bot.triage.service import TriageService
 from bot.workspaces.sentry_config import WorkspaceService
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from bot.releases.watch import ReleaseWatch
     from bot.slack.command_table import Dispatcher
     from bot.slack.oauth_store import RedisInstallationStore
-    from bot.slack.tokens import BotTokens
     from bot.webhooks.issue_sync import IssueCards
     from bot.webhooks.router import WebhookRouter
 
@@ -84,7 +84,7 @@ class Deps:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # background parts
     timer: AsyncIOScheduler | None = None  # the one background scheduler they share
     installations: RedisInstallationStore | None = None  # multi-workspace installs
-    bot_tokens: BotTokens | None = None  # multi-workspace: a team's bot token, rotated
+    tenancy: Tenancy = field(init=False)  # which workspace a task or job is for
 
     def __post_init__(self) -> None:
         self.releases = ReleaseService(self.sentry, self.projects, self.store)
@@ -92,6 +92,7 @@ class Deps:
         self.metrics.watch_store(self.store)
         self.metrics.watch_sentry(self.sentry)
         self.workspaces = WorkspaceService(self.settings, self.store, self.sentry, self.metrics)
+        self.tenancy = Tenancy(self.settings, self.workspaces)
 
     @property
     def triage(self) -> TriageService:

@@ -30,7 +30,6 @@ from bot.sentry.owners import OwnerService, Suggestion
 from bot.sentry.refs import IssueRef
 from bot.slack.card_hooks import CardButton, CardEnricher, CardNote
 from bot.slack.channel_gone import MESSAGE_GONE
-from bot.slack.tenancy import workspace
 from bot.triage.card_store import CardRef
 from bot.webhooks.types import Delivery, WebhookHandler
 from handlers import triage_cards as cards
@@ -54,7 +53,7 @@ async def on_event_alert(delivery: Delivery, deps: Deps) -> None:
     if delivery.action != "triggered" or fired is None:
         log.info("event_alert %s ignored: no issue in it", delivery.request_id)
         return
-    async with workspace(deps, delivery.team_id):
+    async with deps.tenancy.workspace(delivery.team_id):
         memory = AlertMemory(deps.store, deps.sentry)
         if await memory.done(delivery.request_id):
             return

@@ -24,7 +24,6 @@ from bot.alert_push.action import (
     channel_options,
     check_channel,
 )
-from bot.slack.tenancy import workspace
 from bot.webhooks.tenants import HookTenants, UnknownInstallation
 
 if TYPE_CHECKING:
@@ -86,7 +85,7 @@ def add_routes(web_app: web.Application, deps: Deps, client: AsyncWebClient) -> 
             return _message(texts.NO_WORKSPACE, 400)
         if not isinstance(payload, dict):
             return _message(texts.BAD_REQUEST, 400)
-        async with workspace(deps, team):
+        async with deps.tenancy.workspace(team):
             check = await check_channel(client, channel_of_fields(payload.get("fields")))
         if not check.ok:
             log.info("alert-rule action refused for channel %s: %s", check.channel, check.problem)
@@ -104,7 +103,7 @@ def add_routes(web_app: web.Application, deps: Deps, client: AsyncWebClient) -> 
         if status != 200:
             return _message(texts.NO_WORKSPACE, 400)
         try:
-            async with workspace(deps, team):
+            async with deps.tenancy.workspace(team):
                 found = await channel_options(client, request.query.get("query", ""))
         except SlackApiError as exc:
             log.warning("listing channels for Sentry failed: %s", exc.response.get("error"))

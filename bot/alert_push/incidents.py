@@ -16,7 +16,6 @@ from bot.alert_push.metric import fetch_chart, header_blocks, thread_line
 from bot.core.errors import StateUnavailable
 from bot.slack.channel_gone import MESSAGE_GONE
 from bot.slack.render import fallback_text
-from bot.slack.tenancy import workspace
 from bot.webhooks.types import Delivery
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ async def on_metric_alert(delivery: Delivery, deps: Deps) -> None:
     if inc is None:
         log.info("metric_alert %s ignored: no incident in it", delivery.request_id)
         return
-    async with workspace(deps, delivery.team_id):
+    async with deps.tenancy.workspace(delivery.team_id):
         memory = AlertMemory(deps.store, deps.sentry)
         if await memory.done(delivery.request_id):
             return

@@ -14,7 +14,6 @@ from bot.digests.scheduler import DigestScheduler
 from bot.digests.sender import DigestSender, digest_client
 from bot.digests.sentry_api import DigestData
 from bot.digests.subscriptions import DigestStore
-from bot.slack.tenancy import workspace
 
 
 @dataclass
@@ -47,7 +46,7 @@ def build_digests(
     scheduler_kwargs.setdefault("grace", deps.settings.digest_grace)
     scheduler_kwargs.setdefault("metrics", deps.metrics)
     scheduler = DigestScheduler(store=store, service=service, sender=sender, **scheduler_kwargs)
-    scheduler.tenant = lambda team_id: workspace(deps, team_id)
+    scheduler.tenant = lambda team_id: deps.tenancy.workspace(team_id)
     return DigestFeature(store=store, service=service, sender=sender, scheduler=scheduler)
 
 

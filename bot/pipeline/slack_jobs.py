@@ -24,7 +24,6 @@ from slack_sdk.errors import SlackApiError
 from bot.core import messages
 from bot.pipeline.envelope import Job
 from bot.pipeline.slack_effects import OnceRespond
-from bot.slack.tenancy import workspace
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -121,7 +120,7 @@ class SlackJobs:
     async def tell_dead(self, job: Job, why: str) -> None:
         """Tell the user the work was given up, with the job id to quote."""
         text = messages.JOB_GAVE_UP.format(ref=job.id)
-        async with workspace(self.deps, job.team_id or None):
+        async with self.deps.tenancy.workspace(job.team_id or None):
             if job.response_url:
                 resp = await OnceRespond(response_url=job.response_url)(
                     text=text, response_type="ephemeral", replace_original=False

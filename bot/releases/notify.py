@@ -19,7 +19,6 @@ from bot.releases.report import ReleaseReports
 from bot.releases.subscriptions import ReleaseSubscription, SubscriptionStore
 from bot.slack.channel_gone import CHANNEL_GONE, WORKSPACE_GONE
 from bot.slack.render import fallback_text
-from bot.slack.tenancy import workspace
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -98,7 +97,7 @@ class Notifier:
             await self.outbox.done(job.id)  # unsubscribed meanwhile, or not ours to read
             return 0
         # the workspace's Sentry for links and health, its bot token for the post
-        async with workspace(self.deps, self.team_of(sub) or None):
+        async with self.deps.tenancy.workspace(self.team_of(sub) or None):
             return await self._post(job, sub, kind, now)
 
     async def _post(self, job: Job, sub: ReleaseSubscription, kind: str, now: datetime) -> int:

@@ -28,7 +28,6 @@ from bot.releases.notify import Notifier, utcnow
 from bot.releases.outbox import Job, Outbox
 from bot.releases.subscriptions import ReleaseSubscription, SubscriptionStore
 from bot.sentry.scope import sentry_identity
-from bot.slack.tenancy import workspace
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -98,7 +97,7 @@ class ReleaseWatch:
 
     async def cursor(self, team_id: str = "") -> datetime | None:
         """Where a workspace's next poll starts looking (before the overlap), if any poll ran."""
-        async with workspace(self.deps, team_id or None):
+        async with self.deps.tenancy.workspace(team_id or None):
             raw = await self.deps.store.get_json(self._cursor_key(team_id))
         return datetime.fromisoformat(raw) if isinstance(raw, str) else None
 
@@ -132,7 +131,7 @@ class ReleaseWatch:
                 )
                 continue
             try:
-                async with workspace(self.deps, team_id or None):
+                async with self.deps.tenancy.workspace(team_id or None):
                     queued += await self._poll_workspace(team_id, subs, now)
             except DexterError as exc:  # one workspace's Sentry must not stop the others
                 log.warning("release watch of %s failed: %s", team_id or "default", exc)

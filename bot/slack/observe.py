@@ -35,7 +35,7 @@ from bot.pipeline.slack_jobs import JOB, is_job
 from bot.sentry import deadline
 from bot.slack.dedupe import OnceChecker
 from bot.slack.outgoing import make_safe
-from bot.slack.tenancy import TenantWebClient, enter, slack_token
+from bot.slack.tenancy import TenantWebClient, slack_token
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -272,7 +272,7 @@ class _Enter(AsyncMiddleware):
         kind = req.context.get("dexter_kind")
         # Bolt's client already carries this workspace's token; route Sentry calls too,
         # and give shared clients built without a token (the user directory) this one.
-        await enter(self.deps, req.context.team_id, slack=False)
+        await self.deps.tenancy.enter(req.context.team_id, slack=False)
         # One deadline for everything this request asks of Sentry; where Slack gave a
         # response_url, a read still waiting after a few seconds says Sentry is slow.
         settings = self.deps.settings

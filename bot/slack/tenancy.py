@@ -3,25 +3,24 @@
 Two context variables carry it: the workspace's Sentry client (from `/dexter setup`, read
 by `SentryClient`), and its Slack bot token (from bot/slack/tokens.py, refreshed when it
 expires, read by `TenantWebClient` when that client was built without a token). Every
-background job runs inside `workspace(deps, team_id)`. Single-workspace installs never set
+background job runs inside `tenancy.workspace(team_id)`. Single-workspace installs never set
 either, so everything uses the environment's settings.
 """
 
 from __future__ import annotations
 
 import contextvars
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
-from bot.sentry.client import workspace_client
+from bot.sentry.client import SentryClient, workspace_client
 from bot.slack.outgoing import SafeWebClient
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.core.settings import Settings
+    from bot.slack.tokens import BotTokens
 
-log = logging.getLogger(__name__)
 
 slack_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "slack_token", default=None
@@ -42,24 +41,36 @@ class TenantWebClient(SafeWebClient):
         self._own_token = value
 
 
-async def enter(deps: Deps, team_id: str | None, *, slack: bool = True) -> None:
-    """Route this task's Sentry calls (and Slack calls, for jobs) to the workspace `team_id`."""
-    if not deps.settings.multi_workspace or not team_id:
-        return
-    workspace_client.set(await deps.workspaces.client_for(team_id))
-    tokens: Any = deps.bot_tokens  # bot/slack/tokens.py: Grid, rotation
-    if slack and tokens is not None:
-        slack_token.set(await tokens.for_team(team_id))
+class WorkspaceClients(Protocol):
+    """Each workspace's Sentry client (bot/workspaces/sentry_config.py WorkspaceService)."""
+
+    async def client_for(self, team_id: str | None) -> SentryClient: ...
 
 
-@asynccontextmanager
-async def workspace(deps: Deps, team_id: str | None) -> AsyncIterator[None]:
-    """Run a background job (a digest, a notice) as the workspace `team_id`."""
-    sentry_reset = workspace_client.set(workspace_client.get())
-    token_reset = slack_token.set(slack_token.get())
-    try:
-        await enter(deps, team_id)
-        yield
-    finally:
-        workspace_client.reset(sentry_reset)
-        slack_token.reset(token_reset)
+class Tenancy:
+    """Enters a workspace: its Sentry client and (for jobs) its Slack bot token, per task."""
+
+    def __init__(self, settings: Settings, workspaces: WorkspaceClients) -> None:
+        self.multi = settings.multi_workspace
+        self.workspaces = workspaces
+        self.tokens: BotTokens | None = None  # multi-workspace: set by create_app (OAuth)
+
+    async def enter(self, team_id: str | None, *, slack: bool = True) -> None:
+        """Route this task's Sentry calls (and Slack calls, for jobs) to the workspace."""
+        if not self.multi or not team_id:
+            return
+        workspace_client.set(await self.workspaces.client_for(team_id))
+        if slack and self.tokens is not None:
+            slack_token.set(await self.tokens.for_team(team_id))
+
+    @asynccontextmanager
+    async def workspace(self, team_id: str | None) -> AsyncIterator[None]:
+        """Run a background job (a digest, a notice) as the workspace `team_id`."""
+        sentry_reset = workspace_client.set(workspace_client.get())
+        token_reset = slack_token.set(slack_token.get())
+        try:
+            await self.enter(team_id)
+            yield
+        finally:
+            workspace_client.reset(sentry_reset)
+            slack_token.reset(token_reset)

@@ -13,7 +13,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.pipeline.envelope import Job
-from bot.slack.tenancy import workspace
 from bot.webhooks.types import Delivery, WebhookHandler
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ class WebhookRouter:
             return
         token = current_actor.set(actor_of(job))
         try:
-            async with workspace(self.deps, delivery.team_id or None):
+            async with self.deps.tenancy.workspace(delivery.team_id or None):
                 await handler(delivery, self.deps)
         finally:
             current_actor.reset(token)

@@ -12,7 +12,6 @@ from httpx import Response
 from bot.core.ids import Action
 from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.slack.tenancy import workspace
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -56,7 +55,7 @@ async def test_same_slug_on_another_server_grants_nothing(
     internal = sentry.get(f"{INTERNAL}/api/0/organizations/acme/members/").mock(
         return_value=Response(200, json=[f.member(2, "bob@acme.io", role="owner")])
     )
-    async with workspace(deps, "TX"):  # the other server's directory is cached first
+    async with deps.tenancy.workspace("TX"):  # the other server's directory is cached first
         assert [m.role for m in await deps.members.members()] == ["owner"]
     assert internal.calls.last.request.headers["Authorization"] == f"Bearer {INTERNAL_TOKEN}"
 
@@ -69,7 +68,7 @@ async def test_same_slug_on_another_server_grants_nothing(
     [reply] = await slack.wait_for("response")
     assert "#core" in reply["text"] and "member" in reply["text"]  # refused: not in #core
     assert org.puts == []  # the issue was not touched
-    async with workspace(deps, "TI"):
+    async with deps.tenancy.workspace("TI"):
         assert {m.email: m.role for m in await deps.members.members()}["bob@acme.io"] == "member"
 
 
@@ -82,9 +81,9 @@ async def test_projects_and_short_ids_stay_with_their_server(
     sentry.get(f"{INTERNAL}/api/0/organizations/acme/projects/").mock(
         return_value=Response(200, json=[f.project(7, "secret-service")])
     )
-    async with workspace(deps, "TX"):
+    async with deps.tenancy.workspace("TX"):
         assert [p.slug for p in await deps.projects.all()] == ["secret-service"]
-    async with workspace(deps, "TI"):
+    async with deps.tenancy.workspace("TI"):
         assert [p.slug for p in await deps.projects.all()] == ["backend"]
 
 
@@ -102,9 +101,9 @@ async def test_digest_directory_is_per_server(
     sentry.get(f"{INTERNAL}/api/0/organizations/acme/projects/").mock(
         return_value=Response(200, json=[f.project(7, "backend")])
     )
-    async with workspace(deps, "TX"):
+    async with deps.tenancy.workspace("TX"):
         _, [theirs] = await digests.scope(Target(projects=("backend",)))
-    async with workspace(deps, "TI"):
+    async with deps.tenancy.workspace("TI"):
         _, [ours] = await digests.scope(Target(projects=("backend",)))
     assert (theirs.id, ours.id) == ("7", "2")
 

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.slack.tenancy import TenantWebClient, workspace
+from bot.slack.tenancy import TenantWebClient
 from bot.slack.tokens import BotTokens
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -39,7 +39,7 @@ async def app(
 async def post_as(deps: Deps, slack: FakeSlack, team: str) -> str | None:
     """Post the way a digest does (a client without its own token); the token Slack saw."""
     client = TenantWebClient(base_url=slack.api_url)
-    async with workspace(deps, team):
+    async with deps.tenancy.workspace(team):
         await client.chat_postMessage(channel="C1", text="digest")
     return slack.of("chat.postMessage")[-1].token
 
@@ -112,7 +112,7 @@ async def test_an_expiring_token_is_refreshed_once_across_replicas(
 
     slack.on("oauth.v2.access", refresh)
     other_replica = BotTokens(deps.store, installations(deps), rotator(slack))
-    ours = deps.bot_tokens
+    ours = deps.tenancy.tokens
     assert ours is not None
     assert await asyncio.gather(ours.for_team("T1"), other_replica.for_team("T1")) == [FRESH] * 2
     assert len(slack.of("oauth.v2.access")) == 1  # one replica refreshed, the other read it

@@ -263,10 +263,9 @@ async def test_switching_sentry_forgets_the_workspaces_identity_links(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
 ) -> None:
     from bot.sentry.models import Member
-    from bot.slack.tenancy import workspace
 
     await connect(deps, "T1", "https://de.sentry.io", "globex", OLD_TOKEN)
-    async with workspace(deps, "T1"):
+    async with deps.tenancy.workspace("T1"):
         await deps.identity.save(
             "T1", "U2", Member(id="5", email="b@x.io"), method="admin", by="U1"
         )
@@ -281,12 +280,11 @@ async def test_switching_sentry_forgets_the_workspaces_identity_links(
 
 async def test_a_link_is_only_honoured_on_the_sentry_it_was_made_on(deps: Deps) -> None:
     from bot.sentry.models import Member
-    from bot.slack.tenancy import workspace
 
     await installations(deps).async_save(installation("T1", "xoxb-t1-bot-token-0001"))
     await connect(deps, "T1", "https://de.sentry.io", "globex", OLD_TOKEN)
-    async with workspace(deps, "T1"):
+    async with deps.tenancy.workspace("T1"):
         await deps.identity.save("T1", "U2", Member(id="5", email="b@x.io"), method="admin", by="")
     await connect(deps, "T1", INTERNAL, "globex", TOKEN)  # as another replica saw it
-    async with workspace(deps, "T1"):
+    async with deps.tenancy.workspace("T1"):
         assert await deps.identity.get("T1", "U2") is None

@@ -17,7 +17,7 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.sentry.client import SentryClient
 from bot.slack.oauth_store import RedisInstallationStore
-from bot.slack.tenancy import TenantWebClient, workspace
+from bot.slack.tenancy import TenantWebClient
 from bot.workspaces.sentry_config import WorkspaceSentry
 from tests import factories as f
 from tests.fake_slack import FakeSlack
@@ -99,11 +99,11 @@ async def test_background_jobs_run_as_their_workspace(
     sentry.get("https://de.sentry.io/api/0/organizations/globex/").mock(
         return_value=Response(200, json={"slug": "globex"})
     )
-    async with workspace(deps, "TG"):
+    async with deps.tenancy.workspace("TG"):
         assert deps.sentry.org == "globex" and deps.sentry.base_url == "https://de.sentry.io"
         await deps.sentry.get(deps.sentry.org_path())
         await client.chat_postMessage(channel="C1", text="digest")
-    async with workspace(deps, "TI"):
+    async with deps.tenancy.workspace("TI"):
         assert deps.sentry.org == "acme"
         await client.chat_postMessage(channel="C2", text="digest")
     assert deps.sentry.org == "acme"  # outside any job: the environment's
@@ -116,7 +116,7 @@ async def test_single_workspace_never_routes(deps: Deps) -> None:
     assert not single.multi_workspace
     routed = Deps.__new__(Deps)
     routed.__dict__.update(deps.__dict__ | {"settings": single})
-    async with workspace(routed, "TG"):
+    async with routed.tenancy.workspace("TG"):
         assert routed.sentry.org == "acme"  # no OAuth: the environment's settings, always
 
 

@@ -10,7 +10,6 @@ from httpx import Response
 
 from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.slack.tenancy import workspace
 from handlers.unfurl import issue_links
 from tests import factories as f
 from tests.fake_slack import FakeSlack
@@ -102,9 +101,9 @@ async def test_unfurl_asks_the_workspaces_own_sentry(
 async def test_is_this_our_sentry_is_decided_per_workspace(server: SlackDriver, deps: Deps) -> None:
     theirs = [{"url": f"{INTERNAL}/organizations/internal/issues/5/"}]
     saas = [{"url": "https://globex.sentry.io/issues/5/"}]
-    async with workspace(deps, "TX"):
+    async with deps.tenancy.workspace("TX"):
         assert issue_links(theirs, deps.sentry) == [(theirs[0]["url"], "5")]
         assert issue_links(saas, deps.sentry) == []
-    async with workspace(deps, "T1"):  # globex on de.sentry.io
+    async with deps.tenancy.workspace("T1"):  # globex on de.sentry.io
         assert issue_links(theirs, deps.sentry) == []
         assert issue_links(saas, deps.sentry) == [(saas[0]["url"], "5")]
