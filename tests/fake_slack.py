@@ -91,8 +91,10 @@ class FakeSlack:
         """Recorded calls of one Web API method."""
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """Wait until `count` calls of `method` (or `response` for response_url posts)."""
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
+        """Wait until `count` calls of `method` (or `response` for response_url posts).
+
+        `timeout` only guards against a hang; a busy CI machine may take many seconds."""
 
         async def enough() -> list[Any]:
             while True:

@@ -44,8 +44,11 @@ class SlackDriver:
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _skew: Any = field(default_factory=lambda: itertools.count(0))
 
-    async def idle(self, timeout: float = 10.0) -> None:
-        """Wait until every job the requests so far enqueued has finished."""
+    async def idle(self, timeout: float = 30.0) -> None:
+        """Wait until every job the requests so far enqueued has finished.
+
+        `timeout` only guards against a hang: a job drawing many charts on a busy machine
+        (CI shares its cores) may take well over 10 s."""
         if self.pipeline is not None:
             await self.pipeline.idle(timeout)
 
