@@ -14,7 +14,6 @@ queue depth and the first entry is the oldest unfinished job.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -24,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
+from bot.core.batching import TickBatcher
 from bot.core.store import Store
 from bot.pipeline.envelope import Job
 
@@ -52,9 +52,7 @@ class JobQueue:
         self.dead = store.key("pipeline", "dead")
         self.stats_key = store.key("pipeline", "stats")
         self.workers_key = store.key("pipeline", "workers")
-        self._pending: list[tuple[str, asyncio.Future[int]]] = []
-        self._flushing = False
-        self._task: asyncio.Task[None] | None = None
+        self._adder = TickBatcher(self._add, max_batch=MAX_BATCH)
 
     async def ensure_group(self) -> None:
         """Create the stream and its group (from the start: jobs added before it count)."""
@@ -71,37 +69,15 @@ class JobQueue:
 
         Jobs enqueued in the same loop tick share one pipeline: one round trip for a burst.
         """
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._pending.append((job.dumps(), future))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().call_soon(self._start_flush)
-        return await future
+        return await self._adder.submit(job.dumps())
 
-    def _start_flush(self) -> None:
-        self._task = asyncio.ensure_future(self._flush())
-
-    async def _flush(self) -> None:
-        try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                pipe = self.redis.pipeline(transaction=False)
-                for raw, _ in batch:
-                    pipe.xadd(self.stream, {"job": raw})
-                pipe.xlen(self.stream)
-                try:
-                    results = await pipe.execute()
-                except Exception as exc:  # every waiter learns the job was not stored
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                depth = int(results[-1])
-                for n, (_, future) in enumerate(batch):
-                    if not future.done():
-                        future.set_result(depth - (len(batch) - 1 - n))
-        finally:
-            self._flushing = False
+    async def _add(self, batch: list[str]) -> list[int]:
+        pipe = self.redis.pipeline(transaction=False)
+        for raw in batch:
+            pipe.xadd(self.stream, {"job": raw})
+        pipe.xlen(self.stream)
+        depth = int((await pipe.execute())[-1])
+        return [depth - (len(batch) - 1 - n) for n in range(len(batch))]
 
     # -- consuming --------------------------------------------------------------------
 

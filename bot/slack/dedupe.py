@@ -1,8 +1,8 @@
 """Once-only markers checked before the ack, coalesced into one Redis pipeline per loop tick.
 
 Every Slack request is checked (replay guard, event retries) before Dexter answers Slack, so
-this sits on the hot path. Under load many requests arrive together: sending their
-`SET NX` commands as one pipeline costs one round trip and one connection instead of one
+this sits on the hot path. Under load many requests arrive together: their `SET NX` commands
+go as one pipeline (bot/core/batching.py), one round trip and one connection instead of one
 each. When Redis is unreachable or slow, it is skipped for a few seconds (acks must not be
 late) and a bounded in-process memory answers instead: this replica still refuses what it
 has seen. Across replicas, while Redis is down, a duplicate that lands on another replica
@@ -18,6 +18,7 @@ import time
 
 from redis.exceptions import RedisError
 
+from bot.core.batching import TickBatcher
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,7 @@ class OnceChecker:
         self.store = store
         self.open_until = 0.0
         self.local = LocalOnce(local_max)
-        self._pending: list[tuple[str, int, asyncio.Future[bool]]] = []
-        self._flushing = False
-        self._task: asyncio.Task[None] | None = None
+        self._batcher = TickBatcher(self._set_nx, max_batch=MAX_BATCH)
 
     async def first_time(self, key: str, ttl: float) -> bool:
         """True the first time key is seen within ttl seconds, by Redis or by this replica."""
@@ -76,36 +75,21 @@ class OnceChecker:
             return False  # this replica saw it: no need to ask Redis
         if now < self.open_until:
             return True
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((key, int(ttl * 1000), future))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().call_soon(self._start_flush)
-        return await future
+        return await self._batcher.submit((key, int(ttl * 1000)))
 
-    def _start_flush(self) -> None:
-        self._task = asyncio.ensure_future(self._flush())
-
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            pipe = self.store.redis.pipeline(transaction=False)
-            for key, ttl_ms, _ in batch:
-                pipe.set(key, "1", nx=True, px=ttl_ms)
-            try:
-                # one timer per batch, not one per request: timers are costly under load
-                async with asyncio.timeout(TIMEOUT):
-                    results = await pipe.execute()
-            except TimeoutError:
-                self._trip("slow")
-                results = [True] * len(batch)
-            except (RedisError, OSError):
-                self._trip("unavailable")
-                results = [True] * len(batch)
-            for (_, _, future), ok in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(bool(ok))
-        self._flushing = False
+    async def _set_nx(self, batch: list[tuple[str, int]]) -> list[bool]:
+        pipe = self.store.redis.pipeline(transaction=False)
+        for key, ttl_ms in batch:
+            pipe.set(key, "1", nx=True, px=ttl_ms)
+        try:
+            # one timer per batch, not one per request: timers are costly under load
+            async with asyncio.timeout(TIMEOUT):
+                return [bool(ok) for ok in await pipe.execute()]
+        except TimeoutError:
+            self._trip("slow")
+        except (RedisError, OSError):
+            self._trip("unavailable")
+        return [True] * len(batch)
 
     def _trip(self, why: str) -> None:
         if time.monotonic() >= self.open_until:
