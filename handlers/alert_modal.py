@@ -27,7 +27,7 @@ from bot.alerts.form import (
     read_state,
     visible,
 )
-from bot.core import errors, messages
+from bot.core import errors
 from bot.core.ids import AlertField as F
 from bot.core.parse import split_args
 from bot.deps import Deps
@@ -115,15 +115,10 @@ async def create_command(ctx: CommandContext, args: str) -> None:
     """Open the modal at once (the trigger id lasts 3 s), then fill it in."""
     kind, project_slug = parse_create(args)
     deps = ctx.deps
-    try:
-        opened = await ctx.client.views_open(
-            trigger_id=ctx.trigger_id,
-            view=status_view(deps, "New alert rule", "Loading your projects and Sentry's setup…"),
-        )
-    except SlackApiError as exc:  # e.g. expired_trigger_id when Slack was slow to deliver
-        await ctx.reply(text=messages.ALERT_NO_MODAL.format(error=exc.response.get("error")))
+    loading = status_view(deps, "New alert rule", "Loading your projects and Sentry's setup…")
+    view_id = await ctx.open_modal(loading)
+    if view_id is None:
         return
-    view_id = str(opened["view"]["id"])
     try:
         ident = await deps.identity.require(ctx.team_id, ctx.user_id)
         project = await deps.projects.by_slug(project_slug) if project_slug else None

@@ -140,7 +140,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(Action.ISSUE_COMMENT.value)
     @listener(deps, "action")
     async def on_comment_button(ctx: Interaction) -> None:
-        body, client = ctx.body, ctx.client
+        body = ctx.body
         action = (body.get("actions") or [{}])[0]
         issue_id = str(action.get("value") or "")
         container = body.get("container") or {}
@@ -158,7 +158,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             title=issue.title,
             metadata=seal_model(secret, form),
         )
-        await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
+        await ctx.open_modal(view)
 
     @app.view(Callback.ISSUE_COMMENT.value)
     @listener(deps, "view")

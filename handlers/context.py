@@ -216,6 +216,19 @@ class Interaction:
             raise
         return {"channel": resp["channel"], "ts": resp["ts"]}
 
+    async def open_modal(self, view: dict[str, Any]) -> str | None:
+        """Open a modal on this request's trigger id; its view id, or None after telling the
+        user it could not open (a trigger id lives 3 s: `expired_trigger_id` when Slack
+        delivered the request late or the jobs ahead of it took long)."""
+        try:
+            opened = await self.client.views_open(trigger_id=self.trigger_id, view=view)
+        except SlackApiError as exc:
+            error = _str(exc.response.get("error"))
+            log.info("modal not opened: %s", error)
+            await self.reply(text=messages.MODAL_NOT_OPENED.format(error=error))
+            return None
+        return _str(_dict(opened.get("view")).get("id"))
+
     async def fail(self, exc: BaseException, *, search: bool = False) -> None:
         """Log the failure once with the correlation id and tell the user (ephemeral)."""
         await report(exc, lambda m: self.reply(text=m), search=search)

@@ -86,7 +86,7 @@ async def open_builder(ctx: CommandContext) -> None:
         periods=PERIODS,
         metadata=metadata,
     )
-    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+    await ctx.open_modal(view)
 
 
 def _value(values: dict[str, Any], block: BlockId, action: str = "value") -> dict[str, Any]:

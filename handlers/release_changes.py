@@ -8,7 +8,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from bot.core import format as fmt
 from bot.core import mrkdwn
@@ -38,7 +37,6 @@ ASSOCIATING = " Sentry is associating the commits of {refs}."
 DEPLOYED = "Recorded a deploy of {release} to `{env}`{name}."
 NOT_IN_RELEASE = "Release `{version}` does not include {projects}; it has {has}."
 MODAL_PROJECTS_WAIT = 8.0  # then the open form offers a text field for the projects
-MODAL_NOT_OPENED = "Slack did not let me open the form ({error}); run the command again."
 
 
 def _code_list(items: list[str] | tuple[str, ...]) -> mrkdwn.Mrkdwn:
@@ -91,15 +89,12 @@ async def open_create_modal(ctx: CommandContext) -> None:
     """
     deps = ctx.deps
     metadata = json.dumps({"channel": ctx.channel_id})
-    try:
-        opened = await ctx.client.views_open(
-            trigger_id=ctx.trigger_id,
-            view=deps.renderer.view(
-                "releases/release_create_modal", loading=True, projects=None, metadata=metadata
-            ),
+    view_id = await ctx.open_modal(
+        deps.renderer.view(
+            "releases/release_create_modal", loading=True, projects=None, metadata=metadata
         )
-    except SlackApiError as exc:  # expired_trigger_id when Slack was slow to deliver
-        await ctx.reply(text=MODAL_NOT_OPENED.format(error=exc.response.get("error")))
+    )
+    if view_id is None:
         return
     slugs: list[str] = []
     try:
@@ -113,7 +108,7 @@ async def open_create_modal(ctx: CommandContext) -> None:
         projects=slugs if 0 < len(slugs) <= 100 else None,
         metadata=metadata,
     )
-    await ctx.client.views_update(view_id=str(opened["view"]["id"]), view=view)
+    await ctx.client.views_update(view_id=view_id, view=view)
 
 
 def request_from_view(values: dict[str, Any]) -> tuple[CreateRequest | None, dict[str, str]]:

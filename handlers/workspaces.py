@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from bot.core import errors, messages
 from bot.core.ids import BlockId, Callback
@@ -55,12 +54,7 @@ async def setup_command(ctx: CommandContext, args: str) -> None:
         url=current.base if current else deps.settings.sentry_base,
         org=current.org if current else "",
     )
-    try:
-        await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
-    except SlackApiError as exc:  # expired_trigger_id: Slack delivered the command late
-        error = str(exc.response.get("error") or "")
-        log.info("setup modal not opened: %s", error)
-        await ctx.reply(text=messages.SETUP_NO_MODAL.format(error=error))
+    await ctx.open_modal(view)
 
 
 COMMANDS = [

@@ -161,7 +161,6 @@ ALERT_CHANNEL_UNSEEN = "Dexter cannot see that channel: invite @Dexter to it, or
 ALERT_DUPLICATE = "This rule was already submitted once; it is created only once."
 ALERT_SENTRY_REFUSED = "Sentry did not accept the rule: {detail}"
 ALERT_EXPIRED = "This form has expired; run `/dexter alert create` again."
-ALERT_NO_MODAL = "Slack did not let me open the form ({error}); run the command again."
 ALERT_CREATED = "Created *{name}*. I'm announcing it in <#{channel}>."
 SETUP_ADMIN_ONLY = (
     "Only a workspace admin (or someone in `DEXTER_ADMINS`) can change Dexter's Sentry settings."
@@ -175,7 +174,8 @@ SETUP_SINGLE_WORKSPACE = (
     "This Dexter serves one workspace with the Sentry settings it was started with "
     "(`SENTRY_URL`, `SENTRY_ORG`, `SENTRY_AUTH_TOKEN`); ask whoever runs Dexter to change them."
 )
-SETUP_NO_MODAL = "Slack did not let me open the form ({error}); run `/dexter setup` again."
+# a modal that could not open: a trigger id lives 3 s, and Slack or a busy Dexter was slower
+MODAL_NOT_OPENED = "Slack did not let me open the form ({error}); run the command again."
 SETUP_TOKEN_REFUSED = "Sentry refused that token (401)."
 SETUP_NO_ORG = "Sentry has no organization `{org}` visible to that token (404)."
 SETUP_FORBIDDEN = "That token may not read the organization `{org}` (403); give it org:read."

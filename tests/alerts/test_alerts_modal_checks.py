@@ -230,7 +230,7 @@ async def test_slack_refusing_the_modal_is_explained(
     slack.on("views.open", {"ok": False, "error": "expired_trigger_id"})
     await bot.command("alert create")
     [resp] = await slack.wait_for("response")
-    assert resp["text"] == messages.ALERT_NO_MODAL.format(error="expired_trigger_id")
+    assert resp["text"] == messages.MODAL_NOT_OPENED.format(error="expired_trigger_id")
 
 
 async def test_project_team_and_member_searches(

@@ -231,6 +231,16 @@ async def test_builder_modal_opens_and_runs_what_is_submitted(
     assert params.get_list("environment") == ["production"]
 
 
+async def test_a_builder_that_cannot_open_is_explained(
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+) -> None:
+    slack.on("views.open", {"ok": False, "error": "expired_trigger_id"})
+    await bot.command("discover")
+    [reply] = await slack.wait_for("response")
+    assert reply["text"] == messages.MODAL_NOT_OPENED.format(error="expired_trigger_id")
+    assert not sentry.calls  # nothing asked of Sentry for a form nobody sees
+
+
 async def test_a_builder_submitted_after_the_response_url_expired_still_answers(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:

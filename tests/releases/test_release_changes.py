@@ -15,7 +15,6 @@ from bot.core.ids import BlockId, Callback
 from bot.deps import Deps
 from bot.releases.parse import CREATE_USAGE
 from bot.sentry.models import Member
-from handlers.release_changes import MODAL_NOT_OPENED
 from tests import factories as f
 from tests import release_factories as rf
 from tests.fake_slack import FakeSlack
@@ -160,7 +159,7 @@ async def test_an_expired_trigger_is_explained(
     slack.on("views.open", {"ok": False, "error": "expired_trigger_id"})
     await bot.command("release create")
     [reply] = await slack.wait_for("response")
-    assert reply["text"] == MODAL_NOT_OPENED.format(error="expired_trigger_id")
+    assert reply["text"] == messages.MODAL_NOT_OPENED.format(error="expired_trigger_id")
 
 
 async def test_modal_errors_point_at_fields(

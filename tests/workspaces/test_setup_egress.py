@@ -192,7 +192,7 @@ async def test_an_expired_trigger_is_explained(bot: SlackDriver, slack: FakeSlac
     slack.on("views.open", {"ok": False, "error": "expired_trigger_id"})
     await bot.command("setup")
     [reply] = await slack.wait_for("response")
-    assert reply["text"] == messages.SETUP_NO_MODAL.format(error="expired_trigger_id")
+    assert reply["text"] == messages.MODAL_NOT_OPENED.format(error="expired_trigger_id")
 
 
 async def test_single_workspace_refuses_setup_with_a_clear_sentence(
