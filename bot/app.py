@@ -21,7 +21,7 @@ from bot.core.metrics import Metrics, outcome
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.pipeline.envelope import SLACK_KINDS
-from bot.pipeline.front import FrontDoor, rules_of
+from bot.pipeline.front import FrontDoor
 from bot.pipeline.service import Pipeline, Role
 from bot.pipeline.slack_jobs import SlackJobs, watch_listeners
 from bot.services import wire
@@ -128,7 +128,7 @@ def create_app(
     pipeline = deps.pipeline = Pipeline(settings, deps.store, role)
     deps.metrics.registry.register(pipeline.gauges)
     deps.metrics.refreshers.append(pipeline.gauges.refresh)
-    front = FrontDoor(app, pipeline, rules_of(deps)) if pipeline.takes_requests else None
+    front = FrontDoor(app, pipeline, deps.front) if pipeline.takes_requests else None
     guard = None
     if not settings.multi_workspace:
         # one bot token, one workspace: refuse the others (bot/slack/workspace_guard.py)

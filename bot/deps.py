@@ -109,6 +109,13 @@ class Deps:
         return self.directory
 
     @property
+    def front(self) -> FrontRules:
+        """What the front door answers itself: inline views, view checks, ignored events."""
+        if self.front_rules is None:
+            raise RuntimeError("the front door's rules are made by create_app")
+        return self.front_rules
+
+    @property
     def alert_rules(self) -> AlertService:
         """Alert rules (both Sentry API generations)."""
         if self.alerts is None:

@@ -38,7 +38,6 @@ from bot.core import format as fmt
 from bot.core.ids import Action, Callback
 from bot.core.ids import AlertField as F
 from bot.deps import Deps
-from bot.pipeline.front import inline_view
 from bot.slack.render import fallback_text
 from bot.slack.sealed import seal_model, unseal_model
 from handlers.alert_modal import form_view, secret, status_view
@@ -301,8 +300,8 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the form's and the preview's submissions and the Edit button."""
     # both answer with a computed view (preview, result) within BUDGET: in the web role
-    inline_view(deps, Callback.ALERT_FORM.value)
-    inline_view(deps, Callback.ALERT_CONFIRM.value)
+    deps.front.inline_view(Callback.ALERT_FORM.value)
+    deps.front.inline_view(Callback.ALERT_CONFIRM.value)
 
     async def expired(ack: AsyncAck) -> None:
         view = status_view(deps, "New alert rule", messages.ALERT_EXPIRED)

@@ -17,7 +17,6 @@ from bot.core import errors, mrkdwn
 from bot.core import format as fmt
 from bot.core.ids import Action, BlockId, Callback
 from bot.deps import Deps
-from bot.pipeline.front import ignore_events
 from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
 from bot.slack.incoming import mentioned_users, typed_text
@@ -135,7 +134,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """The Comment button, its modal, and thread replies in opted-in channels."""
     secret = deps.settings.slack_signing_secret.get_secret_value()
     # Dexter hears every message of its channels: only thread replies become jobs
-    ignore_events(deps, not_a_reply)
+    deps.front.ignore_events(not_a_reply)
 
     @app.action(Action.ISSUE_COMMENT.value)
     @listener(deps, "action")

@@ -15,7 +15,7 @@ The handler receives an `Interaction` and does its work; the decorator
 - acks first (commands, actions, views that are enqueued at the front door: what reaches a
   worker was acked at the web role already, so the ack is a formality there), or leaves the
   ack to the handler through `ctx.ack` with `ack="handler"`: options loads and views
-  registered with `inline_view` answer in the HTTP response (bot/pipeline/front.py).
+  registered with `deps.front.inline_view` answer in the HTTP response (bot/pipeline/front.py).
   An options handler that fails without acking answers an empty list;
 - keeps the request's correlation id (or starts one) for the log lines and the reply;
 - reports an exception once through `handlers/error_replies.py`: to the user (ephemeral,

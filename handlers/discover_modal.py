@@ -14,7 +14,6 @@ from bot.core.grammar import split_fields
 from bot.core.ids import Action, BlockId, Callback
 from bot.deps import Deps
 from bot.discover.parse import DATASETS, DiscoverCommand, build_query
-from bot.pipeline.front import check_view
 from bot.pipeline.slack_effects import OnceRespond
 from bot.slack import blocks as block_kit
 from bot.slack.sealed import seal_model, unseal_model
@@ -135,7 +134,7 @@ def check_builder(view: dict[str, Any]) -> dict[str, str] | None:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the builder's submission and its project search."""
-    check_view(deps, Callback.DISCOVER_BUILDER.value, check_builder)
+    deps.front.check_view(Callback.DISCOVER_BUILDER.value, check_builder)
 
     @app.options(Action.DISCOVER_PROJECTS.value)
     @listener(deps, "options")

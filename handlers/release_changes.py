@@ -14,7 +14,6 @@ from bot.core import mrkdwn
 from bot.core.errors import DexterError, UserError
 from bot.core.ids import BlockId, Callback
 from bot.deps import Deps
-from bot.pipeline.front import check_view
 from bot.releases.parse import (
     CREATE_USAGE,
     DEPLOY_USAGE,
@@ -209,7 +208,7 @@ def check_release(view: dict[str, Any]) -> dict[str, str] | None:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the create-release modal."""
-    check_view(deps, Callback.RELEASE_CREATE.value, check_release)
+    deps.front.check_view(Callback.RELEASE_CREATE.value, check_release)
 
     @app.view(Callback.RELEASE_CREATE.value)
     @listener(deps, "view", ack="handler")

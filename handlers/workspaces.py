@@ -13,7 +13,6 @@ from bot.core import errors, messages
 from bot.core.ids import BlockId, Callback
 from bot.core.logs import register_secret
 from bot.deps import Deps
-from bot.pipeline.front import inline_view
 from bot.slack.command_table import Subcommand
 from bot.workspaces.sentry_config import WorkspaceSentry, now_iso
 from handlers.context import CommandContext, Interaction, listener
@@ -102,7 +101,7 @@ def parse_submission(view: dict[str, Any]) -> tuple[WorkspaceSentry | None, dict
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the setup modal and for uninstall events."""
     # answers "Checking…" as a response_action update, then the result: in the web role
-    inline_view(deps, Callback.SENTRY_SETUP.value)
+    deps.front.inline_view(Callback.SENTRY_SETUP.value)
 
     @app.view(Callback.SENTRY_SETUP.value)
     @listener(deps, "view", ack="handler")

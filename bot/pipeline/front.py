@@ -6,13 +6,13 @@ listener runs here, so the web role neither calls Sentry nor renders. What must 
 the HTTP response stays inline, running its listener as before:
 
 - options loads (`block_suggestion`): the options are the response body;
-- view submissions registered with `inline_view`: they answer with a computed
+- view submissions registered with `FrontRules.inline_view`: they answer with a computed
   `response_action` (a preview, a status view) within their own budget.
 
-A view submission registered with `check_view` is checked here (a pure function of the
-submitted values, no I/O): problems are answered as `response_action: errors`, and a valid
-submission is acked and enqueued; the worker's listener then runs the same check again and
-goes on.
+A view submission registered with `FrontRules.check_view` is checked here (a pure function
+of the submitted values, no I/O): problems are answered as `response_action: errors`, and a
+valid submission is acked and enqueued; the worker's listener then runs the same check again
+and goes on.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from bot.pipeline.envelope import from_slack
 from bot.pipeline.slack_jobs import is_job
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
     from bot.pipeline.service import Pipeline
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,8 @@ def route_key(body: dict[str, Any]) -> tuple[str, ...] | None:
 
 @dataclass
 class FrontRules:
-    """What the front door answers itself; filled where the listeners are registered."""
+    """What the front door answers itself; filled where the listeners are registered (made
+    fresh with each app by create_app, like the listeners)."""
 
     inline_views: set[str] = field(default_factory=set)
     view_checks: dict[str, ViewCheck] = field(default_factory=dict)
@@ -92,29 +92,19 @@ class FrontRules:
     # acknowledged at the door, never enqueued
     ignored_events: list[Callable[[dict[str, Any]], bool]] = field(default_factory=list)
 
+    def inline_view(self, callback_id: str) -> None:
+        """Run this view submission's listener in the web role: it answers with a computed
+        `response_action` within its budget."""
+        self.inline_views.add(callback_id)
 
-def rules_of(deps: Deps) -> FrontRules:
-    """This app's rules (made fresh with each app by create_app, like the listeners)."""
-    if deps.front_rules is None:
-        raise RuntimeError("the front door's rules are made by create_app")
-    return deps.front_rules
+    def ignore_events(self, ignored: Callable[[dict[str, Any]], bool]) -> None:
+        """Acknowledge events for which `ignored(event)` is true without making a job."""
+        self.ignored_events.append(ignored)
 
-
-def inline_view(deps: Deps, callback_id: str) -> None:
-    """Run this view submission's listener in the web role: it answers with a computed
-    `response_action` within its budget."""
-    rules_of(deps).inline_views.add(callback_id)
-
-
-def ignore_events(deps: Deps, ignored: Callable[[dict[str, Any]], bool]) -> None:
-    """Acknowledge events for which `ignored(event)` is true without making a job."""
-    rules_of(deps).ignored_events.append(ignored)
-
-
-def check_view(deps: Deps, callback_id: str, check: ViewCheck) -> None:
-    """Answer this view submission's field problems at the door (`check(view)` returns
-    the `errors` mapping, or None when valid); valid ones become jobs."""
-    rules_of(deps).view_checks[callback_id] = check
+    def check_view(self, callback_id: str, check: ViewCheck) -> None:
+        """Answer this view submission's field problems at the door (`check(view)` returns
+        the `errors` mapping, or None when valid); valid ones become jobs."""
+        self.view_checks[callback_id] = check
 
 
 class FrontDoor(AsyncMiddleware):
