@@ -135,7 +135,16 @@ def create_app(
         installed = InstalledWorkspace(web)
         deps.lifecycle.add("workspace check", installed.start())
         guard = WorkspaceGuard(installed, deps.metrics)
-    install(app, deps, front, guard)
+    install(
+        app,
+        settings=deps.settings,
+        store=deps.store,
+        tenancy=deps.tenancy,
+        dispatcher=deps.dispatcher,
+        installations=deps.installations,
+        front=front,
+        guard=guard,
+    )
     # Sentry webhooks: every feature's resource handler, in one table
     deps.webhooks = WebhookRouter(deps)
     for resource, handler in webhook_handlers(deps, web).items():
@@ -150,7 +159,7 @@ def create_app(
 
     register_all(app, deps)
     watch_listeners(app)
-    jobs = SlackJobs(app, deps)
+    jobs = SlackJobs(app, deps.tenancy)
     for kind in SLACK_KINDS:
         pipeline.handle(kind, jobs)
     pipeline.on_dead = jobs.tell_dead

@@ -26,7 +26,7 @@ from bot.pipeline.envelope import Job
 from bot.pipeline.slack_effects import OnceRespond
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.slack.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,9 @@ def watch_listeners(app: AsyncApp) -> None:
 class SlackJobs:
     """The job runner for every Slack kind (commands, clicks, views, events)."""
 
-    def __init__(self, app: AsyncApp, deps: Deps) -> None:
+    def __init__(self, app: AsyncApp, tenancy: Tenancy) -> None:
         self.app = app
-        self.deps = deps
+        self.tenancy = tenancy  # a dead job's notice goes out as its workspace
 
     async def __call__(self, job: Job) -> None:
         """Run the job's listener to its end; raise JobFailed if it raised."""
@@ -120,7 +120,7 @@ class SlackJobs:
     async def tell_dead(self, job: Job, why: str) -> None:
         """Tell the user the work was given up, with the job id to quote."""
         text = messages.JOB_GAVE_UP.format(ref=job.id)
-        async with self.deps.tenancy.workspace(job.team_id or None):
+        async with self.tenancy.workspace(job.team_id or None):
             if job.response_url:
                 resp = await OnceRespond(response_url=job.response_url)(
                     text=text, response_type="ephemeral", replace_original=False

@@ -38,8 +38,11 @@ from bot.slack.outgoing import make_safe
 from bot.slack.tenancy import TenantWebClient, slack_token
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.core.settings import Settings
+    from bot.core.store import Store
     from bot.slack.command_table import Dispatcher
+    from bot.slack.oauth_store import RedisInstallationStore
+    from bot.slack.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
 
@@ -222,10 +225,11 @@ class _Observe(AsyncMiddleware):
     which costs more per request than all of this.
     """
 
-    def __init__(self, deps: Deps, metrics: Metrics) -> None:
-        self.deps = deps
+    def __init__(self, store: Store, dispatcher: Dispatcher | None, metrics: Metrics) -> None:
+        self.store = store
+        self.dispatcher = dispatcher  # names a command's metric label
         self.metrics = metrics
-        self.once = OnceChecker(deps.store)
+        self.once = OnceChecker(store)
 
     async def async_process(
         self,
@@ -239,10 +243,10 @@ class _Observe(AsyncMiddleware):
         cid = bind_correlation_id(req.context[JOB].id if job else None)
         outcome.set(None)
         body = req.body if isinstance(req.body, dict) else {}
-        kind, name = classify(body, self.deps.dispatcher)
+        kind, name = classify(body, self.dispatcher)
         req.context["dexter_kind"], req.context["dexter_name"] = kind, name
         # a job was checked at the door; its markers are set, so checking again would refuse
-        rejected = None if job else await _duplicate(self.deps, self.once, req, body)
+        rejected = None if job else await _duplicate(self.store, self.once, req, body)
         if rejected is not None:
             self.metrics.rejected.labels(rejected).inc()
             if rejected == "retry":
@@ -257,8 +261,17 @@ class _Enter(AsyncMiddleware):
     """What listeners need: the workspace's Sentry and token, the request's deadline, an
     error-counting client. Runs after the front door, so only where listeners run."""
 
-    def __init__(self, deps: Deps, metrics: Metrics, first: AckFirst) -> None:
-        self.deps = deps
+    def __init__(
+        self,
+        settings: Settings,
+        tenancy: Tenancy,
+        installations: RedisInstallationStore | None,
+        metrics: Metrics,
+        first: AckFirst,
+    ) -> None:
+        self.settings = settings
+        self.tenancy = tenancy
+        self.installations = installations  # multi-workspace: where Grid teams' bots live
         self.metrics = metrics
         self.first = first
 
@@ -272,10 +285,10 @@ class _Enter(AsyncMiddleware):
         kind = req.context.get("dexter_kind")
         # Bolt's client already carries this workspace's token; route Sentry calls too,
         # and give shared clients built without a token (the user directory) this one.
-        await self.deps.tenancy.enter(req.context.team_id, slack=False)
+        await self.tenancy.enter(req.context.team_id, slack=False)
         # One deadline for everything this request asks of Sentry; where Slack gave a
         # response_url, a read still waiting after a few seconds says Sentry is slow.
-        settings = self.deps.settings
+        settings = self.settings
         # every answer is checked on its way out (bot/slack/outgoing.py), whoever sends it
         respond = make_safe(req.context.respond)
         deadline.begin(
@@ -283,9 +296,9 @@ class _Enter(AsyncMiddleware):
             slow_after=settings.sentry_slow_note,
             on_slow=_slow_note(respond) if respond is not None else None,
         )
-        if self.deps.settings.multi_workspace:
+        if settings.multi_workspace:
             slack_token.set(req.context.bot_token)
-        await _remember_grid_team(self.deps, req)
+        await _remember_grid_team(self.installations, req)
         if kind != "event":  # Bolt acks events itself, inside the dispatch: never delay that
             req.context["ack"] = _Ack(self.first)
         client = req.context.client
@@ -307,7 +320,12 @@ def _slow_note(respond: AsyncRespond) -> Callable[[], Awaitable[object]]:
 
 def install(
     app: DexterApp,
-    deps: Deps,
+    *,
+    settings: Settings,
+    store: Store,
+    tenancy: Tenancy,
+    dispatcher: Dispatcher | None,
+    installations: RedisInstallationStore | None,
     front: AsyncMiddleware | None = None,
     guard: AsyncMiddleware | None = None,
 ) -> None:
@@ -315,16 +333,16 @@ def install(
     listeners' set-up, when this process answers Slack) and the completion hook."""
     # Bolt has no public setter for this hook; it is called when each listener finishes.
     app._async_listener_runner.listener_completion_handler = _Completion(app.metrics)
-    app.use(_Observe(deps, app.metrics))
+    app.use(_Observe(store, dispatcher, app.metrics))
     if guard is not None:  # refused before anything is queued
         app.use(guard)
     if front is not None:
         app.use(front)
-    app.use(_Enter(deps, app.metrics, app.ack_first))
+    app.use(_Enter(settings, tenancy, installations, app.metrics, app.ack_first))
 
 
 async def _duplicate(
-    deps: Deps, once: OnceChecker, req: AsyncBoltRequest, body: dict[str, Any]
+    store: Store, once: OnceChecker, req: AsyncBoltRequest, body: dict[str, Any]
 ) -> str | None:
     """`replay` for a re-sent signed request, `retry` for an event already handled."""
     event_id = body.get("event_id")
@@ -334,22 +352,23 @@ async def _duplicate(
     # new one, and those are deduplicated by event_id below instead.
     if signature and not (is_retry and event_id):
         digest = hashlib.sha256(signature.encode()).hexdigest()[:40]
-        if not await once.first_time(deps.store.key("seen", digest), REPLAY_TTL):
+        if not await once.first_time(store.key("seen", digest), REPLAY_TTL):
             log.warning("refusing a replayed Slack request")
             return "replay"
     if event_id:
         # Bolt does not deduplicate Events API retries (X-Slack-Retry-Num): Redis does.
-        key = deps.store.key("event", str(event_id))
+        key = store.key("event", str(event_id))
         if not await once.first_time(key, EVENT_DEDUPE_TTL):
             log.info("dropping duplicate delivery of event %s", event_id)
             return "retry"
     return None
 
 
-async def _remember_grid_team(deps: Deps, req: AsyncBoltRequest) -> None:
+async def _remember_grid_team(
+    installs: RedisInstallationStore | None, req: AsyncBoltRequest
+) -> None:
     """Note where an Enterprise Grid team's bot lives, for jobs that only know the team."""
     ctx = req.context
-    installs: Any = deps.installations
     if installs is None or not ctx.enterprise_id or not ctx.team_id:
         return
     try:
