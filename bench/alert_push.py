@@ -23,9 +23,10 @@ from bench.digests import connect_store
 from bench.fakes import QuietSlack
 from bot.app import slack_client
 from bot.core.store import MAX_CONNECTIONS, POOL_WAIT
-from bot.deps import Deps, build_deps
+from bot.deps import build_deps
 from bot.slack.directory import SlackDirectory
-from handlers.alert_push import ALERT_HANDLERS
+from bot.webhooks.types import WebhookHandler
+from handlers.alert_push import alert_handlers
 from tests import alert_factories as af
 from tests import factories as f
 from tests.settings_factory import make_settings
@@ -85,9 +86,11 @@ def _ms(xs: list[float]) -> str:
     return f"p50 {statistics.median(xs) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms"
 
 
-async def _timed(deps: Deps, resource: str, action: str, data: dict[str, Any]) -> float:
+async def _timed(
+    handlers: dict[str, WebhookHandler], resource: str, action: str, data: dict[str, Any]
+) -> float:
     started = time.perf_counter()
-    await ALERT_HANDLERS[resource](af.delivery(resource, action, data), deps)
+    await handlers[resource](af.delivery(resource, action, data))
     return time.perf_counter() - started
 
 
@@ -112,16 +115,17 @@ async def run(args: argparse.Namespace) -> None:
     deps = await build_deps(settings, store=store)
     client = slack_client(settings)
     deps.directory = SlackDirectory(client, store, settings)
+    handlers = alert_handlers(deps, client)
 
     try:
         print(f"Sentry answers after {args.delay * 1000:.0f} ms; Slack and Redis on loopback")
         new = [
-            await _timed(deps, "event_alert", "triggered", af.event_alert(issue_id=i))
+            await _timed(handlers, "event_alert", "triggered", af.event_alert(issue_id=i))
             for i in range(1, args.issues + 1)
         ]
         print(f"event_alert, new card       ({args.issues:>3}): {_ms(new)}")
         again = [
-            await _timed(deps, "event_alert", "triggered", af.event_alert(issue_id=i))
+            await _timed(handlers, "event_alert", "triggered", af.event_alert(issue_id=i))
             for i in range(1, args.issues + 1)
         ]
         print(f"event_alert, fired again    ({args.issues:>3}): {_ms(again)}")
@@ -132,7 +136,7 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.gather(
             *(
                 _timed(
-                    deps,
+                    handlers,
                     "event_alert",
                     "triggered",
                     af.event_alert(issue_id=1000 + i % few, rule_id=9),
@@ -149,12 +153,12 @@ async def run(args: argparse.Namespace) -> None:
             f"({few} cards + {posts - few} thread lines)"
         )
         charts = [
-            await _timed(deps, "metric_alert", "critical", af.metric_alert(incident_id=100 + i))
+            await _timed(handlers, "metric_alert", "critical", af.metric_alert(incident_id=100 + i))
             for i in range(5)
         ]
         print(f"metric_alert, message+chart (  5): {_ms(charts)}")
         states = [
-            await _timed(deps, "metric_alert", "resolved", af.metric_alert(incident_id=100 + i))
+            await _timed(handlers, "metric_alert", "resolved", af.metric_alert(incident_id=100 + i))
             for i in range(5)
         ]
         print(f"metric_alert, later state   (  5): {_ms(states)}")

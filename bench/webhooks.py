@@ -32,6 +32,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,8 @@ async def run(args: argparse.Namespace) -> None:
     deps = await build_deps(settings, store=store)
     app = create_app(settings, deps)
     assert deps.webhooks is not None and deps.pipeline is not None
-    deps.webhooks.register("issue", IssueSync(Coalescer(store, window=args.window)))
+    sync = IssueSync(Coalescer(store, window=args.window))
+    deps.webhooks.register("issue", partial(sync, deps=deps))
     runner = web.AppRunner(http_app(app, deps), access_log=None)
     await runner.setup()
     bot_site = web.TCPSite(runner, "127.0.0.1", 0)

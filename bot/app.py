@@ -146,7 +146,7 @@ def create_app(
         guard=guard,
     )
     # Sentry webhooks: every feature's resource handler, in one table
-    deps.webhooks = WebhookRouter(deps)
+    deps.webhooks = WebhookRouter(deps.tenancy)
     for resource, handler in webhook_handlers(deps, web).items():
         deps.webhooks.register(resource, handler)
     pipeline.handle("webhook", deps.webhooks.run)

@@ -104,4 +104,4 @@ def issue_cards(deps: Deps, client: AsyncWebClient) -> IssueCards:
 
 def webhook_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandler]:
     """The handler of each Sentry webhook resource (issue, comment, installation, alerts)."""
-    return {**webhooks.resource_handlers(deps, client), **alert_push.ALERT_HANDLERS}
+    return {**webhooks.resource_handlers(deps, client), **alert_push.alert_handlers(deps, client)}

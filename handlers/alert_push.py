@@ -2,7 +2,7 @@
 `metric_alert` → one message per incident, later states threaded under it.
 
 The handlers are `WebhookHandler`s (bot/webhooks/types.py), run after Sentry got its answer;
-`ALERT_HANDLERS` maps the resource to its handler for the webhook router.
+`alert_handlers` builds them, by resource, for the webhook router.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -17,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push import payloads, texts
 from bot.alert_push.action import NOT_POSTABLE, check_for_delivery, forget_usable
-from bot.alert_push.incidents import on_metric_alert
+from bot.alert_push.incidents import IncidentAlerts
 from bot.alert_push.interval import DEFAULT_MINUTES, rule_interval
 from bot.alert_push.memory import AlertMemory, AlertNote, PostedCard, SuggestionNote
 from bot.alert_push.suggest import assign_buttons, suggestion_line
@@ -161,10 +162,17 @@ async def _update(
     return True
 
 
-ALERT_HANDLERS: dict[str, WebhookHandler] = {
-    "event_alert": on_event_alert,
-    "metric_alert": on_metric_alert,
-}
+def alert_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandler]:
+    """The handler of each alert resource, on the app's Slack client."""
+    incidents = IncidentAlerts(
+        tenancy=deps.tenancy,
+        store=deps.store,
+        sentry=deps.sentry,
+        projects=deps.projects,
+        renderer=deps.renderer,
+        client=client,
+    )
+    return {"event_alert": partial(on_event_alert, deps=deps), "metric_alert": incidents}
 
 
 def card_note(deps: Deps) -> CardNote:

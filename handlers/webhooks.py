@@ -8,14 +8,16 @@ the app's webhook router.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.webhooks.coalesce import Coalescer
 from bot.webhooks.comments import CommentMirror
-from bot.webhooks.installation import on_installation
+from bot.webhooks.installation import InstallationHook
 from bot.webhooks.issue_sync import IssueSync
+from bot.webhooks.tenants import HookTenants
 from bot.webhooks.types import WebhookHandler
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,10 @@ log = logging.getLogger(__name__)
 
 def resource_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandler]:
     """This feature's handler for each Sentry resource."""
+    tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
     return {
-        "issue": IssueSync(Coalescer(deps.store)),
-        "comment": CommentMirror(client),
-        "installation": on_installation,
+        # these two still read their services from Deps at each delivery
+        "issue": partial(IssueSync(Coalescer(deps.store)), deps=deps),
+        "comment": partial(CommentMirror(client), deps=deps),
+        "installation": InstallationHook(deps.settings, tenants),
     }

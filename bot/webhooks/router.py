@@ -16,7 +16,7 @@ from bot.pipeline.envelope import Job
 from bot.webhooks.types import Delivery, WebhookHandler
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.slack.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ def actor_of(job: Job) -> dict[str, Any]:
 class WebhookRouter:
     """resource → handler; `run` is the pipeline's runner for `webhook` jobs."""
 
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+    def __init__(self, tenancy: Tenancy) -> None:
+        self.tenancy = tenancy
         self.handlers: dict[str, WebhookHandler] = {}
 
     def register(self, resource: str, handler: WebhookHandler) -> None:
@@ -69,7 +69,7 @@ class WebhookRouter:
             return
         token = current_actor.set(actor_of(job))
         try:
-            async with self.deps.tenancy.workspace(delivery.team_id or None):
-                await handler(delivery, self.deps)
+            async with self.tenancy.workspace(delivery.team_id or None):
+                await handler(delivery)
         finally:
             current_actor.reset(token)

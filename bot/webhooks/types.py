@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,5 +24,6 @@ class Delivery:
     received_at: float  # epoch seconds at the front door
 
 
-WebhookHandler = Callable[["Delivery", "Deps"], Awaitable[None]]
-"""Acts on one delivery after the 200 was sent (inside a pipeline job). Must be idempotent per request_id."""
+WebhookHandler = Callable[["Delivery"], Awaitable[None]]
+"""Acts on one delivery after the 200 was sent (inside a pipeline job). Must be idempotent per
+request_id. Built by the composition root with the collaborators it uses."""

@@ -15,7 +15,7 @@ from bot.alert_push import texts
 from bot.core.ids import Action
 from bot.core.settings import Settings
 from bot.deps import Deps
-from handlers.alert_push import ALERT_HANDLERS
+from bot.webhooks.types import WebhookHandler
 from tests import alert_factories as af
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -84,9 +84,15 @@ def element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
     raise AssertionError(f"no {action_id}")
 
 
+def handler(deps: Deps, resource: str) -> WebhookHandler:
+    """The app's handler of an alert resource (as the webhook router runs it)."""
+    assert deps.webhooks is not None
+    return deps.webhooks.handlers[resource]
+
+
 async def fire(deps: Deps, data: dict[str, Any], resource: str = "event_alert", **kw: Any) -> Any:
     d = af.delivery(resource, kw.pop("action", "triggered"), data, **kw)
-    await ALERT_HANDLERS[resource](d, deps)
+    await handler(deps, resource)(d)
     return d
 
 
@@ -148,7 +154,7 @@ async def test_a_redelivered_request_does_nothing_twice(
     channels(slack)
     suggestions(sentry)
     d = await fire(deps, af.event_alert())
-    await ALERT_HANDLERS["event_alert"](d, deps)
+    await handler(deps, "event_alert")(d)
     assert len(slack.of("chat.postMessage")) == 1 and not slack.of("chat.update")
 
 

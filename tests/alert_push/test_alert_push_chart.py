@@ -15,9 +15,8 @@ from bot.alert_push import incidents, metric
 from bot.alert_push.memory import AlertMemory
 from bot.core.errors import StateUnavailable
 from bot.deps import Deps
-from handlers.alert_push import ALERT_HANDLERS
 from tests import alert_factories as af
-from tests.alert_push.test_alert_push import channels, org, settings  # noqa: F401
+from tests.alert_push.test_alert_push import channels, handler, org, settings  # noqa: F401
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg
@@ -55,14 +54,14 @@ async def test_mathtext_in_the_rule_posts_the_message_once_and_its_chart(
     channels(slack)
     asked = series(sentry)
     d = af.delivery("metric_alert", "critical", critical())
-    await ALERT_HANDLERS["metric_alert"](d, deps)
+    await handler(deps, "metric_alert")(d)
     assert asked.calls.last.request.url.params["query"] == MATH
     [post] = slack.of("chat.postMessage")
     assert "thread_ts" not in post.args
     [done] = await slack.wait_for("files.completeUploadExternal")
     assert done.args["thread_ts"] == post.args.get("thread_ts", "1700000000.000001")
     assert done.args["files"][0]["title"].startswith(r"Cost in $\USD$ per order")
-    await ALERT_HANDLERS["metric_alert"](d, deps)  # redelivered: done already
+    await handler(deps, "metric_alert")(d)  # redelivered: done already
     assert len(slack.of("chat.postMessage")) == 1 and not lines(slack)
     assert len(slack.of("files.completeUploadExternal")) == 1
 
@@ -85,7 +84,7 @@ async def test_a_chart_that_cannot_be_drawn_is_left_out_and_logged(
     monkeypatch.setattr(metric, "render_timeseries", broken)
     d = af.delivery("metric_alert", "critical", critical())
     with caplog.at_level(logging.ERROR, logger="bot.alert_push.metric"):
-        await ALERT_HANDLERS["metric_alert"](d, deps)  # does not raise: the job succeeds
+        await handler(deps, "metric_alert")(d)  # does not raise: the job succeeds
     assert len(slack.of("chat.postMessage")) == 1
     assert not slack.of("files.getUploadURLExternal")
     [record] = [r for r in caplog.records if "chart not drawn" in r.getMessage()]
@@ -114,9 +113,9 @@ async def test_a_job_failing_after_its_message_is_retried_without_a_second_state
     monkeypatch.setattr(incidents, "fetch_chart", flaky)
     d = af.delivery("metric_alert", "critical", critical())
     with pytest.raises(RuntimeError):
-        await ALERT_HANDLERS["metric_alert"](d, deps)
+        await handler(deps, "metric_alert")(d)
     assert len(slack.of("chat.postMessage")) == 1
-    await ALERT_HANDLERS["metric_alert"](d, deps)  # the pipeline retries the same delivery
+    await handler(deps, "metric_alert")(d)  # the pipeline retries the same delivery
     assert (
         len(slack.of("chat.postMessage")) == 1 and not lines(slack) and not slack.of("chat.update")
     )
@@ -135,8 +134,8 @@ async def test_a_job_failing_after_its_message_is_retried_without_a_second_state
 
     monkeypatch.setattr(AlertMemory, "mark_done", mark_done)
     with pytest.raises(StateUnavailable):
-        await ALERT_HANDLERS["metric_alert"](resolved, deps)
-    await ALERT_HANDLERS["metric_alert"](resolved, deps)
+        await handler(deps, "metric_alert")(resolved)
+    await handler(deps, "metric_alert")(resolved)
     [line] = lines(slack)
     assert "Resolved" in line.args["text"] and len(slack.of("chat.update")) == 1
     assert len(slack.of("files.completeUploadExternal")) == 1

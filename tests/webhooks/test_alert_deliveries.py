@@ -4,12 +4,14 @@ handlers the router was given (handlers/alert_push.py registers them)."""
 from __future__ import annotations
 
 import copy
+from functools import partial
 
 import respx
 
+from bot.alert_push.incidents import IncidentAlerts
 from bot.core.ids import Action
 from bot.deps import Deps
-from handlers.alert_push import ALERT_HANDLERS
+from handlers.alert_push import on_event_alert
 from tests import alert_factories as af
 from tests import webhook_payloads as hooks
 from tests.alert_push.test_alert_push import CHANNEL, channels, suggestions
@@ -21,8 +23,11 @@ from tests.webhooks.conftest import Send
 
 async def test_the_router_acts_on_alert_resources(deps: Deps, bot: SlackDriver) -> None:
     assert deps.webhooks is not None
-    for resource, handler in ALERT_HANDLERS.items():
-        assert deps.webhooks.handlers[resource] is handler
+    handlers = deps.webhooks.handlers
+    event, metric = handlers["event_alert"], handlers["metric_alert"]
+    assert isinstance(event, partial) and event.func is on_event_alert
+    assert event.keywords == {"deps": deps}
+    assert isinstance(metric, IncidentAlerts) and metric.client is deps.slack_users.client
 
 
 async def test_an_event_alert_delivered_to_the_webhook_posts_dexters_card(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import pytest
@@ -38,7 +39,8 @@ def fields_text(blocks: list[dict[str, Any]]) -> str:
 def fast(deps: Deps, bot: SlackDriver) -> None:
     """The issue handler with a short coalescing window (the table is open to replacement)."""
     assert deps.webhooks is not None
-    deps.webhooks.register("issue", IssueSync(Coalescer(deps.store, window=WINDOW)))
+    sync = IssueSync(Coalescer(deps.store, window=WINDOW))
+    deps.webhooks.register("issue", partial(sync, deps=deps))
 
 
 @pytest.mark.parametrize("action", ["resolved", "assigned", "archived", "ignored", "unresolved"])

@@ -42,8 +42,8 @@ def probe(deps: Deps, *resources: str) -> Seen:
     assert deps.webhooks is not None
     for resource in resources:
 
-        async def handler(delivery: Delivery, d: Deps, resource: str = resource) -> None:
-            seen.append((resource, delivery, d.sentry.org))
+        async def handler(delivery: Delivery, resource: str = resource) -> None:
+            seen.append((resource, delivery, deps.sentry.org))
 
         deps.webhooks.register(resource, handler)
     return seen

@@ -22,7 +22,7 @@ def probe(deps: Deps, bot: SlackDriver) -> list[Delivery]:
     """A handler for the made-up resource `probe`, recording what reaches it."""
     seen: list[Delivery] = []
 
-    async def handler(delivery: Delivery, _: Deps) -> None:
+    async def handler(delivery: Delivery) -> None:
         seen.append(delivery)
 
     assert deps.webhooks is not None
