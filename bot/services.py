@@ -12,16 +12,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC
 
-from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alert_push.endpoint import add_routes
+from bot.alert_push.endpoint import AlertRuleEndpoints
 from bot.deps import Deps
 from bot.digests.feature import build_digests
 from bot.discover.saved_queries import digest_rows
 from bot.pipeline.front import FrontRules
 from bot.releases.watch import ReleaseWatch
+from bot.webhooks.tenants import HookTenants
 
 
 def wire(deps: Deps, client: AsyncWebClient) -> None:
@@ -52,7 +52,6 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
     deps.release_watch = watch
     deps.lifecycle.add("release watch", watch.start, watch.stop)
 
-    def alert_rule_action(web_app: web.Application) -> None:
-        add_routes(web_app, deps, client)
-
-    deps.web_routes = {"alert_rule_action": alert_rule_action}
+    tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
+    action = AlertRuleEndpoints(deps.settings, tenants, deps.tenancy, client)
+    deps.web_routes = {"alert_rule_action": action.add_routes}

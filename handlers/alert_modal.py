@@ -127,7 +127,7 @@ async def create_command(ctx: CommandContext, args: str) -> None:
         generation, slack, dexter = await asyncio.gather(
             deps.alert_rules.generation(),
             deps.alert_rules.slack_integration(ctx.team_id),
-            dexter_installation(deps),
+            dexter_installation(deps.settings, deps.store, deps.sentry),
         )
     except Exception as exc:
 

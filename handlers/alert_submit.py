@@ -206,7 +206,7 @@ async def as_sentry_has_it(deps: Deps, rule: Rule, team: str) -> tuple[Rule, str
     project, integration, dexter = await asyncio.gather(
         deps.projects.by_slug(rule.project),
         deps.alert_rules.slack_integration(team),
-        dexter_installation(deps),
+        dexter_installation(deps.settings, deps.store, deps.sentry),
     )
     target = rule.target
     if target.kind == "slack":

@@ -27,7 +27,8 @@ from bot.alert_push.action import (
 from bot.webhooks.tenants import HookTenants, UnknownInstallation
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.core.settings import Settings
+    from bot.slack.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +62,27 @@ async def _workspace_of(
     return 200, team or None
 
 
-def add_routes(web_app: web.Application, deps: Deps, client: AsyncWebClient) -> None:
-    """Add the alert-rule action's two endpoints (only where Sentry webhooks are served)."""
-    if not deps.settings.sentry_webhooks:
-        return
-    tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
+class AlertRuleEndpoints:
+    """The alert-rule action's two endpoints, added to the web app where Sentry webhooks are
+    served; each asks Slack as the workspace whose secret signed the request."""
 
-    async def settings_check(request: web.Request) -> web.Response:
+    def __init__(
+        self, settings: Settings, tenants: HookTenants, tenancy: Tenancy, client: AsyncWebClient
+    ) -> None:
+        self.settings = settings
+        self.tenants = tenants
+        self.tenancy = tenancy
+        self.client = client
+
+    def add_routes(self, web_app: web.Application) -> None:
+        """Add both endpoints (only where Sentry webhooks are served)."""
+        if not self.settings.sentry_webhooks:
+            return
+        web_app.router.add_post(SETTINGS_URI, self.settings_check)
+        web_app.router.add_get(CHANNELS_URI, self.options)
+
+    async def settings_check(self, request: web.Request) -> web.Response:
+        """Sentry checks the rule's settings (the channel) before saving it."""
         body = await request.content.read(MAX_BODY + 1)
         if len(body) > MAX_BODY:
             return _message(texts.BAD_REQUEST, 413)
@@ -77,7 +92,7 @@ def add_routes(web_app: web.Application, deps: Deps, client: AsyncWebClient) -> 
         fields = payload if isinstance(payload, dict) else {}
         signature = request.headers.get("Sentry-App-Signature")
         installation = str(fields.get("installationId") or "")
-        status, team = await _workspace_of(tenants, body, signature, installation)
+        status, team = await _workspace_of(self.tenants, body, signature, installation)
         if status == 401:
             log.warning("alert-rule-action request with a missing or wrong signature refused")
             return _message(texts.BAD_REQUEST, 401)
@@ -85,30 +100,28 @@ def add_routes(web_app: web.Application, deps: Deps, client: AsyncWebClient) -> 
             return _message(texts.NO_WORKSPACE, 400)
         if not isinstance(payload, dict):
             return _message(texts.BAD_REQUEST, 400)
-        async with deps.tenancy.workspace(team):
-            check = await check_channel(client, channel_of_fields(payload.get("fields")))
+        async with self.tenancy.workspace(team):
+            check = await check_channel(self.client, channel_of_fields(payload.get("fields")))
         if not check.ok:
             log.info("alert-rule action refused for channel %s: %s", check.channel, check.problem)
             return _message(check.problem or texts.BAD_REQUEST, 400)
         return _message(texts.CHANNEL_OK, 200)
 
-    async def options(request: web.Request) -> web.Response:
+    async def options(self, request: web.Request) -> web.Response:
+        """The channel picker's options, as Sentry's UI loads them."""
         # select_requester.py signs the empty string for these GETs: `installationId` is not
         # covered by the signature, so it may pick the workspace but never teaches a new tie
         signature = request.headers.get("Sentry-App-Signature")
         installation = request.query.get("installationId", "")
-        status, team = await _workspace_of(tenants, b"", signature, installation, learn=False)
+        status, team = await _workspace_of(self.tenants, b"", signature, installation, learn=False)
         if status == 401:
             return _message(texts.BAD_REQUEST, 401)
         if status != 200:
             return _message(texts.NO_WORKSPACE, 400)
         try:
-            async with deps.tenancy.workspace(team):
-                found = await channel_options(client, request.query.get("query", ""))
+            async with self.tenancy.workspace(team):
+                found = await channel_options(self.client, request.query.get("query", ""))
         except SlackApiError as exc:
             log.warning("listing channels for Sentry failed: %s", exc.response.get("error"))
             return _message(texts.BAD_REQUEST, 502)
         return web.json_response(found)
-
-    web_app.router.add_post(SETTINGS_URI, settings_check)
-    web_app.router.add_get(CHANNELS_URI, options)

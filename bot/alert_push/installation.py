@@ -15,7 +15,9 @@ from bot.core.errors import SentryError
 from bot.sentry.scope import cache_key
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.core.settings import Settings
+    from bot.core.store import Store
+    from bot.sentry.client import SentryClient
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +38,20 @@ def pick(installations: Any) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-async def dexter_installation(deps: Deps) -> str | None:
+async def dexter_installation(settings: Settings, store: Store, sentry: SentryClient) -> str | None:
     """Dexter's installation uuid, or None when alerts cannot be pushed to Dexter."""
-    if deps.settings.sentry_client_secret is None:
+    if settings.sentry_client_secret is None:
         return None
-    if deps.settings.sentry_integration_installation:
-        return deps.settings.sentry_integration_installation
+    if settings.sentry_integration_installation:
+        return settings.sentry_integration_installation
 
     async def load() -> str:
         try:
-            resp = await deps.sentry.get(deps.sentry.org_path("sentry-app-installations"))
+            resp = await sentry.get(sentry.org_path("sentry-app-installations"))
         except SentryError as exc:
             log.info("could not list Sentry's app installations: %s", type(exc).__name__)
             return ""
         return pick(resp.data) or ""
 
-    key = cache_key(deps.store, deps.sentry, "alertpush", "installation")
-    return await deps.store.cached(key, CACHE_TTL, load) or None
+    key = cache_key(store, sentry, "alertpush", "installation")
+    return await store.cached(key, CACHE_TTL, load) or None
