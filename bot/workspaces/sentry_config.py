@@ -25,7 +25,6 @@ from bot.sentry.egress import EgressPolicy, EgressRefused, GuardedTransport
 
 if TYPE_CHECKING:
     from bot.core.metrics import Metrics
-    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +253,3 @@ def _org_name(cfg: WorkspaceSentry, resp: httpx.Response) -> str:
 def now_iso() -> str:
     """The current UTC time for `updated_at`."""
     return clock.now().isoformat(timespec="seconds")
-
-
-async def sentry_for_team(deps: Deps, team_id: str | None) -> SentryClient:
-    """The Sentry client a Slack workspace should use (the environment's by default)."""
-    return await deps.workspaces.client_for(team_id)

@@ -15,7 +15,7 @@ from bot.core import messages
 from bot.core.ids import BlockId, Callback
 from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.workspaces.sentry_config import WorkspaceSentry, sentry_for_team
+from bot.workspaces.sentry_config import WorkspaceSentry
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -148,18 +148,18 @@ async def test_saved_settings_are_encrypted_and_used(
     issues = sentry.get("organizations/globex/issues/").mock(
         return_value=Response(200, json=[f.issue(3)])
     )
-    client = await sentry_for_team(deps, "T1")
+    client = await deps.workspaces.client_for("T1")
     assert client.org == "globex"
     await client.get(client.org_path("issues"))
     assert issues.calls.last.request.headers["Authorization"] == f"Bearer {TEAM_TOKEN}"
-    assert await sentry_for_team(deps, "T1") is client  # one pooled client per connection
-    assert await sentry_for_team(deps, "T2") is deps.sentry  # others keep the environment's
+    assert await deps.workspaces.client_for("T1") is client  # one pooled client per connection
+    assert await deps.workspaces.client_for("T2") is deps.sentry  # others keep the environment's
 
 
 async def test_environment_config_is_the_default(deps: Deps) -> None:
-    client = await sentry_for_team(deps, "T1")
+    client = await deps.workspaces.client_for("T1")
     assert client is deps.sentry and client.org == "acme"
-    assert await sentry_for_team(deps, None) is deps.sentry
+    assert await deps.workspaces.client_for(None) is deps.sentry
 
 
 async def test_other_key_cannot_read_the_token(deps: Deps, settings: Settings) -> None:
@@ -197,7 +197,7 @@ async def _until_gone(deps: Deps) -> None:
         return await deps.store.redis.get(deps.workspaces.key("T1")) is None
 
     await eventually(gone)
-    assert (await sentry_for_team(deps, "T1")) is deps.sentry
+    assert (await deps.workspaces.client_for("T1")) is deps.sentry
 
 
 async def test_the_webhook_secret_is_saved_encrypted_and_kept_when_left_empty(
