@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC
+from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,6 +22,7 @@ from bot.deps import Deps
 from bot.digests.feature import build_digests
 from bot.discover.saved_queries import digest_rows
 from bot.pipeline.front import FrontRules
+from bot.releases.report import ReleaseReports
 from bot.releases.watch import ReleaseWatch
 
 
@@ -48,7 +50,7 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
     deps.lifecycle.add("timer", start_timer, stop_timer)
     deps.digests = build_digests(deps, client, saved_queries=digest_rows(deps), timer=timer)
     deps.lifecycle.add("digests", deps.digests.scheduler.start, deps.digests.scheduler.stop)
-    watch = ReleaseWatch(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
+    watch = release_watch_of(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
     deps.release_watch = watch
     deps.lifecycle.add("release watch", watch.start, watch.stop)
 
@@ -56,3 +58,19 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
         add_routes(web_app, deps, client)
 
     deps.web_routes = {"alert_rule_action": alert_rule_action}
+
+
+def release_watch_of(deps: Deps, client: AsyncWebClient, **options: Any) -> ReleaseWatch:
+    """The release watch on these services (`options`: interval, clock, timer)."""
+    return ReleaseWatch(
+        client,
+        settings=deps.settings,
+        store=deps.store,
+        sentry=deps.sentry,
+        tenancy=deps.tenancy,
+        projects=deps.projects,
+        releases=deps.releases,
+        reports=ReleaseReports(deps.releases, deps.sessions, deps.issues),
+        renderer=deps.renderer,
+        **options,
+    )
