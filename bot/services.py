@@ -48,7 +48,9 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
             await asyncio.sleep(0)  # let it run: stopped once this returns
 
     deps.lifecycle.add("timer", start_timer, stop_timer)
-    deps.digests = build_digests(deps, client, saved_queries=digest_rows(deps), timer=timer)
+    deps.digests = build_digests(
+        deps, client, saved_queries=digest_rows(deps.saved_queries, deps.discover), timer=timer
+    )
     deps.lifecycle.add("digests", deps.digests.scheduler.start, deps.digests.scheduler.stop)
     watch = release_watch_of(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
     deps.release_watch = watch
