@@ -78,7 +78,7 @@ class Deps:
     issue_cards: IssueCards | None = None  # card refresh and posting for webhooks
     dispatcher: Dispatcher | None = None  # `/dexter` sub-commands
     front_rules: FrontRules | None = None  # what the front door answers itself
-    digests: DigestFeature | None = None  # digest store, dashboards, sender, scheduler
+    digest_feature: DigestFeature | None = None  # digest store, dashboards, sender, scheduler
     release_watch: ReleaseWatch | None = None  # release and deploy notices
     web_routes: dict[str, Callable[[web.Application], None]] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # background parts
@@ -107,6 +107,13 @@ class Deps:
         if self.directory is None:
             raise RuntimeError("the Slack directory is wired by create_app")
         return self.directory
+
+    @property
+    def digests(self) -> DigestFeature:
+        """The digest services (store, dashboards, sender, scheduler)."""
+        if self.digest_feature is None:
+            raise RuntimeError("digests are wired by create_app")
+        return self.digest_feature
 
     @property
     def alert_rules(self) -> AlertService:

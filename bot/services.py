@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push.endpoint import add_routes
 from bot.deps import Deps
-from bot.digests.feature import build_digests
+from bot.digests.feature import DigestFeature, build_digests
 from bot.discover.saved_queries import digest_rows
 from bot.pipeline.front import FrontRules
 from bot.releases.report import ReleaseReports
@@ -48,10 +48,9 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
             await asyncio.sleep(0)  # let it run: stopped once this returns
 
     deps.lifecycle.add("timer", start_timer, stop_timer)
-    deps.digests = build_digests(
-        deps, client, saved_queries=digest_rows(deps.saved_queries, deps.discover), timer=timer
-    )
-    deps.lifecycle.add("digests", deps.digests.scheduler.start, deps.digests.scheduler.stop)
+    rows = digest_rows(deps.saved_queries, deps.discover)
+    digests = deps.digest_feature = digests_of(deps, client, saved_queries=rows, timer=timer)
+    deps.lifecycle.add("digests", digests.scheduler.start, digests.scheduler.stop)
     watch = release_watch_of(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
     deps.release_watch = watch
     deps.lifecycle.add("release watch", watch.start, watch.stop)
@@ -60,6 +59,23 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
         add_routes(web_app, deps, client)
 
     deps.web_routes = {"alert_rule_action": alert_rule_action}
+
+
+def digests_of(deps: Deps, client: AsyncWebClient, **options: Any) -> DigestFeature:
+    """The digest services on these services (`options`: `saved_queries` and the scheduler's)."""
+    options.setdefault("grace", deps.settings.digest_grace)
+    options.setdefault("metrics", deps.metrics)
+    return build_digests(
+        client,
+        store=deps.store,
+        sentry=deps.sentry,
+        projects=deps.projects,
+        members=deps.members,
+        dashboards=deps.dashboards,
+        renderer=deps.renderer,
+        tenancy=deps.tenancy,
+        **options,
+    )
 
 
 def release_watch_of(deps: Deps, client: AsyncWebClient, **options: Any) -> ReleaseWatch:

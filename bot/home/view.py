@@ -12,7 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import DexterError
 from bot.deps import Deps
-from bot.digests.feature import feature
 from bot.digests.manage import sub_rows
 from bot.digests.sender import slack_date
 from bot.sentry.issues import IssueQuery
@@ -80,9 +79,9 @@ async def home_view(
     subs: list[dict[str, Any]] = []
     total = 0
     try:
-        mine = await feature(deps).store.owned_by(team_id, user_id)
+        mine = await deps.digests.store.owned_by(team_id, user_id)
         total = len(mine)
-        subs = await sub_rows(deps, mine[:MAX_SUBS])
+        subs = await sub_rows(deps.digests.store, mine[:MAX_SUBS])
     except DexterError as exc:
         problem = problem or describe(exc)
     return deps.renderer.view(
