@@ -21,6 +21,7 @@ from bot.alert_push.endpoint import add_routes
 from bot.deps import Deps
 from bot.digests.feature import DigestFeature, build_digests
 from bot.discover.saved_queries import digest_rows
+from bot.home.view import Home
 from bot.pipeline.front import FrontRules
 from bot.releases.report import ReleaseReports
 from bot.releases.watch import ReleaseWatch
@@ -51,6 +52,14 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
     rows = digest_rows(deps.saved_queries, deps.discover)
     digests = deps.digest_feature = digests_of(deps, client, saved_queries=rows, timer=timer)
     deps.lifecycle.add("digests", digests.scheduler.start, digests.scheduler.stop)
+    deps.home_tab = Home(
+        identity=deps.identity,
+        issues=deps.issues,
+        members=deps.members,
+        projects=deps.projects,
+        digests=digests.store,
+        renderer=deps.renderer,
+    )
     watch = release_watch_of(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
     deps.release_watch = watch
     deps.lifecycle.add("release watch", watch.start, watch.stop)

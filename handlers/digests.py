@@ -16,7 +16,6 @@ from bot.digests.manage import sub_rows, subscribe, user_tz
 from bot.digests.parse import PREVIEW_USAGE, SUBSCRIBE_USAGE, parse_preview, parse_subscribe
 from bot.digests.sender import ChannelGone, slack_date
 from bot.digests.subscriptions import Subscription
-from bot.home.view import publish as publish_home
 from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext, Interaction, listener
@@ -250,7 +249,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if not isinstance(exc, UserError | PermissionDenied):
                 await report(exc, _ignore)
         if in_home:
-            await publish_home(deps, client, team_id, user_id, describe=describe, notice=text)
+            await deps.home.publish(client, team_id, user_id, describe=describe, notice=text)
         else:
             await ctx.responder(text=text, response_type="ephemeral", replace_original=False)
 
