@@ -34,9 +34,10 @@ from bench.digest_fakes import serve
 from bot.core.settings import load_settings
 from bot.core.store import Store, start_embedded
 from bot.deps import build_deps
-from bot.digests.feature import DigestFeature, build_digests
+from bot.digests.feature import DigestFeature
 from bot.digests.parse import Target
 from bot.digests.schedule import Schedule
+from bot.services import digests_of
 
 ORG = "acme"
 FIRE = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)  # a Monday, on the schedulers' shifted clock
@@ -85,7 +86,7 @@ async def make_replica(
     )
     deps = await build_deps(settings, store=store, max_concurrency=args.sentry_concurrency)
     client = AsyncWebClient(token="xoxb-bench-0000", base_url=slack_url + "/api/")
-    return build_digests(
+    return digests_of(
         deps,
         client,
         time_shift=shift,

@@ -18,19 +18,17 @@ from typing import Any
 import redis.asyncio as aioredis
 import respx
 from httpx import Request, Response
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.store import Store, start_embedded
 from bot.deps import build_deps
 from bot.releases.chart import render_png
 from bot.releases.report import ReleaseReports
 from bot.releases.subscriptions import SubscriptionStore
-from bot.releases.watch import ReleaseWatch
 from tests import factories as f
 from tests import release_factories as rf
 from tests.fake_slack import FakeSlack
-from tests.release_helpers import by_query, release_card_routes
-from tests.settings_factory import SENTRY_API, SLACK_BOT_TOKEN, make_settings
+from tests.release_helpers import by_query, release_card_routes, watcher
+from tests.settings_factory import SENTRY_API, make_settings
 
 DELAY = 0.05  # simulated Sentry latency per request
 
@@ -102,9 +100,7 @@ async def bench_poll(n_releases: int = 50, n_channels: int = 10) -> None:
             side_effect=slow(Response(200, json=releases))
         )
         sentry.get("organizations/acme/issues/").mock(side_effect=slow(by_query({})))
-        watch = ReleaseWatch(
-            deps, AsyncWebClient(token=SLACK_BOT_TOKEN, base_url=slack.api_url), clock=lambda: now
-        )
+        watch = watcher(deps, slack, clock=lambda: now)
         started = time.perf_counter()
         queued = await watch.poll()
         polled = time.perf_counter() - started

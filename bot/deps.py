@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from bot.digests.feature import DigestFeature
+    from bot.home.view import Home
     from bot.pipeline.front import FrontRules
     from bot.pipeline.service import Pipeline
     from bot.releases.watch import ReleaseWatch
@@ -78,7 +79,8 @@ class Deps:
     issue_cards: IssueCards | None = None  # card refresh and posting for webhooks
     dispatcher: Dispatcher | None = None  # `/dexter` sub-commands
     front_rules: FrontRules | None = None  # what the front door answers itself
-    digests: DigestFeature | None = None  # digest store, dashboards, sender, scheduler
+    digest_feature: DigestFeature | None = None  # digest store, dashboards, sender, scheduler
+    home_tab: Home | None = None  # App Home, with the user's digests
     release_watch: ReleaseWatch | None = None  # release and deploy notices
     web_routes: dict[str, Callable[[web.Application], None]] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # background parts
@@ -114,6 +116,20 @@ class Deps:
         if self.front_rules is None:
             raise RuntimeError("the front door's rules are made by create_app")
         return self.front_rules
+
+    @property
+    def digests(self) -> DigestFeature:
+        """The digest services (store, dashboards, sender, scheduler)."""
+        if self.digest_feature is None:
+            raise RuntimeError("digests are wired by create_app")
+        return self.digest_feature
+
+    @property
+    def home(self) -> Home:
+        """The App Home tab."""
+        if self.home_tab is None:
+            raise RuntimeError("App Home is wired by create_app")
+        return self.home_tab
 
     @property
     def alert_rules(self) -> AlertService:

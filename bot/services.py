@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alert_push.endpoint import AlertRuleEndpoints
 from bot.deps import Deps
-from bot.digests.feature import build_digests
+from bot.digests.feature import DigestFeature, build_digests
 from bot.discover.saved_queries import digest_rows
+from bot.home.view import Home
 from bot.pipeline.front import FrontRules
+from bot.releases.report import ReleaseReports
 from bot.releases.watch import ReleaseWatch
 from bot.webhooks.tenants import HookTenants
 
@@ -46,12 +49,54 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
             await asyncio.sleep(0)  # let it run: stopped once this returns
 
     deps.lifecycle.add("timer", start_timer, stop_timer)
-    deps.digests = build_digests(deps, client, saved_queries=digest_rows(deps), timer=timer)
-    deps.lifecycle.add("digests", deps.digests.scheduler.start, deps.digests.scheduler.stop)
-    watch = ReleaseWatch(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
+    rows = digest_rows(deps.saved_queries, deps.discover)
+    digests = deps.digest_feature = digests_of(deps, client, saved_queries=rows, timer=timer)
+    deps.lifecycle.add("digests", digests.scheduler.start, digests.scheduler.stop)
+    deps.home_tab = Home(
+        identity=deps.identity,
+        issues=deps.issues,
+        members=deps.members,
+        projects=deps.projects,
+        digests=digests.store,
+        renderer=deps.renderer,
+    )
+    watch = release_watch_of(deps, client, interval=deps.settings.release_poll_seconds, timer=timer)
     deps.release_watch = watch
     deps.lifecycle.add("release watch", watch.start, watch.stop)
 
     tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
     action = AlertRuleEndpoints(deps.settings, tenants, deps.tenancy, client)
     deps.web_routes = {"alert_rule_action": action.add_routes}
+
+
+def digests_of(deps: Deps, client: AsyncWebClient, **options: Any) -> DigestFeature:
+    """The digest services on these services (`options`: `saved_queries` and the scheduler's)."""
+    options.setdefault("grace", deps.settings.digest_grace)
+    options.setdefault("metrics", deps.metrics)
+    return build_digests(
+        client,
+        store=deps.store,
+        sentry=deps.sentry,
+        projects=deps.projects,
+        members=deps.members,
+        dashboards=deps.dashboards,
+        renderer=deps.renderer,
+        tenancy=deps.tenancy,
+        **options,
+    )
+
+
+def release_watch_of(deps: Deps, client: AsyncWebClient, **options: Any) -> ReleaseWatch:
+    """The release watch on these services (`options`: interval, clock, timer)."""
+    return ReleaseWatch(
+        client,
+        settings=deps.settings,
+        store=deps.store,
+        sentry=deps.sentry,
+        tenancy=deps.tenancy,
+        projects=deps.projects,
+        releases=deps.releases,
+        reports=ReleaseReports(deps.releases, deps.sessions, deps.issues),
+        renderer=deps.renderer,
+        **options,
+    )

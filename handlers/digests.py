@@ -12,12 +12,10 @@ from bot.core.errors import PermissionDenied, UserError
 from bot.core.ids import Action
 from bot.deps import Deps
 from bot.digests import messages as msg
-from bot.digests.feature import feature
 from bot.digests.manage import sub_rows, subscribe, user_tz
 from bot.digests.parse import PREVIEW_USAGE, SUBSCRIBE_USAGE, parse_preview, parse_subscribe
 from bot.digests.sender import ChannelGone, slack_date
 from bot.digests.subscriptions import Subscription
-from bot.home.view import publish as publish_home
 from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext, Interaction, listener
@@ -64,7 +62,7 @@ async def _by_id(ctx: CommandContext, args: str, verb: str) -> Subscription:
     words = args.split()
     if len(words) != 1:
         raise UserError("Which digest?", usage=ID_USAGE.format(verb=verb))
-    sub = await feature(ctx.deps).store.get(words[0])
+    sub = await ctx.deps.digests.store.get(words[0])
     if sub is None or sub.team_id != ctx.team_id:
         raise UserError(msg.NO_SUCH_DIGEST.format(id=words[0][:20]))
     return sub
@@ -78,13 +76,14 @@ async def overview(ctx: CommandContext, args: str) -> None:
 
 async def subscribe_command(ctx: CommandContext, args: str) -> None:
     """Subscribe a channel to a scheduled digest."""
-    tz = await user_tz(ctx.deps, ctx.team_id, ctx.user_id)
+    tz = await user_tz(ctx.deps.slack_users, ctx.team_id, ctx.user_id)
     req = parse_subscribe(args, default_tz=tz)
     channel = req.channel_id or ctx.channel_id
     if req.channel_name:
         channel = await _find_channel(ctx.client, req.channel_name)
     text = await subscribe(
-        ctx.deps,
+        ctx.deps.digests,
+        ctx.deps.saved_queries,
         ctx.client,
         team_id=ctx.team_id,
         user_id=ctx.user_id,
@@ -97,7 +96,7 @@ async def subscribe_command(ctx: CommandContext, args: str) -> None:
 
 async def list_command(ctx: CommandContext, args: str) -> None:
     """List this channel's digests and the user's own elsewhere."""
-    feat = feature(ctx.deps)
+    feat = ctx.deps.digests
     subs = await feat.store.all()
     here = [s for s in subs if (s.team_id, s.channel_id) == (ctx.team_id, ctx.channel_id)]
     mine = [
@@ -105,8 +104,8 @@ async def list_command(ctx: CommandContext, args: str) -> None:
     ]
     blocks = ctx.deps.renderer.blocks(
         "digests/digest_list",
-        here=await sub_rows(ctx.deps, here),
-        mine=await sub_rows(ctx.deps, mine),
+        here=await sub_rows(feat.store, here),
+        mine=await sub_rows(feat.store, mine),
         when=slack_date,
     )
     await ctx.reply(blocks, text=f"{len(here)} digests in this channel")
@@ -117,7 +116,7 @@ async def unsubscribe(
 ) -> str:
     """Delete a subscription after the permission check; returns the confirmation."""
     await require_manage(deps, client, sub, team_id, user_id)
-    feat = feature(deps)
+    feat = deps.digests
     await feat.store.delete(sub.id)
     if feat.scheduler.running:
         await feat.scheduler.resync()
@@ -141,7 +140,7 @@ async def send(
         raise UserError(f"Digest `{sub.id}` is disabled: {sub.disabled_reason}.")
     await require_manage(deps, client, sub, team_id, user_id)
     try:
-        await feature(deps).scheduler.send_now(sub)
+        await deps.digests.scheduler.send_now(sub)
     except ChannelGone as exc:
         why = msg.GONE_REASONS.get(exc.error, exc.error)
         raise UserError(
@@ -168,7 +167,7 @@ async def preview_command(ctx: CommandContext, args: str) -> None:
     deps = ctx.deps
     if target.query:
         await deps.saved_queries.get(ctx.team_id, target.query)
-    feat = feature(deps)
+    feat = deps.digests
     end = clock.now().replace(microsecond=0)
     start = end - schedule.nominal_period()
     dash = await feat.service.build(target, start, end, team_id=ctx.team_id, chart=False)
@@ -238,7 +237,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         in_home = (body.get("container") or {}).get("type") == "view"
         sub_id = str(body["actions"][0].get("value") or "")
         try:
-            sub = await feature(deps).store.get(sub_id)
+            sub = await deps.digests.store.get(sub_id)
             if sub is None or sub.team_id != team_id:
                 raise UserError(msg.NO_SUCH_DIGEST.format(id=sub_id[:20]))
             if verb == "send":
@@ -250,7 +249,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if not isinstance(exc, UserError | PermissionDenied):
                 await report(exc, _ignore)
         if in_home:
-            await publish_home(deps, client, team_id, user_id, describe=describe, notice=text)
+            await deps.home.publish(client, team_id, user_id, describe=describe, notice=text)
         else:
             await ctx.responder(text=text, response_type="ephemeral", replace_original=False)
 

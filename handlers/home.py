@@ -7,7 +7,6 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.home.view import publish
 from handlers.context import Interaction, listener
 from handlers.error_replies import describe
 
@@ -23,6 +22,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if ctx.event.get("tab", "home") != "home":
             return
         try:
-            await publish(deps, ctx.client, ctx.team_id, ctx.user_id, describe=describe)
+            await deps.home.publish(ctx.client, ctx.team_id, ctx.user_id, describe=describe)
         except Exception:  # Home keeps what it showed; the next opening tries again
             log.exception("could not publish App Home for %s", ctx.user_id)

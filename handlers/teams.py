@@ -75,9 +75,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @listener(deps, "action")
     async def on_subscribe(ctx: Interaction) -> None:
         slug = str(ctx.body["actions"][0].get("value") or "")
-        tz = await user_tz(deps, ctx.team_id, ctx.user_id)
+        tz = await user_tz(deps.slack_users, ctx.team_id, ctx.user_id)
         text = await subscribe(
-            deps,
+            deps.digests,
+            deps.saved_queries,
             ctx.client,
             team_id=ctx.team_id,
             user_id=ctx.user_id,

@@ -1,16 +1,25 @@
-"""Helpers shared by the release tests: Sentry routes and reading what Slack received."""
+"""Helpers shared by the release tests: Sentry routes, the release watch, and reading what
+Slack received."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import respx
 from httpx import Request, Response
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.deps import Deps
+from bot.releases.watch import ReleaseWatch
+from bot.services import release_watch_of
+from bot.slack.tenancy import TenantWebClient
 from tests import factories as f
 from tests import release_factories as rf
+from tests.fake_slack import FakeSlack
+from tests.settings_factory import SLACK_BOT_TOKEN
 
 
 def mock_projects(sentry: respx.MockRouter) -> None:
@@ -29,6 +38,21 @@ def mock_member(
     m = f.member(7, "jane@acme.io", role=role, teams=teams, name="Jane Doe")
     sentry.get("organizations/acme/members/").mock(return_value=Response(200, json=[m]))
     sentry.get("organizations/acme/members/7/").mock(return_value=Response(200, json=m))
+
+
+def watcher(
+    deps: Deps, slack: FakeSlack, clock: Callable[[], datetime], *, tenants: bool = False
+) -> ReleaseWatch:
+    """A release watch on `deps` posting to the fake Slack, its time read from `clock`.
+
+    `tenants`: its client has no token of its own, so each workspace's bot token is used
+    (multi-workspace); otherwise it posts with the test bot token."""
+    client = (
+        TenantWebClient(base_url=slack.api_url)
+        if tenants
+        else AsyncWebClient(token=SLACK_BOT_TOKEN, base_url=slack.api_url)
+    )
+    return release_watch_of(deps, client, clock=clock)
 
 
 def by_query(routes: dict[str, list[dict[str, Any]]]) -> Any:

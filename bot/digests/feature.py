@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dashboards.digest import DashboardDigest
-from bot.deps import Deps
 from bot.digests.dashboard import DigestService, SavedQueryRunner
 from bot.digests.scheduler import DigestScheduler
 from bot.digests.sender import DigestSender, digest_client
 from bot.digests.sentry_api import DigestData
 from bot.digests.subscriptions import DigestStore
+
+if TYPE_CHECKING:
+    from bot.core.store import Store
+    from bot.dashboards.sentry_api import DashboardService
+    from bot.sentry.client import SentryClient
+    from bot.sentry.members import MemberService
+    from bot.sentry.projects import ProjectService
+    from bot.slack.render import Renderer
+    from bot.slack.tenancy import Tenancy
 
 
 @dataclass
@@ -27,31 +35,31 @@ class DigestFeature:
 
 
 def build_digests(
-    deps: Deps,
     client: AsyncWebClient,
     *,
+    store: Store,
+    sentry: SentryClient,
+    projects: ProjectService,
+    members: MemberService,
+    dashboards: DashboardService,
+    renderer: Renderer,
+    tenancy: Tenancy,
     saved_queries: SavedQueryRunner | None = None,
     **scheduler_kwargs: Any,
 ) -> DigestFeature:
-    """Build the digest services on the shared Sentry client and Redis store."""
-    store = DigestStore(deps.store)
+    """Build the digest services on the shared Sentry client and Redis store.
+
+    `scheduler_kwargs` go to `DigestScheduler` (grace, metrics, timer, …); each digest is
+    built and sent inside its workspace (`tenancy.workspace`)."""
+    subs = DigestStore(store)
     service = DigestService(
-        data=DigestData(deps.sentry),
-        projects=deps.projects,
-        members=deps.members,
+        data=DigestData(sentry),
+        projects=projects,
+        members=members,
         saved_queries=saved_queries,
-        dashboards=DashboardDigest(deps.dashboards),
+        dashboards=DashboardDigest(dashboards),
     )
-    sender = DigestSender(digest_client(client), deps.renderer)
-    scheduler_kwargs.setdefault("grace", deps.settings.digest_grace)
-    scheduler_kwargs.setdefault("metrics", deps.metrics)
-    scheduler = DigestScheduler(store=store, service=service, sender=sender, **scheduler_kwargs)
-    scheduler.tenant = lambda team_id: deps.tenancy.workspace(team_id)
-    return DigestFeature(store=store, service=service, sender=sender, scheduler=scheduler)
-
-
-def feature(deps: Deps) -> DigestFeature:
-    """The digest services the composition root built (bot/services.py)."""
-    if deps.digests is None:
-        raise RuntimeError("digests are wired by create_app")
-    return deps.digests
+    sender = DigestSender(digest_client(client), renderer)
+    scheduler = DigestScheduler(store=subs, service=service, sender=sender, **scheduler_kwargs)
+    scheduler.tenant = tenancy.workspace
+    return DigestFeature(store=subs, service=service, sender=sender, scheduler=scheduler)

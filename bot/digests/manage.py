@@ -5,27 +5,30 @@ another (pyproject.toml: "Handlers do not import each other")."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import clock, mrkdwn
 from bot.core.errors import UserError
-from bot.deps import Deps
 from bot.digests import messages as msg
-from bot.digests.feature import feature
 from bot.digests.parse import Target
 from bot.digests.schedule import Schedule, next_fire, zone_of
 from bot.digests.sender import slack_date
-from bot.digests.subscriptions import DeliveryState, Subscription
+from bot.digests.subscriptions import DeliveryState, DigestStore, Subscription
 from bot.slack.channel_gone import CHANNEL_GONE
 
+if TYPE_CHECKING:
+    from bot.digests.feature import DigestFeature
+    from bot.discover.saved_queries import SavedQueries
+    from bot.slack.directory import SlackDirectory
 
-async def user_tz(deps: Deps, team_id: str, user_id: str) -> str:
+
+async def user_tz(users: SlackDirectory, team_id: str, user_id: str) -> str:
     """The user's Slack time zone (`users.info` tz), UTC when unknown."""
     try:
-        user = await deps.slack_users.user(team_id, user_id)
+        user = await users.user(team_id, user_id)
     except Exception:
         user = None
     tz = user.tz if user and user.tz else "UTC"
@@ -51,7 +54,8 @@ async def check_channel(client: AsyncWebClient, channel_id: str) -> None:
 
 
 async def subscribe(
-    deps: Deps,
+    digests: DigestFeature,
+    saved_queries: SavedQueries,
     client: AsyncWebClient,
     *,
     team_id: str,
@@ -61,21 +65,20 @@ async def subscribe(
     schedule: Schedule,
 ) -> str:
     """Create a subscription (after checking target and channel); returns the confirmation."""
-    feat = feature(deps)
     if target.query:
-        await deps.saved_queries.get(team_id, target.query)  # UserError naming close ones
+        await saved_queries.get(team_id, target.query)  # UserError naming close ones
     what = target.describe()
     if target.dashboard:  # finding it checks it; kept by id, as its title may change
-        target, title = await feat.service.pin(target)
+        target, title = await digests.service.pin(target)
         what = mrkdwn.format("{} ({})", target.describe(), title)
     else:
-        await feat.service.scope(target)
+        await digests.service.scope(target)
     await check_channel(client, channel_id)
-    sub = await feat.store.create(
+    sub = await digests.store.create(
         team_id=team_id, channel_id=channel_id, owner_id=user_id, target=target, schedule=schedule
     )
-    if feat.scheduler.running:
-        await feat.scheduler.resync()
+    if digests.scheduler.running:
+        await digests.scheduler.resync()
     upcoming = next_fire(schedule, clock.now())
     return mrkdwn.format(
         msg.SUBSCRIBED,
@@ -87,10 +90,9 @@ async def subscribe(
     )
 
 
-async def sub_rows(deps: Deps, subs: list[Subscription]) -> list[dict[str, Any]]:
+async def sub_rows(store: DigestStore, subs: list[Subscription]) -> list[dict[str, Any]]:
     """Rows for the subscription list template: subscription, state, next fire."""
-    feat = feature(deps)
-    states = await feat.store.states()
+    states = await store.states()
     now = clock.now()
     return [
         {"sub": s, "state": states.get(s.id) or DeliveryState(), "next": next_fire(s.schedule, now)}

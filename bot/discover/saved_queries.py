@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -15,10 +15,7 @@ from bot.core import clock, mrkdwn
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.store import Store
 from bot.discover.parse import DiscoverQuery, parse_discover
-from bot.discover.sentry_api import PAGE_SIZE, TablePage
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
+from bot.discover.sentry_api import PAGE_SIZE, DiscoverService, TablePage
 
 MAX_SAVED = 200
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
@@ -122,22 +119,31 @@ class SavedQueries:
 
 
 async def run_saved(
-    deps: Deps, team_id: str, name: str, *, cursor: str | None = None, per_page: int = PAGE_SIZE
+    saved_queries: SavedQueries,
+    discover: DiscoverService,
+    team_id: str,
+    name: str,
+    *,
+    cursor: str | None = None,
+    per_page: int = PAGE_SIZE,
 ) -> SavedRun:
     """Run a saved query by name and return its first page (usable by digests, no Slack)."""
-    saved = await deps.saved_queries.get(team_id, name)
+    saved = await saved_queries.get(team_id, name)
     query = saved.query
-    page = await deps.discover.table(query, cursor=cursor, per_page=per_page)
+    page = await discover.table(query, cursor=cursor, per_page=per_page)
     return SavedRun(saved=saved, query=query, page=page)
 
 
 DIGEST_ROWS = 10
 
 
-def digest_rows(deps: Deps) -> Callable[[str, str], Awaitable[list[dict[str, Any]]]]:
+def digest_rows(
+    saved_queries: SavedQueries, discover: DiscoverService
+) -> Callable[[str, str], Awaitable[list[dict[str, Any]]]]:
     """What digests show of a subscribed saved query: its first rows (built by the root)."""
 
     async def saved_rows(team_id: str, name: str) -> list[dict[str, Any]]:
-        return (await run_saved(deps, team_id, name, per_page=DIGEST_ROWS)).page.rows
+        run = await run_saved(saved_queries, discover, team_id, name, per_page=DIGEST_ROWS)
+        return run.page.rows
 
     return saved_rows

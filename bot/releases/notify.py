@@ -21,7 +21,9 @@ from bot.slack.channel_gone import CHANNEL_GONE, WORKSPACE_GONE
 from bot.slack.render import fallback_text
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.releases.sentry_api import ReleaseService
+    from bot.slack.render import Renderer
+    from bot.slack.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +38,24 @@ class Notifier:
 
     def __init__(
         self,
-        deps: Deps,
         client: AsyncWebClient,
         outbox: Outbox,
         *,
+        subs: SubscriptionStore,
+        releases: ReleaseService,
+        reports: ReleaseReports,
+        renderer: Renderer,
+        tenancy: Tenancy,
         team_of: Callable[[ReleaseSubscription], str] = lambda sub: sub.team_id,
     ) -> None:
-        self.deps = deps
         self.client = client  # without a token of its own: the workspace's (multi-workspace)
         self.outbox = outbox
+        self.subs = subs
+        self.releases = releases  # the release's link in Sentry
+        self.reports = reports  # a follow-up's issues and health
+        self.renderer = renderer
+        self.tenancy = tenancy
         self.team_of = team_of
-        self.subs = SubscriptionStore(deps.store)
-        self.reports = ReleaseReports(deps.releases, deps.sessions, deps.issues)
 
     async def deliver(self, now: datetime, *, budget: float = DELIVERY_BUDGET) -> int:
         """Send due jobs, batch after batch, for at most `budget` seconds; returns posts made."""
@@ -97,7 +105,7 @@ class Notifier:
             await self.outbox.done(job.id)  # unsubscribed meanwhile, or not ours to read
             return 0
         # the workspace's Sentry for links and health, its bot token for the post
-        async with self.deps.tenancy.workspace(self.team_of(sub) or None):
+        async with self.tenancy.workspace(self.team_of(sub) or None):
             return await self._post(job, sub, kind, now)
 
     async def _post(self, job: Job, sub: ReleaseSubscription, kind: str, now: datetime) -> int:
@@ -115,12 +123,12 @@ class Notifier:
                 return 0
             thread_ts = posted["ts"] if posted else None
             context["followup"] = await self.reports.followup(release, deploy)
-        blocks = self.deps.renderer.blocks(
+        blocks = self.renderer.blocks(
             "releases/release_notice",
             kind=kind,
             release=release,
             deploy=deploy,
-            url=self.deps.releases.web_url(release.version),
+            url=self.releases.web_url(release.version),
             now=now,
             **context,
         )

@@ -30,7 +30,14 @@ from bot.releases.subscriptions import ReleaseSubscription, SubscriptionStore
 from bot.sentry.scope import sentry_identity
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.core.settings import Settings
+    from bot.core.store import Store
+    from bot.releases.report import ReleaseReports
+    from bot.releases.sentry_api import ReleaseService
+    from bot.sentry.client import SentryClient
+    from bot.sentry.projects import ProjectService
+    from bot.slack.render import Renderer
+    from bot.slack.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +59,42 @@ class ReleaseWatch:
 
     def __init__(
         self,
-        deps: Deps,
         client: AsyncWebClient,
         *,
+        settings: Settings,
+        store: Store,
+        sentry: SentryClient,
+        tenancy: Tenancy,
+        projects: ProjectService,
+        releases: ReleaseService,
+        reports: ReleaseReports,
+        renderer: Renderer,
         interval: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
         timer: Any = None,
     ) -> None:
-        self.deps = deps
         self.client = client
+        self.settings = settings
+        self.store = store
+        self.sentry = sentry  # routed to the workspace's Sentry inside `tenancy.workspace`
+        self.tenancy = tenancy
+        self.projects = projects
+        self.releases = releases
         self.interval = interval
         self.clock = clock
-        self.subs = SubscriptionStore(deps.store)
-        self.outbox = Outbox(deps.store)
-        self.notifier = Notifier(deps, client, self.outbox, team_of=self.team_of)
-        self.cursor_key = deps.store.key("release-watch", deps.sentry.org, "cursor")
+        self.subs = SubscriptionStore(store)
+        self.outbox = Outbox(store)
+        self.notifier = Notifier(
+            client,
+            self.outbox,
+            subs=self.subs,
+            releases=releases,
+            reports=reports,
+            renderer=renderer,
+            tenancy=tenancy,
+            team_of=self.team_of,
+        )
+        self.cursor_key = store.key("release-watch", sentry.org, "cursor")
         # The process's background timer (an AsyncIOScheduler shared with the digests, see
         # bot/services.py); without one the watch runs a timer of its own.
         self.timer = timer
@@ -90,29 +118,29 @@ class ReleaseWatch:
     async def poll(self) -> int:
         """Queue announcements for releases and deploys since the cursor; returns jobs queued."""
         ttl = max(30.0, 2 * self.interval)
-        async with self.deps.store.lock("release-watch-poll", ttl=ttl) as got:
+        async with self.store.lock("release-watch-poll", ttl=ttl) as got:
             if not got:
                 return 0
             return await self._poll()
 
     async def cursor(self, team_id: str = "") -> datetime | None:
         """Where a workspace's next poll starts looking (before the overlap), if any poll ran."""
-        async with self.deps.tenancy.workspace(team_id or None):
-            raw = await self.deps.store.get_json(self._cursor_key(team_id))
+        async with self.tenancy.workspace(team_id or None):
+            raw = await self.store.get_json(self._cursor_key(team_id))
         return datetime.fromisoformat(raw) if isinstance(raw, str) else None
 
     def _cursor_key(self, team_id: str) -> str:
         if not team_id:
             return self.cursor_key  # the environment's workspace keeps its original cursor
-        return self.deps.store.key("release-watch", team_id, self._scope(team_id), "cursor")
+        return self.store.key("release-watch", team_id, self._scope(team_id), "cursor")
 
     def _scope(self, team_id: str) -> str:
         """The prefix of a workspace's seen-markers: its team and the Sentry it polls."""
-        return f"{team_id}@{sentry_identity(self.deps.sentry)}:" if team_id else ""
+        return f"{team_id}@{sentry_identity(self.sentry)}:" if team_id else ""
 
     def team_of(self, sub: ReleaseSubscription) -> str:
         """The workspace a subscription is polled and announced for ("" = the environment's)."""
-        return sub.team_id if self.deps.settings.multi_workspace else ""
+        return sub.team_id if self.settings.multi_workspace else ""
 
     async def _poll(self) -> int:
         now = self.clock()
@@ -121,7 +149,7 @@ class ReleaseWatch:
             teams.setdefault(self.team_of(sub), []).append(sub)
         queued = 0
         for team_id, subs in teams.items():
-            settings = self.deps.settings
+            settings = self.settings
             no_bot = not settings.slack_bot_token.get_secret_value()
             if not team_id and settings.multi_workspace and no_bot:
                 # from before subscriptions knew their workspace, with no bot to post them
@@ -131,7 +159,7 @@ class ReleaseWatch:
                 )
                 continue
             try:
-                async with self.deps.tenancy.workspace(team_id or None):
+                async with self.tenancy.workspace(team_id or None):
                     queued += await self._poll_workspace(team_id, subs, now)
             except DexterError as exc:  # one workspace's Sentry must not stop the others
                 log.warning("release watch of %s failed: %s", team_id or "default", exc)
@@ -142,14 +170,14 @@ class ReleaseWatch:
         self, team_id: str, subs: list[ReleaseSubscription], now: datetime
     ) -> int:
         cursor_key = self._cursor_key(team_id)
-        raw = await self.deps.store.get_json(cursor_key)
+        raw = await self.store.get_json(cursor_key)
         cursor = datetime.fromisoformat(raw) if isinstance(raw, str) else now
         horizon = max(cursor - OVERLAP, now - MAX_CATCH_UP)
         scope = self._scope(team_id)
         queued = 0
         ids = await self._project_ids(subs)
         if ids:
-            releases = await self.deps.releases.pages(
+            releases = await self.releases.pages(
                 project_ids=ids, since=horizon, per_page=PER_PAGE, max_pages=MAX_PAGES
             )
             for release in releases:
@@ -159,20 +187,20 @@ class ReleaseWatch:
 
             async def deploys(r: Release) -> list[Deploy]:
                 async with gate:
-                    return await self.deps.releases.deploys(r.version)
+                    return await self.releases.deploys(r.version)
 
             found = await asyncio.gather(*(deploys(r) for r in fresh))
             for release, its_deploys in zip(fresh, found, strict=True):
                 queued += await self._deploys(release, its_deploys, subs, horizon, now, scope)
         # Only a poll that got this far moves the cursor: a failed one is retried in full.
-        await self.deps.store.set_json(cursor_key, now.isoformat())
+        await self.store.set_json(cursor_key, now.isoformat())
         return queued
 
     async def _project_ids(self, subs: list[ReleaseSubscription]) -> list[str]:
         ids: list[str] = []
         for slug in sorted({s.project for s in subs}):
             try:
-                ids.append((await self.deps.projects.by_slug(slug)).id)
+                ids.append((await self.projects.by_slug(slug)).id)
             except UserError:
                 log.warning("release subscription to unknown project %s skipped", slug)
         return ids

@@ -13,7 +13,6 @@ from bot.dashboards import digest as dashboard_digest
 from bot.dashboards.digest import NOTE_CHART_FAILED
 from bot.deps import Deps
 from bot.digests import messages as msg
-from bot.digests.feature import feature
 from tests import dashboard_factories as dbf
 from tests.dashboards.support import BoardSentry
 from tests.digests.test_digest_commands import command, post_ts
@@ -27,7 +26,7 @@ BOARD = r"Checkout $x_1^{2}$"
 
 async def send(bot: SlackDriver, slack: FakeSlack, deps: Deps) -> dict[str, Any]:
     await command(bot, slack, "digest subscribe dashboard:7 weekdays")
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     resp = await command(bot, slack, f"digest send {sub.id}")
     assert resp["text"] == msg.SENT.format(id=sub.id, channel="C1")
     return resp

@@ -13,7 +13,6 @@ import respx
 from bot.dashboards.digest import MAX_CHARTS, NOTE_OTHER, WIDGET_BLOCKS, WidgetView, fit
 from bot.deps import Deps
 from bot.digests import messages as msg
-from bot.digests.feature import feature
 from bot.digests.parse import Target
 from bot.slack.render import MAX_MESSAGE_BLOCKS
 from tests import dashboard_factories as dbf
@@ -36,7 +35,7 @@ async def test_subscribe_by_title_pins_the_id_and_send_posts_every_widget(
     mock = BoardSentry().install(sentry)
     resp = await command(bot, slack, 'digest subscribe dashboard:"checkout HEALTH" weekdays')
     assert "a digest of *dashboard:7 (Checkout health)*, weekdays at 09:00" in resp["text"]
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     assert sub.target == Target(dashboard="7")
 
     resp = await command(bot, slack, f"digest send {sub.id}")
@@ -91,7 +90,7 @@ async def test_permissions_are_the_digest_rules(
     BoardSentry().install(sentry)
     slack.add_user("U2", email="bo@acme.com")
     await command(bot, slack, "digest subscribe dashboard:7")
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     for verb in ("send", "unsubscribe"):
         resp = await command(bot, slack, f"digest {verb} {sub.id}", user="U2")
         assert resp["text"] == msg.NOT_ALLOWED.format(owner="U1", id=sub.id)
@@ -112,7 +111,7 @@ async def test_unknown_dashboards_and_mixed_targets_are_refused(
     )
     resp = await command(bot, slack, "digest subscribe dashboard:99")
     assert "Not found" in resp["text"]
-    assert await feature(deps).store.all() == []
+    assert await deps.digests.store.all() == []
 
 
 async def test_preview_shows_widgets_without_drawing_charts(
@@ -168,7 +167,7 @@ async def test_many_widgets_fit_slacks_limits_and_the_rest_are_listed(
     )
     mock = BoardSentry(board=dbf.dashboard("7", widgets=many), table_rows=40).install(sentry)
     await command(bot, slack, "digest subscribe dashboard:7")
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     await command(bot, slack, f"digest send {sub.id}")
     [post] = slack.of("chat.postMessage")
     blocks = post.args["blocks"]

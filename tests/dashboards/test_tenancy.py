@@ -10,7 +10,6 @@ import respx
 
 from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.digests.feature import feature
 from tests import dashboard_factories as dbf
 from tests.dashboards.support import widgets
 from tests.discover.test_discover_e2e import text_of
@@ -58,7 +57,7 @@ async def test_each_workspace_gets_its_own_sentrys_dashboard(
             "digest subscribe dashboard:7", team=team, user=f"U{team}", channel=channel
         )
     await slack.wait_for("response", 2)
-    subs = {s.team_id: s for s in await feature(deps).store.all()}
+    subs = {s.team_id: s for s in await deps.digests.store.all()}
     assert set(subs) == {"TG", "TI"}
     for team, channel in (("TG", "CG"), ("TI", "CI")):
         await app.command(

@@ -8,7 +8,6 @@ import respx
 
 from bot.deps import Deps
 from bot.digests import messages as msg
-from bot.digests.feature import feature
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -32,7 +31,7 @@ async def test_subscribe_defaults_to_this_channel_daily_at_nine_in_my_zone(
         "Subscribed <#C1> to a digest of *team:core*, daily at 09:00 (Europe/Berlin)"
         in resp["text"]
     )
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     assert (sub.channel_id, sub.owner_id, sub.team_id) == ("C1", "U1", "T1")
     assert f"(id `{sub.id}`" in resp["text"]
 
@@ -47,7 +46,7 @@ async def test_subscribe_another_channel_with_a_schedule(
         "digest subscribe <#C2|ops> project:backend,web weekly fri at 17:30 tz America/New_York",
     )
     assert "weekly on Friday at 17:30 (America/New_York)" in resp["text"]
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     assert sub.channel_id == "C2" and sub.target.projects == ("backend", "web")
 
 
@@ -67,7 +66,7 @@ async def test_subscribe_refuses_bad_input_with_usage(
     slack.on("conversations.info", {"ok": True, "channel": {"id": "C1", "is_archived": True}})
     resp = await command(bot, slack, "digest subscribe team:core")
     assert resp["text"] == msg.CHANNEL_ARCHIVED.format(channel="C1")
-    assert await feature(deps).store.all() == []
+    assert await deps.digests.store.all() == []
 
 
 async def test_list_shows_this_channel_and_mine_with_buttons(
@@ -92,7 +91,7 @@ async def test_only_owner_channel_manager_or_admin_may_unsubscribe(
     slack.add_user("U2", email="bo@acme.com")
     slack.add_user("U3", email="cy@acme.com")
     slack.add_user("U4", email="di@acme.com", admin=True)
-    store = feature(deps).store
+    store = deps.digests.store
     ids = []
     for target in ("team:core", "team:mobile", "project:web"):
         await command(bot, slack, f"digest subscribe {target}")
@@ -116,7 +115,7 @@ async def test_send_posts_now_with_the_chart_in_the_thread(
 ) -> None:
     DashboardSentry().install(sentry)
     await command(bot, slack, "digest subscribe team:core")
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     resp = await command(bot, slack, f"digest send {sub.id}")
     assert resp["text"] == msg.SENT.format(id=sub.id, channel="C1")
     [post] = slack.of("chat.postMessage")
@@ -125,7 +124,7 @@ async def test_send_posts_now_with_the_chart_in_the_thread(
     [done] = await slack.wait_for("files.completeUploadExternal")
     assert done.args["channel_id"] == "C1" and done.args["thread_ts"] == post_ts(slack)
     assert next(iter(slack.uploads.values())).startswith(b"\x89PNG")
-    state = await feature(deps).store.state(sub.id)
+    state = await deps.digests.store.state(sub.id)
     assert state.last_status == "sent" and state.period_end is not None
 
 
@@ -149,7 +148,7 @@ async def test_manage_buttons_from_a_message(
 ) -> None:
     DashboardSentry().install(sentry)
     await command(bot, slack, "digest subscribe team:core")
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     before = len(slack.responses)
     await bot.action("digest_unsubscribe", value=sub.id, user="U9")
     [resp] = (await slack.wait_for("response", before + 1))[before:]

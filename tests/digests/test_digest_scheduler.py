@@ -17,10 +17,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.errors import SentryUnavailable
 from bot.deps import Deps
 from bot.digests import messages as msg
-from bot.digests.feature import DigestFeature, build_digests
+from bot.digests.feature import DigestFeature
 from bot.digests.parse import Target
 from bot.digests.schedule import Schedule
 from bot.digests.subscriptions import Subscription
+from bot.services import digests_of
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
 from tests.settings_factory import SLACK_BOT_TOKEN
@@ -43,7 +44,7 @@ def replica(deps: Deps, slack: FakeSlack, shift: timedelta, **kw: Any) -> Digest
         "chart": False,
         "time_shift": shift,
     } | kw
-    return build_digests(deps, client, **options)
+    return digests_of(deps, client, **options)
 
 
 async def subscribe(

@@ -57,7 +57,7 @@ async def test_bad_names_bad_queries_and_unknown_names(store: Store) -> None:
 async def test_run_saved_is_usable_without_slack(deps: Deps, sentry: respx.MockRouter) -> None:
     await deps.saved_queries.save("T1", "top-errors", TEXT, "U1")
     route = sentry.get(df.EVENTS).mock(return_value=Response(200, json=df.events(df.error_rows(3))))
-    result = await run_saved(deps, "T1", "top-errors")
+    result = await run_saved(deps.saved_queries, deps.discover, "T1", "top-errors")
     assert result.saved.name == "top-errors"
     assert [r["count()"] for r in result.page.rows] == [5000, 4993, 4986]
     params = route.calls.last.request.url.params

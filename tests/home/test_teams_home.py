@@ -9,7 +9,6 @@ import httpx
 import respx
 
 from bot.deps import Deps
-from bot.digests.feature import feature
 from tests import factories as f
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
@@ -68,7 +67,7 @@ async def test_team_card_and_subscribe_this_channel(
         "Subscribed <#C5> to a digest of *team:core*, daily at 09:00 (America/New_York)"
         in reply["text"]
     )
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     assert (sub.channel_id, sub.owner_id, sub.target.team) == ("C5", "U1", "core")
 
 
@@ -126,7 +125,7 @@ async def test_home_for_a_linked_user(
         if c.request.url.path.endswith("/issues/")
     ]
     assert "is:unresolved assigned:ana@acme.com" in queries
-    [sub] = await feature(deps).store.all()
+    [sub] = await deps.digests.store.all()
     assert blocks[f"digest_manage|{sub.id}"]["elements"][1]["action_id"] == "digest_unsubscribe"
 
     # The Unsubscribe button in Home republishes Home with the outcome.

@@ -13,13 +13,11 @@ from httpx import Response
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.releases.subscriptions import SubscriptionStore
-from bot.releases.watch import ReleaseWatch
-from bot.slack.tenancy import TenantWebClient
 from tests import factories as f
 from tests import release_factories as rf
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.release_helpers import text_of
+from tests.release_helpers import text_of, watcher
 from tests.tenants import GLOBEX_BOT, INITECH_BOT, globex_and_initech, oauth_settings
 
 GLOBEX_API = "https://de.sentry.io/api/0/organizations/globex"
@@ -55,8 +53,7 @@ async def test_each_workspace_hears_of_its_own_sentrys_releases(
     subs = SubscriptionStore(deps.store)
     await subs.add("CG", "backend", None, user="UG", team_id="TG")
     await subs.add("CI", "backend", None, user="UI", team_id="TI")
-    clock = lambda: f.now() + timedelta(minutes=2)  # noqa: E731
-    watch = ReleaseWatch(deps, TenantWebClient(base_url=slack.api_url), clock=clock)
+    watch = watcher(deps, slack, clock=lambda: f.now() + timedelta(minutes=2), tenants=True)
 
     assert await watch.tick() == (2, 2)  # the same version, once in each workspace
     posted = {c.args["channel"]: c for c in slack.of("chat.postMessage")}
@@ -78,8 +75,7 @@ async def test_a_subscription_without_workspace_is_not_posted_tokenless(
 ) -> None:
     acme = serve_releases(sentry, "https://sentry.io/api/0/organizations/acme", "backend@2.0.0")
     legacy, _ = await SubscriptionStore(deps.store).add("CL", "backend", None, user="U1")
-    clock = lambda: f.now() + timedelta(minutes=2)  # noqa: E731
-    watch = ReleaseWatch(deps, TenantWebClient(base_url=slack.api_url), clock=clock)
+    watch = watcher(deps, slack, clock=lambda: f.now() + timedelta(minutes=2), tenants=True)
     with caplog.at_level(logging.WARNING):
         assert await watch.tick() == (0, 0)
     assert f"release subscriptions {legacy.id} have no workspace" in caplog.text

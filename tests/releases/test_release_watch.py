@@ -12,7 +12,6 @@ import pytest
 import redis.asyncio as aioredis
 import respx
 from httpx import Request, Response
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app
 from bot.core.settings import Settings
@@ -25,8 +24,7 @@ from tests import factories as f
 from tests import release_factories as rf
 from tests.conftest import _no_sleep
 from tests.fake_slack import FakeSlack
-from tests.release_helpers import by_query, mock_projects, text_of
-from tests.settings_factory import SLACK_BOT_TOKEN
+from tests.release_helpers import by_query, mock_projects, text_of, watcher
 
 
 class Clock:
@@ -87,11 +85,6 @@ async def replicas(
         await d.sentry.aclose()
         if d.store.redis is not store.redis:
             await d.store.redis.aclose()
-
-
-def watcher(deps: Deps, slack: FakeSlack, clock: Clock) -> ReleaseWatch:
-    client = AsyncWebClient(token=SLACK_BOT_TOKEN, base_url=slack.api_url)
-    return ReleaseWatch(deps, client, clock=clock)
 
 
 async def subscribe(deps: Deps, channel: str = "C1", env: str | None = None) -> ReleaseSubscription:

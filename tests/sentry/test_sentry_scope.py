@@ -90,11 +90,11 @@ async def test_projects_and_short_ids_stay_with_their_server(
 async def test_digest_directory_is_per_server(
     two_servers: SlackDriver, sentry: respx.MockRouter, deps: Deps, slack: FakeSlack
 ) -> None:
-    from bot.digests.feature import build_digests
     from bot.digests.parse import Target
+    from bot.services import digests_of
     from bot.slack.tenancy import TenantWebClient
 
-    digests = build_digests(deps, TenantWebClient(base_url=slack.api_url)).service
+    digests = digests_of(deps, TenantWebClient(base_url=slack.api_url)).service
     sentry.get("organizations/acme/projects/").mock(
         return_value=Response(200, json=[f.project(2, "backend")])
     )
