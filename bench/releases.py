@@ -28,6 +28,7 @@ from tests import factories as f
 from tests import release_factories as rf
 from tests.fake_slack import FakeSlack
 from tests.release_helpers import by_query, release_card_routes, watcher
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import SENTRY_API, make_settings
 
 DELAY = 0.05  # simulated Sentry latency per request
@@ -54,9 +55,7 @@ async def bench_card() -> None:
     store, server = await _store()
     deps = await build_deps(make_settings(), store=store)
     with respx.mock(base_url=SENTRY_API, assert_all_called=False) as sentry:
-        sentry.get("organizations/acme/projects/").mock(
-            return_value=Response(200, json=[f.project(2, "backend")])
-        )
+        SentryMock(sentry).projects([f.project(2, "backend")])
         routes = release_card_routes(sentry)
         for route in routes.values():
             route.side_effect = slow(route.side_effect or route.return_value)
@@ -85,9 +84,8 @@ async def bench_poll(n_releases: int = 50, n_channels: int = 10) -> None:
     now = datetime.now(UTC) + timedelta(minutes=5)
     releases = []
     with respx.mock(base_url=SENTRY_API, assert_all_called=False) as sentry:
-        sentry.get("organizations/acme/projects/").mock(
-            return_value=Response(200, json=[f.project(2, "backend")])
-        )
+        acme = SentryMock(sentry)
+        acme.projects([f.project(2, "backend")])
         for i in range(n_releases):
             v = f"backend@2.{i}.0"
             deploys = [
@@ -96,10 +94,8 @@ async def bench_poll(n_releases: int = 50, n_channels: int = 10) -> None:
             ]
             releases.append(rf.release(v, created=now - timedelta(seconds=60 + i), deploys=deploys))
             sentry.get(rf.path(v, "deploys")).mock(side_effect=slow(Response(200, json=deploys)))
-        sentry.get("organizations/acme/releases/").mock(
-            side_effect=slow(Response(200, json=releases))
-        )
-        sentry.get("organizations/acme/issues/").mock(side_effect=slow(by_query({})))
+        acme.releases(slow(Response(200, json=releases)))
+        acme.issues(slow(by_query({})))
         watch = watcher(deps, slack, clock=lambda: now)
         started = time.perf_counter()
         queued = await watch.poll()

@@ -19,6 +19,7 @@ from tests import factories as f
 from tests import release_factories as rf
 from tests.alerts.test_alerts_list import DETECTORS, WORKFLOWS
 from tests.digest_sentry import DashboardSentry
+from tests.sentry_mock import SentryMock
 
 ORG = "organizations/acme/"
 MEMBERS = [
@@ -65,11 +66,10 @@ class BenchOrg:
         self.dashboard = DashboardSentry().install(router)
         r = router
         r.get(ORG).respond(200, json={"id": "1", "slug": "acme", "name": "Acme"})
-        r.get(ORG + "members/").respond(200, json=MEMBERS)
-        for m in MEMBERS:
-            r.get(ORG + f"members/{m['id']}/").respond(200, json=m)
+        acme = SentryMock(router)
+        acme.members(MEMBERS)
         r.get("teams/acme/core/members/").respond(200, json=MEMBERS[:1])
-        r.get(ORG + "issues/").mock(side_effect=self._issues)
+        acme.issues(self._issues)
         r.put(ORG + "issues/123/").respond(200, json={"status": "resolved"})
         r.get(ORG + "shortids/BACKEND-1/").respond(
             200, json={"groupId": "123", "shortId": "BACKEND-1", "group": f.issue(123)}
@@ -83,7 +83,7 @@ class BenchOrg:
         r.get(ORG + "replay-count/").mock(side_effect=self._replay_count)
         replays = [df.replay(rid, minutes_ago=5 + i) for i, rid in enumerate(REPLAY_IDS)]
         r.get(ORG + "replays/").respond(200, json={"data": replays})
-        r.get(ORG + "releases/").mock(side_effect=self._releases)
+        acme.releases(self._releases)
         r.get(url__regex=r"organizations/acme/releases/(?P<v>[^/]+)/$").mock(
             side_effect=self._release
         )

@@ -33,6 +33,7 @@ from tests.dashboards.support import BoardSentry, widgets
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import make_settings
 
 Run = Callable[[SlackDriver], Awaitable[object]]
@@ -185,7 +186,7 @@ BENCH_TAGS = [
 def mock_sentry(router: respx.MockRouter) -> None:
     dashboard = DashboardSentry().install(router)
     # the same pattern again replaces the dashboard's issue route with one that also pages
-    router.get("organizations/acme/issues/").mock(side_effect=_issues(dashboard))
+    SentryMock(router).issues(_issues(dashboard))
     router.get("organizations/acme/members/").respond(
         200, json=[f.member(1, "ann@acme.com", role="owner"), f.member(2, "bob@acme.com")]
     )

@@ -15,6 +15,7 @@ from bot.sentry.models import Member
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import Reply, SlackDriver
+from tests.sentry_mock import SentryMock
 
 ORG = "organizations/acme/"
 HOUR = 3600
@@ -49,22 +50,14 @@ def mock_org(
     workflows: list[dict[str, Any]] | None = None,
 ) -> None:
     """Projects, members, teams, the Slack integration, and which alert API Sentry has."""
-    sentry.get(ORG + "projects/").mock(
-        return_value=Response(
-            200, json=[f.project(2, "backend", "core"), f.project(3, "web", "web")]
-        )
-    )
-    sentry.get(ORG + "members/").mock(return_value=Response(200, json=[ADMIN, DEV, CORE_DEV]))
-    for m in (ADMIN, DEV, CORE_DEV):
-        sentry.get(ORG + f"members/{m['id']}/").mock(return_value=Response(200, json=m))
-    sentry.get(ORG + "teams/").mock(
-        return_value=Response(
-            200,
-            json=[
-                {"id": "10", "slug": "core", "name": "Core", "memberCount": 3},
-                {"id": "11", "slug": "web", "name": "Web", "memberCount": 2},
-            ],
-        )
+    acme = SentryMock(sentry)
+    acme.projects([f.project(2, "backend", "core"), f.project(3, "web", "web")])
+    acme.members([ADMIN, DEV, CORE_DEV])
+    acme.teams(
+        [
+            {"id": "10", "slug": "core", "name": "Core", "memberCount": 3},
+            {"id": "11", "slug": "web", "name": "Web", "memberCount": 2},
+        ]
     )
     sentry.get(ORG + "integrations/").mock(
         return_value=Response(200, json=[SLACK_INTEGRATION] if slack else [])

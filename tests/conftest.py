@@ -27,6 +27,8 @@ from tests import sentry_rules, sentry_schema, slack_wire
 from tests.clock import TestClock, install
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.sentry_mock import SentryMock
+from tests.sentry_org import SentryOrg, add_slack_users
 from tests.settings_factory import ALL_METHODS, SENTRY_API, make_settings
 
 pytest_plugins = ("pytester",)
@@ -85,6 +87,23 @@ def sentry() -> Iterator[respx.MockRouter]:
     )
     with sentry_schema.checked(router):
         yield router
+
+
+@pytest.fixture
+def sentry_mock(sentry: respx.MockRouter) -> SentryMock:
+    """Routes for a mocked organisation `acme` on the `sentry` router: its projects,
+    members, teams, issues, releases (tests/sentry_mock.py)."""
+    return SentryMock(sentry)
+
+
+@pytest.fixture
+def org(sentry: respx.MockRouter, slack: FakeSlack) -> SentryOrg:
+    """The stateful organisation of tests/sentry_org.py with issue 1 (`BACKEND-1`, project
+    backend owned by #core), its people, and their Slack users."""
+    add_slack_users(slack)
+    o = SentryOrg(sentry).install()
+    o.add(1)
+    return o
 
 
 @pytest.fixture

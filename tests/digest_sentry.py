@@ -12,6 +12,7 @@ import httpx
 import respx
 
 from tests import factories as f
+from tests.sentry_mock import SentryMock
 
 PROJECTS = [
     f.project(2, "backend", "core"),
@@ -49,16 +50,15 @@ class DashboardSentry:
     title_len: int = 40
 
     def install(self, router: respx.MockRouter) -> DashboardSentry:
-        router.get("organizations/acme/projects/").mock(
-            return_value=httpx.Response(200, json=PROJECTS)
-        )
-        router.get("organizations/acme/teams/").mock(return_value=httpx.Response(200, json=TEAMS))
-        router.get("organizations/acme/issues/").mock(side_effect=self._issues)
+        acme = SentryMock(router)
+        acme.projects(PROJECTS)
+        acme.teams(TEAMS)
+        acme.issues(self._issues)
         router.get("organizations/acme/events/").mock(side_effect=self._events)
         router.get("organizations/acme/events-timeseries/").mock(side_effect=self._series)
         router.get("organizations/acme/sessions/").mock(side_effect=self._sessions)
-        router.get("organizations/acme/releases/").mock(side_effect=self._releases)
-        router.get(url__regex=r".*/releases/[^/]+/deploys/$").mock(side_effect=self._deploys)
+        acme.releases(self._releases)
+        acme.deploys(self._deploys)
         return self
 
     async def _answer(

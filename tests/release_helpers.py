@@ -19,15 +19,12 @@ from bot.slack.tenancy import TenantWebClient
 from tests import factories as f
 from tests import release_factories as rf
 from tests.fake_slack import FakeSlack
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import SLACK_BOT_TOKEN
 
 
 def mock_projects(sentry: respx.MockRouter) -> None:
-    sentry.get("organizations/acme/projects/").mock(
-        return_value=Response(
-            200, json=[f.project(2, "backend", "core"), f.project(3, "frontend", "web")]
-        )
-    )
+    SentryMock(sentry).projects([f.project(2, "backend", "core"), f.project(3, "frontend", "web")])
 
 
 def mock_member(
@@ -35,9 +32,9 @@ def mock_member(
 ) -> None:
     """Jane (Slack U1) is Sentry member 7, in team `core` (which owns `backend`)."""
     teams = ["core"] if teams is None else teams
-    m = f.member(7, "jane@acme.io", role=role, teams=teams, name="Jane Doe")
-    sentry.get("organizations/acme/members/").mock(return_value=Response(200, json=[m]))
-    sentry.get("organizations/acme/members/7/").mock(return_value=Response(200, json=m))
+    SentryMock(sentry).members(
+        [f.member(7, "jane@acme.io", role=role, teams=teams, name="Jane Doe")]
+    )
 
 
 def watcher(
@@ -106,6 +103,7 @@ def release_card_routes(sentry: respx.MockRouter, version: str = "backend@1.5.2"
     ]
     rel = rf.release(version, deploys=deploys, commits=7)
     prev = rf.release("backend@1.5.1", ago=timedelta(hours=30))
+    acme = SentryMock(sentry)
     routes = {
         "detail": sentry.get(rf.path(version)).mock(return_value=Response(200, json=rel)),
         "commits": sentry.get(rf.path(version, "commits")).mock(
@@ -120,9 +118,7 @@ def release_card_routes(sentry: respx.MockRouter, version: str = "backend@1.5.2"
         "deploys": sentry.get(rf.path(version, "deploys")).mock(
             return_value=Response(200, json=list(reversed(deploys)))
         ),
-        "list": sentry.get("organizations/acme/releases/").mock(
-            return_value=Response(200, json=[rel, prev])
-        ),
+        "list": acme.releases([rel, prev]),
         "sessions": sentry.get("organizations/acme/sessions/").mock(
             return_value=Response(
                 200,
@@ -131,8 +127,8 @@ def release_card_routes(sentry: respx.MockRouter, version: str = "backend@1.5.2"
                 ),
             )
         ),
-        "issues": sentry.get("organizations/acme/issues/").mock(
-            side_effect=by_query(
+        "issues": acme.issues(
+            by_query(
                 {
                     "firstRelease:": [f.issue(11, title="KeyError: 'plan'"), f.issue(12)],
                     "is:regressed": [f.issue(13, title="TimeoutError")],

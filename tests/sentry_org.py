@@ -12,7 +12,6 @@ in each of them, and assignment in a closed-membership org needs access to each 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from httpx import Response
 
 from tests import factories as f
 from tests.fake_slack import FakeSlack
+from tests.sentry_mock import SentryMock
 
 BACKEND = f.project(2, "backend", team="core")
 PAYMENTS = {
@@ -39,24 +39,6 @@ MEMBERS = [
     f.member(3, "carol@acme.io", role="admin", name="Carol Admin"),
 ]
 SLACK_USERS = {"U1": "ann@acme.io", "U2": "bob@acme.io", "U3": "carol@acme.io", "U9": "x@else.io"}
-
-
-def card_extras(
-    router: respx.MockRouter,
-    *,
-    replays: bool = True,
-    deploys: bool = True,
-    api: str = "organizations/acme",
-) -> None:
-    """What an issue card asks besides the issue: its replay count and its first release's
-    deploys (the suspect-release line). Call it after a test's own routes for these; `api` is
-    the organisation's API path, or its full URL on another Sentry."""
-    if replays:
-        router.get(f"{api}/replay-count/").mock(return_value=Response(200, json={}))
-    if deploys:
-        url = httpx.URL(api if "://" in api else f"https://sentry.io/api/0/{api}")
-        pattern = re.escape(url.path) + r"/releases/[^/]+/deploys/$"
-        router.get(host=url.host, path__regex=pattern).mock(return_value=Response(200, json=[]))
 
 
 @dataclass
@@ -79,15 +61,12 @@ class SentryOrg:
 
     def install(self) -> SentryOrg:
         r = self.router
-        r.get("organizations/acme/members/").mock(return_value=Response(200, json=MEMBERS))
-        r.get(url__regex=r"organizations/acme/members/(?P<mid>\d+)/$").mock(
-            side_effect=self._member
-        )
-        r.get("organizations/acme/projects/").mock(
-            return_value=Response(200, json=[BACKEND, PAYMENTS])
-        )
-        r.get("organizations/acme/teams/").mock(return_value=Response(200, json=TEAMS))
-        r.get("organizations/acme/releases/").mock(side_effect=self._releases)
+        acme = SentryMock(r)
+        acme.members(MEMBERS)
+        acme.projects([BACKEND, PAYMENTS])
+        acme.teams(TEAMS)
+        acme.releases(self._releases)
+        acme.issues(self._search)
         r.get(url__regex=r"organizations/acme/shortids/(?P<sid>[^/]+)/$").mock(
             side_effect=self._shortid
         )
@@ -97,16 +76,11 @@ class SentryOrg:
         )
         r.get(url__regex=r"organizations/acme/issues/(?P<iid>[^/]+)/$").mock(side_effect=self._get)
         r.put(url__regex=r"organizations/acme/issues/(?P<iid>\d+)/$").mock(side_effect=self._put)
-        r.get("organizations/acme/issues/").mock(side_effect=self._search)
         r.put("organizations/acme/issues/").mock(side_effect=self._bulk)
-        card_extras(r)
+        acme.card_extras()
         return self
 
     # ---- handlers ---------------------------------------------------------------------
-
-    def _member(self, request: httpx.Request, mid: str) -> Response:
-        found = [m for m in MEMBERS if m["id"] == mid]
-        return Response(200, json=found[0]) if found else Response(404, json={"detail": "nope"})
 
     def _releases(self, request: httpx.Request) -> Response:
         wanted = request.url.params.get_list("project")

@@ -19,7 +19,7 @@ from bot.webhooks.types import WebhookHandler
 from tests import alert_factories as af
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.sentry_org import SentryOrg, add_slack_users
+from tests.sentry_org import SentryOrg
 from tests.settings_factory import make_settings
 
 CHANNEL = "C0ALERTS1"
@@ -31,14 +31,6 @@ RULE = "projects/acme/backend/rules/7/"
 @pytest.fixture
 def settings(slack: FakeSlack) -> Settings:
     return make_settings(slack, SENTRY_CLIENT_SECRET="s3cr3t-client-secret")
-
-
-@pytest.fixture
-def org(sentry: respx.MockRouter, slack: FakeSlack) -> SentryOrg:
-    add_slack_users(slack)
-    o = SentryOrg(sentry).install()
-    o.add(1)
-    return o
 
 
 def channels(slack: FakeSlack, *, member: set[str] | None = None) -> None:

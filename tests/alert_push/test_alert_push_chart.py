@@ -16,7 +16,7 @@ from bot.alert_push.memory import AlertMemory
 from bot.core.errors import StateUnavailable
 from bot.deps import Deps
 from tests import alert_factories as af
-from tests.alert_push.test_alert_push import channels, handler, org, settings  # noqa: F401
+from tests.alert_push.test_alert_push import channels, handler, settings  # noqa: F401
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import SentryOrg
@@ -47,7 +47,7 @@ def lines(slack: FakeSlack) -> list[Any]:
 async def test_mathtext_in_the_rule_posts_the_message_once_and_its_chart(
     bot: SlackDriver,
     slack: FakeSlack,
-    org: SentryOrg,  # noqa: F811
+    org: SentryOrg,
     sentry: respx.MockRouter,
     deps: Deps,
 ) -> None:
@@ -69,7 +69,7 @@ async def test_mathtext_in_the_rule_posts_the_message_once_and_its_chart(
 async def test_a_chart_that_cannot_be_drawn_is_left_out_and_logged(
     bot: SlackDriver,
     slack: FakeSlack,
-    org: SentryOrg,  # noqa: F811
+    org: SentryOrg,
     sentry: respx.MockRouter,
     deps: Deps,
     monkeypatch: pytest.MonkeyPatch,
@@ -95,7 +95,7 @@ async def test_a_chart_that_cannot_be_drawn_is_left_out_and_logged(
 async def test_a_job_failing_after_its_message_is_retried_without_a_second_state_line(
     bot: SlackDriver,
     slack: FakeSlack,
-    org: SentryOrg,  # noqa: F811
+    org: SentryOrg,
     sentry: respx.MockRouter,
     deps: Deps,
     monkeypatch: pytest.MonkeyPatch,

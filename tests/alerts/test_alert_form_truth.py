@@ -28,18 +28,23 @@ from tests.alert_helpers import (
 )
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import SLACK_SIGNING_SECRET
 
 
 async def test_the_form_creates_in_the_project_sentry_names_not_in_a_forged_id(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+    bot: SlackDriver,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
+    deps: Deps,
 ) -> None:
     # Bob (#web) previews an issue alert on `web`, then edits the preview's private_metadata:
     # project id 2 (`backend`) and another Slack integration. Dexter asks Sentry for `web`.
     mock_org(sentry)
     await link(deps, DEV)
     channel_named(slack)
-    sentry.get(ORG + "issues/").mock(return_value=Response(200, json=[], headers={"X-Hits": "0"}))
+    sentry_mock.issues([], headers={"X-Hits": "0"})
     form = await open_form(bot, slack, "alert create issue project:web")
     answer = await submit(bot, form, {"alert_name": "Web errors", "alert_trigger": "new_issue"})
     preview = answer["view"]

@@ -14,6 +14,7 @@ from bot.deps import Deps
 from tests import factories as f
 from tests import sentry_rules
 from tests.alert_helpers import ORG, timeseries, timeseries_response
+from tests.sentry_mock import SentryMock
 
 NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
 TEAM = Target(kind="team", id="10", name="core")
@@ -98,17 +99,14 @@ async def test_bursts_count_per_issue_and_skip_the_other_series(
 
 
 async def test_issue_counts_without_a_hit_count_are_a_lower_bound(
-    deps: Deps, sentry: respx.MockRouter
+    deps: Deps, sentry_mock: SentryMock
 ) -> None:
     rule = IssueAlert(
         name="x", project_id="2", project="backend", trigger=Trigger.REAPPEARED, target=TEAM
     )
-    sentry.get(ORG + "issues/").mock(
-        return_value=Response(
-            200,
-            json=[{"id": str(i)} for i in range(100)],
-            headers=f.link_header("organizations/acme/issues/", "0:100:0"),
-        )
+    sentry_mock.issues(
+        [{"id": str(i)} for i in range(100)],
+        headers=f.link_header("organizations/acme/issues/", "0:100:0"),
     )
     preview = await history(deps).preview(rule)
     assert (preview.fires, preview.at_least) == (100, True)

@@ -29,6 +29,7 @@ from tests.alert_helpers import (
 )
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import make_settings
 
 UUID = "a8e5d37a-696c-4c54-adb5-b3f28d64c7de"
@@ -78,7 +79,7 @@ async def create_through_dexter(
     await slack.wait_for("views.update", 2)
     form = last_view(slack)
     assert "alert_channel" in [b.get("block_id") for b in form["blocks"]]
-    sentry.get(ORG + "issues/").mock(return_value=Response(200, json=[], headers={"X-Hits": "4"}))
+    SentryMock(sentry).issues([], headers={"X-Hits": "4"})
     answer = await submit(bot, form, {"alert_name": "New checkout issues"})
     preview = answer["view"]
     assert "#alerts through Dexter" in texts(preview)

@@ -33,6 +33,7 @@ from tests.alert_helpers import (
 )
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 
 
 async def test_issue_alert_on_current_sentry(
@@ -220,13 +221,17 @@ async def test_failed_alert_removes_its_monitor_and_shows_sentrys_message(
 
 
 async def test_double_submit_creates_one_rule(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+    bot: SlackDriver,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
+    deps: Deps,
 ) -> None:
     mock_org(sentry)
     await link(deps, ADMIN)
     channel_named(slack)
     form = await open_form(bot, slack, "alert create project:backend")
-    sentry.get(ORG + "issues/").mock(return_value=Response(200, json=[], headers={"X-Hits": "4"}))
+    sentry_mock.issues([], headers={"X-Hits": "4"})
     preview = (await submit(bot, form, {"alert_name": "New issues"}))["view"]
     assert "would have fired *4* times" in texts(preview)
     sentry.get(ORG + "detectors/").mock(
@@ -241,7 +246,11 @@ async def test_double_submit_creates_one_rule(
 
 
 async def test_issue_alert_on_legacy_sentry(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+    bot: SlackDriver,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
+    deps: Deps,
 ) -> None:
     mock_org(sentry, generation="legacy")
     detectors = unexpected(sentry, r"/detectors/")
@@ -251,9 +260,7 @@ async def test_issue_alert_on_legacy_sentry(
     await choose(bot, form, "alert_trigger", "regression")
     await slack.wait_for("views.update", 2)
     form = last_view(slack)
-    issues = sentry.get(ORG + "issues/").mock(
-        return_value=Response(200, json=[], headers={"X-Hits": "12"})
-    )
+    issues = sentry_mock.issues([], headers={"X-Hits": "12"})
     answer = await submit(
         bot,
         form,

@@ -21,7 +21,7 @@ from bot.deps import Deps
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.sentry_org import card_extras
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import SECRETS, make_settings
 
 
@@ -49,21 +49,20 @@ async def _leak_bait(
 ) -> str:
     """Drive the paths a secret could take into a log line, each secret on at least one
     (the tokens typed into `/dexter setup`: tests/workspaces/test_setup_secrets.py)."""
-    issues = sentry.get("organizations/acme/issues/")
-    issues.side_effect = [
-        Response(200, json=[f.issue(1)]),
-        *[Response(500)] * 4,
-        Response(400, json={"detail": f"token {SECRETS[2]} may not search"}),
-    ]
-    sentry.get("organizations/acme/issues/9/").mock(
-        side_effect=httpx.ConnectError(f"refused for Bearer {SECRETS[2]}")
+    acme = SentryMock(sentry)
+    acme.issues(
+        iter(
+            [
+                Response(200, json=[f.issue(1)]),
+                *[Response(500)] * 4,
+                Response(400, json={"detail": f"token {SECRETS[2]} may not search"}),
+            ]
+        )
     )
-    sentry.get("organizations/acme/issues/9/events/latest/").mock(return_value=Response(404))
-    sentry.get("organizations/acme/issues/1/").mock(return_value=Response(200, json=f.issue(1)))
-    sentry.get("organizations/acme/issues/1/events/latest/").mock(
-        return_value=Response(200, json=f.event(1))
-    )
-    card_extras(sentry)
+    refused = httpx.ConnectError(f"refused for Bearer {SECRETS[2]}")
+    acme.issue(refused, ref=9, latest=Response(404))
+    acme.issue(f.issue(1))
+    acme.card_extras()
     revoked = f"[ERROR] token {SECRETS[0]} was revoked"
     slack.on(
         "chat.postMessage",
@@ -112,9 +111,9 @@ async def test_the_bait_puts_every_secret_in_the_logs_unredacted(
 
 
 async def test_correlation_id_follows_the_request_into_sentry_calls(
-    json_logs: io.StringIO, bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    json_logs: io.StringIO, bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/issues/").mock(return_value=Response(503))
+    sentry_mock.issues(Response(503))
     await bot.command("issues")
     [resp] = await slack.wait_for("response")
     cid = re.search(r"ref `([0-9a-f]+)`", resp["text"])
@@ -134,13 +133,13 @@ async def _nothing() -> None:
 
 
 async def test_schedulers_log_their_start_once_and_ticks_only_at_debug(
-    text_logs: Callable[[str], io.StringIO], deps: Deps, sentry: respx.MockRouter
+    text_logs: Callable[[str], io.StringIO], deps: Deps, sentry_mock: SentryMock
 ) -> None:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from bot.app import create_app
 
-    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=[]))
+    sentry_mock.releases([])
     out = text_logs("INFO")
     create_app(deps.settings, deps)
     await deps.lifecycle.start()

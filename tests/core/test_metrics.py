@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 
 import aiohttp
-import respx
 from httpx import Response
 
 from bot.core.ids import Action
@@ -18,7 +17,7 @@ from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.ops_support import eventually, sample, scrape
-from tests.sentry_org import card_extras
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import make_settings
 
 
@@ -27,10 +26,10 @@ async def _count(bot: SlackDriver, metric: str, **labels: str) -> float:
 
 
 async def test_commands_and_latencies_are_counted(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/projects/").mock(return_value=Response(200, json=[f.project()]))
-    sentry.get("organizations/acme/issues/").mock(return_value=Response(200, json=[f.issue(1)]))
+    sentry_mock.projects([f.project()])
+    sentry_mock.issues([f.issue(1)])
     await bot.command("issues project:backend")
     await slack.wait_for("response", 1)  # the second is then served from the cache
     await bot.command("issues project:backend")
@@ -73,9 +72,9 @@ async def test_commands_and_latencies_are_counted(
 
 
 async def test_error_outcomes_and_interactions(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/issues/").mock(return_value=Response(503))
+    sentry_mock.issues(Response(503))
     await bot.command("issues")
     await bot.action(Action.ISSUES_NEXT_PAGE, value="not json")
     await slack.wait_for("response", 2)
@@ -112,16 +111,12 @@ async def test_error_outcomes_and_interactions(
 
 
 async def test_rate_limit_waits_and_slack_errors(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/issues/7/").mock(
-        side_effect=[Response(429, headers={"Retry-After": "0"}), Response(200, json=f.issue(7))]
-    )
-    sentry.get("organizations/acme/issues/7/events/latest/").mock(
-        return_value=Response(200, json=f.event(7))
-    )
+    limited = Response(429, headers={"Retry-After": "0"})
+    sentry_mock.issue(iter([limited, Response(200, json=f.issue(7))]), ref=7, latest=f.event(7))
     slack.on("chat.postMessage", {"ok": False, "error": "not_in_channel"})
-    card_extras(sentry)
+    sentry_mock.card_extras()
     await bot.command("issue 7")
     [resp] = await slack.wait_for("response")
     assert "Invite me" in str(resp)

@@ -21,6 +21,7 @@ from bot.core.store import Store
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import make_settings
 
 
@@ -103,13 +104,12 @@ async def test_reads_survive_a_redis_outage_and_changes_say_so(
     bot: SlackDriver,
     slack: FakeSlack,
     sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
     redis_server: RedisServer,
     store: Store,
 ) -> None:
-    projects = sentry.get("organizations/acme/projects/").mock(
-        return_value=Response(200, json=[f.project()])
-    )
-    sentry.get("organizations/acme/issues/").mock(return_value=Response(200, json=[f.issue(1)]))
+    projects = sentry_mock.projects([f.project()])
+    sentry_mock.issues([f.issue(1)])
     sentry.get("organizations/acme/").mock(
         return_value=Response(200, json={"id": "1", "slug": "acme", "name": "Acme"})
     )
@@ -141,14 +141,12 @@ async def test_reads_survive_a_redis_outage_and_changes_say_so(
 
 
 async def test_a_replay_is_refused_while_redis_is_down(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, redis_server: RedisServer
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock, redis_server: RedisServer
 ) -> None:
     from urllib.parse import urlencode
 
-    issues = sentry.get("organizations/acme/issues/").mock(
-        return_value=Response(200, json=[f.issue(1)])
-    )
-    sentry.get("organizations/acme/projects/").mock(return_value=Response(200, json=[f.project()]))
+    issues = sentry_mock.issues([f.issue(1)])
+    sentry_mock.projects([f.project()])
     redis_server.stop()
     body = urlencode(
         {

@@ -6,9 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import respx
-from httpx import Response
-
 from bot.app import create_app
 from bot.core.lifecycle import Lifecycle
 from bot.core.settings import Settings
@@ -18,6 +15,7 @@ from bot.sentry.models import Issue
 from handlers import MODULES
 from handlers.issues import card_blocks
 from tests import factories as f
+from tests.sentry_mock import SentryMock
 
 
 def _names(hooks: Any) -> tuple[Counter[str], Counter[str]]:
@@ -95,9 +93,9 @@ async def test_lifecycle_stops_in_reverse_order() -> None:
 
 
 async def test_digests_and_the_release_watch_share_one_timer(
-    settings: Settings, deps: Deps, sentry: respx.MockRouter
+    settings: Settings, deps: Deps, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=[]))
+    sentry_mock.releases([])
     create_app(settings, deps)
     assert deps.digests is not None and deps.release_watch is not None
     timer = deps.timer

@@ -22,6 +22,7 @@ from tests import factories as f
 from tests.discover.test_charts import png_size
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import SLACK_SIGNING_SECRET
 
 EXAMPLE = "title, count(), count_unique(user) where level:error sort -count() last 24h"
@@ -171,7 +172,7 @@ async def test_empty_result_and_grammar_errors_are_plain(
 
 
 async def test_builder_modal_opens_and_runs_what_is_submitted(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     # respx records only requests a route answers: watch every one until the modal is open
     sentry.route(name="anything").respond(404, json={"detail": "Not found"})
@@ -190,9 +191,7 @@ async def test_builder_modal_opens_and_runs_what_is_submitted(
     )
     assert json.loads(bad.body)["response_action"] == "errors"
 
-    sentry.get("organizations/acme/projects/").mock(
-        return_value=httpx.Response(200, json=[f.project(2, "backend"), f.project(3, "web")])
-    )
+    sentry_mock.projects([f.project(2, "backend"), f.project(3, "web")])
     opts = await bot.options(Action.DISCOVER_PROJECTS, "back")
     assert [o["value"] for o in json.loads(opts.body)["options"]] == ["backend"]
 

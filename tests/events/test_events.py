@@ -28,7 +28,7 @@ from tests import event_factories as ef
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.sentry_org import card_extras
+from tests.sentry_mock import SentryMock
 
 ISSUE = "organizations/acme/issues/1/"
 
@@ -56,19 +56,12 @@ def labels(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def mock_issue(sentry: respx.MockRouter, path_id: str = "1") -> respx.Route:
-    return sentry.get(f"organizations/acme/issues/{path_id}/").mock(
-        return_value=httpx.Response(
-            200,
-            json=f.issue(
-                1,
-                tags=[
-                    {"key": "browser", "name": "Browser", "totalValues": 80},
-                    {"key": "environment", "name": "Environment", "totalValues": 100},
-                    {"key": "custom", "name": "Custom", "totalValues": 7},
-                ],
-            ),
-        )
-    )
+    tags = [
+        {"key": "browser", "name": "Browser", "totalValues": 80},
+        {"key": "environment", "name": "Environment", "totalValues": 100},
+        {"key": "custom", "name": "Custom", "totalValues": 7},
+    ]
+    return SentryMock(sentry).issue(f.issue(1, tags=tags), ref=path_id)
 
 
 def mock_event(
@@ -233,11 +226,10 @@ async def test_a_tampered_button_reads_nothing(
 
 
 async def test_the_card_has_a_stack_trace_button_that_answers_beside_it(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get(ISSUE).mock(return_value=httpx.Response(200, json=f.issue(1)))
-    mock_event(sentry, "latest", ef.event())
-    card_extras(sentry)
+    sentry_mock.issue(f.issue(1), latest=ef.event())
+    sentry_mock.card_extras()
     await bot.command("issue 1")
     [card] = await slack.wait_for("chat.postMessage")
     button = labels(card.args["blocks"])[texts.STACK_TRACE]

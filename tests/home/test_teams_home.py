@@ -13,12 +13,12 @@ from tests import factories as f
 from tests.digest_sentry import DashboardSentry
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 
 
 def members(router: respx.MockRouter) -> None:
     ana = f.member(1, "ana@acme.com", teams=["core", "mobile"], user_id=100)
-    router.get("organizations/acme/members/").mock(return_value=httpx.Response(200, json=[ana]))
-    router.get("organizations/acme/members/1/").mock(return_value=httpx.Response(200, json=ana))
+    SentryMock(router).members([ana])
     router.get("teams/acme/core/members/").mock(
         return_value=httpx.Response(200, json=[ana, f.member(2, "bo@acme.com", name="Bo Builder")])
     )

@@ -17,6 +17,7 @@ from tests import factories as f
 from tests.discover.test_discover_e2e import buttons, text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 
 
 def txn(name: str, p95: float, tpm: float) -> dict[str, Any]:
@@ -40,11 +41,9 @@ def test_parse_perf() -> None:
 
 
 async def test_overview_lists_slowest_and_busiest_with_a_chart_button(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/projects/").mock(
-        return_value=httpx.Response(200, json=[f.project(2, "backend")])
-    )
+    sentry_mock.projects([f.project(2, "backend")])
 
     def respond(request: httpx.Request) -> httpx.Response:
         params = request.url.params

@@ -40,14 +40,6 @@ def settings(slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-def org(sentry: respx.MockRouter, slack: FakeSlack) -> SentryOrg:
-    add_slack_users(slack)
-    o = SentryOrg(sentry).install()
-    o.add(1)
-    return o
-
-
-@pytest.fixture
 async def web(settings: Settings, deps: Deps, slack: FakeSlack) -> AsyncIterator[SlackDriver]:
     """`dexter run --role web`: verifies, acks and enqueues; no worker in this process."""
     async with (

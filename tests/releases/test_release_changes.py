@@ -20,6 +20,7 @@ from tests import release_factories as rf
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.release_helpers import mock_member, mock_projects
+from tests.sentry_mock import SentryMock
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ async def test_create_unknown_project(
 
 
 async def test_modal_opens_before_sentry_is_asked_then_offers_projects(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
     opened_first: list[bool] = []
 
@@ -140,7 +141,7 @@ async def test_modal_opens_before_sentry_is_asked_then_offers_projects(
         opened_first.append(bool(slack.of("views.open")))  # the trigger id was used in time
         return Response(200, json=[f.project(2, "backend"), f.project(3, "frontend", "web")])
 
-    sentry.get("organizations/acme/projects/").mock(side_effect=projects)
+    sentry_mock.projects(projects)
     await bot.command("release create", channel="C9")
     [placeholder] = await slack.wait_for("views.open")
     assert "submit" not in placeholder.args["view"]
@@ -261,12 +262,16 @@ async def test_deploy_recorded(
 
 
 async def test_deploy_by_short_version_when_sentry_finds_exactly_one(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, linked: None
+    bot: SlackDriver,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
+    linked: None,
 ) -> None:
     _linked(slack, sentry)
     sentry.get(rf.path("1.2.0")).mock(return_value=Response(404, json={"detail": "nope"}))
-    sentry.get("organizations/acme/releases/").mock(
-        side_effect=lambda request: Response(
+    sentry_mock.releases(
+        lambda request: Response(
             200, json=[rf.release("backend@1.2.0")] if request.url.params.get("query") else []
         )
     )
@@ -309,13 +314,15 @@ async def test_deploy_project_outside_the_release(
 
 
 async def test_deploy_unknown_release(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, linked: None
+    bot: SlackDriver,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
+    linked: None,
 ) -> None:
     _linked(slack, sentry)
     sentry.get(rf.path("backend@9")).mock(return_value=Response(404, json={"detail": "x"}))
-    sentry.get("organizations/acme/releases/").mock(
-        return_value=Response(200, json=[rf.release("backend@1.5.2")])
-    )
+    sentry_mock.releases([rf.release("backend@1.5.2")])
     await bot.command("deploy backend@9 production")
     [resp] = await slack.wait_for("response")
     assert resp["text"].startswith("No such release `backend@9`.")

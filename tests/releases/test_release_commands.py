@@ -18,22 +18,19 @@ from tests.release_helpers import (
     release_card_routes,
     text_of,
 )
-from tests.sentry_org import card_extras
+from tests.sentry_mock import SentryMock
 
 
 async def test_releases_list_with_health_and_deploys(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     mock_projects(sentry)
-    releases = sentry.get("organizations/acme/releases/").mock(
-        return_value=Response(
-            200,
-            json=[
-                rf.release("backend@1.5.2", deploys=[rf.deploy(1), rf.deploy(2, "staging")]),
-                rf.release("backend@1.5.1", ago=timedelta(days=1), new_groups=0),
-                rf.release("backend@1.5.0", ago=timedelta(days=2), health=False),
-            ],
-        )
+    releases = sentry_mock.releases(
+        [
+            rf.release("backend@1.5.2", deploys=[rf.deploy(1), rf.deploy(2, "staging")]),
+            rf.release("backend@1.5.1", ago=timedelta(days=1), new_groups=0),
+            rf.release("backend@1.5.0", ago=timedelta(days=2), health=False),
+        ]
     )
     sessions = sentry.get("organizations/acme/sessions/").mock(
         return_value=Response(
@@ -64,8 +61,8 @@ async def test_releases_list_with_health_and_deploys(
     assert params["environment"] == ["production"] and params["project"] == ["2"]
 
 
-async def test_releases_none(bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter) -> None:
-    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=[]))
+async def test_releases_none(bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock) -> None:
+    sentry_mock.releases([])
     await bot.command("releases")
     [resp] = await slack.wait_for("response")
     assert "No releases found." in text_of(resp["blocks"])
@@ -114,16 +111,16 @@ async def test_release_card(bot: SlackDriver, slack: FakeSlack, sentry: respx.Mo
 
 
 async def test_release_card_without_sessions_or_issues(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     mock_projects(sentry)
     rel = rf.release("backend@2.0.0", health=False, commits=0)
     sentry.get(rf.path("backend@2.0.0")).mock(return_value=Response(200, json=rel))
     sentry.get(rf.path("backend@2.0.0", "commits")).mock(return_value=Response(200, json=[]))
     sentry.get(rf.path("backend@2.0.0", "deploys")).mock(return_value=Response(200, json=[]))
-    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=[rel]))
+    sentry_mock.releases([rel])
     sessions = sentry.get("organizations/acme/sessions/")
-    sentry.get("organizations/acme/issues/").mock(return_value=Response(200, json=[]))
+    sentry_mock.issues([])
     await bot.command("release backend@2.0.0")
     [post] = await slack.wait_for("chat.postMessage")
     text = text_of(post.args["blocks"])
@@ -134,7 +131,7 @@ async def test_release_card_without_sessions_or_issues(
 
 
 async def test_unknown_release_names_closest(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     sentry.get(rf.path("backend@1.5.3")).mock(
         return_value=Response(404, json={"detail": "The requested resource does not exist"})
@@ -148,7 +145,7 @@ async def test_unknown_release_names_closest(
             json=[rf.release("backend@1.5.2"), rf.release("backend@1.4.0"), rf.release("web@9")],
         )
 
-    sentry.get("organizations/acme/releases/").mock(side_effect=listing)
+    sentry_mock.releases(listing)
     await bot.command("release backend@1.5.3")
     [resp] = await slack.wait_for("response")
     assert resp["text"].startswith("No such release `backend@1.5.3`. Closest: `backend@1.5.2`")
@@ -168,7 +165,7 @@ async def test_short_version_resolves_when_unique(
 
 
 async def test_short_version_found_by_sentry_search_posts_the_card(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     mock_projects(sentry)
     routes = release_card_routes(sentry, "backend@1.1.0")
@@ -179,18 +176,18 @@ async def test_short_version_found_by_sentry_search_posts_the_card(
         query = request.url.params.get("query")
         return Response(200, json=[release] if query == "1.1.0" else [release, previous])
 
-    sentry.get("organizations/acme/releases/").mock(side_effect=listing)
+    sentry_mock.releases(listing)
     await bot.command("release 1.1.0")
     [post] = await slack.wait_for("chat.postMessage")
     assert "Release 1.1.0" in text_of(post.args["blocks"])
 
 
 async def test_a_short_version_of_several_releases_asks_which(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     sentry.get(rf.path("2.0.0")).mock(return_value=Response(404, json={"detail": "nope"}))
     both = [rf.release("backend@2.0.0"), rf.release("web@2.0.0", projects=("frontend",))]
-    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=both))
+    sentry_mock.releases(both)
     await bot.command("release 2.0.0")
     [resp] = await slack.wait_for("response")
     assert resp["text"].startswith(
@@ -223,7 +220,7 @@ async def test_deploys_of_a_release(
 
 
 async def test_deploys_of_an_environment(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     mock_projects(sentry)
     new = rf.release("backend@1.5.2", deploys=[rf.deploy(1, "production"), rf.deploy(2, "staging")])
@@ -232,9 +229,7 @@ async def test_deploys_of_an_environment(
         ago=timedelta(days=60),
         deploys=[rf.deploy(3, "production", ago=timedelta(days=59))],
     )
-    listing = sentry.get("organizations/acme/releases/").mock(
-        return_value=Response(200, json=[new, old])
-    )
+    listing = sentry_mock.releases([new, old])
     sentry.get(rf.path("backend@1.5.2", "deploys")).mock(
         return_value=Response(200, json=[rf.deploy(1, "production"), rf.deploy(2, "staging")])
     )
@@ -253,32 +248,27 @@ async def test_deploys_of_an_environment(
 
 
 async def test_deploys_last_week_empty(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/releases/").mock(return_value=Response(200, json=[]))
+    sentry_mock.releases([])
     await bot.command("deploys")
     [resp] = await slack.wait_for("response")
     assert "No deploys found." in text_of(resp["blocks"])
 
 
 async def test_issue_search_passes_release_term_through(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    issues = sentry.get("organizations/acme/issues/").mock(
-        return_value=Response(200, json=[f.issue(1)])
-    )
+    issues = sentry_mock.issues([f.issue(1)])
     await bot.command("issues release:backend@1.5.2 is:unresolved")
     await slack.wait_for("response")
     assert issues.calls[0].request.url.params["query"] == "release:backend@1.5.2 is:unresolved"
 
 
 async def test_issue_card_links_releases_and_names_suspect(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/issues/1/").mock(return_value=Response(200, json=f.issue(1)))
-    sentry.get("organizations/acme/issues/1/events/latest/").mock(
-        return_value=Response(200, json=f.event(1))
-    )
+    sentry_mock.issue(f.issue(1))
     deploys = sentry.get(rf.path("backend@1.4.0", "deploys")).mock(
         return_value=Response(
             200,
@@ -289,7 +279,7 @@ async def test_issue_card_links_releases_and_names_suspect(
             ],
         )
     )
-    card_extras(sentry)
+    sentry_mock.card_extras()
     await bot.command("issue 1")
     await bot.command("issue 1")
     posts = await slack.wait_for("chat.postMessage", 2)
@@ -311,23 +301,15 @@ async def test_issue_card_links_releases_and_names_suspect(
 
 
 async def test_suspect_release_with_at_most_one_deploy_needs_no_deploy_list(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     # The issue detail serializes its first release in full (deployCount, lastDeploy).
     once = rf.release("backend@1.4.0", deploys=[rf.deploy(9, "production", ago=timedelta(days=2))])
     never = rf.release("backend@1.4.0", deploys=[])
-    sentry.get("organizations/acme/issues/1/").mock(
-        return_value=Response(200, json=f.issue(1, firstRelease=once))
-    )
-    sentry.get("organizations/acme/issues/2/").mock(
-        return_value=Response(200, json=f.issue(2, firstRelease=never))
-    )
-    for iid in (1, 2):
-        sentry.get(f"organizations/acme/issues/{iid}/events/latest/").mock(
-            return_value=Response(200, json=f.event(iid))
-        )
+    sentry_mock.issue(f.issue(1, firstRelease=once))
+    sentry_mock.issue(f.issue(2, firstRelease=never))
     deploys = sentry.get(rf.path("backend@1.4.0", "deploys"))
-    card_extras(sentry, deploys=False)
+    sentry_mock.card_extras(deploys=False)
     await bot.command("issue 1")
     await bot.command("issue 2")
     posts = await slack.wait_for("chat.postMessage", 2)
@@ -338,14 +320,11 @@ async def test_suspect_release_with_at_most_one_deploy_needs_no_deploy_list(
 
 
 async def test_issue_card_survives_a_failing_enricher(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/issues/1/").mock(return_value=Response(200, json=f.issue(1)))
-    sentry.get("organizations/acme/issues/1/events/latest/").mock(
-        return_value=Response(200, json=f.event(1))
-    )
+    sentry_mock.issue(f.issue(1))
     sentry.get(rf.path("backend@1.4.0", "deploys")).mock(return_value=Response(503))
-    card_extras(sentry)
+    sentry_mock.card_extras()
     await bot.command("issue 1")
     [post] = await slack.wait_for("chat.postMessage")
     text = text_of(post.args["blocks"])

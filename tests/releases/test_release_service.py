@@ -13,6 +13,7 @@ from tests import factories as f
 from tests import release_factories as rf
 from tests.factories import now
 from tests.release_helpers import mock_projects
+from tests.sentry_mock import SentryMock
 
 
 def paged(pages: list[list[dict[str, object]]]) -> object:
@@ -28,7 +29,7 @@ def paged(pages: list[list[dict[str, object]]]) -> object:
 
 
 async def test_releases_between_stops_paging_past_the_window(
-    deps: Deps, sentry: respx.MockRouter
+    deps: Deps, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     mock_projects(sentry)
     day = timedelta(days=1)
@@ -38,7 +39,7 @@ async def test_releases_between_stops_paging_past_the_window(
         [rf.release("b@1", ago=day * 12), rf.release("b@0", ago=day * 13)],
         [rf.release("b@-1", ago=day * 20)],
     ]
-    route = sentry.get("organizations/acme/releases/").mock(side_effect=paged(pages))
+    route = sentry_mock.releases(paged(pages))
     got = await deps.releases.releases_between(now() - day * 10, now() - day, ["backend"])
     assert [r.version for r in got] == ["b@4", "b@3", "b@2"]
     assert route.call_count == 3  # page 3 is wholly older than the window; page 4 never read
@@ -46,19 +47,16 @@ async def test_releases_between_stops_paging_past_the_window(
 
 
 async def test_deploys_between_reads_only_releases_deployed_in_the_window(
-    deps: Deps, sentry: respx.MockRouter
+    deps: Deps, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     hour = timedelta(hours=1)
     recent = [rf.deploy(3, "production", ago=hour * 2), rf.deploy(2, "staging", ago=hour * 30)]
     old = [rf.deploy(1, "production", ago=hour * 100)]
-    sentry.get("organizations/acme/releases/").mock(
-        return_value=Response(
-            200,
-            json=[
-                rf.release("b@2", ago=hour * 40, deploys=recent),
-                rf.release("b@1", ago=hour * 120, deploys=old),
-            ],
-        )
+    sentry_mock.releases(
+        [
+            rf.release("b@2", ago=hour * 40, deploys=recent),
+            rf.release("b@1", ago=hour * 120, deploys=old),
+        ]
     )
     sentry.get(rf.path("b@2", "deploys")).mock(return_value=Response(200, json=recent))
     old_route = sentry.get(rf.path("b@1", "deploys"))
@@ -71,14 +69,14 @@ async def test_deploys_between_reads_only_releases_deployed_in_the_window(
 
 
 async def test_previous_release_across_pages_and_by_date(
-    deps: Deps, sentry: respx.MockRouter
+    deps: Deps, sentry_mock: SentryMock
 ) -> None:
     day = timedelta(days=1)
     pages = [
         [rf.release("b@5", ago=day), rf.release("b@4", ago=day * 2)],
         [rf.release("b@3", ago=day * 3)],
     ]
-    route = sentry.get("organizations/acme/releases/").mock(side_effect=paged(pages))
+    route = sentry_mock.releases(paged(pages))
     b5, b4, b3 = (Release.model_validate(r) for r in [*pages[0], *pages[1]])
     prev = await deps.releases.previous(b5)
     assert prev is not None and prev.version == "b@4"

@@ -25,6 +25,7 @@ from tests import release_factories as rf
 from tests.conftest import _no_sleep
 from tests.fake_slack import FakeSlack
 from tests.release_helpers import by_query, mock_projects, text_of, watcher
+from tests.sentry_mock import SentryMock
 
 
 class Clock:
@@ -49,7 +50,7 @@ class World:
         self.releases: dict[str, dict[str, Any]] = {}
         self.deploys: dict[str, list[dict[str, Any]]] = {}
         self.list_calls = 0
-        sentry.get("organizations/acme/releases/").mock(side_effect=self._list)
+        SentryMock(sentry).releases(self._list)
 
     def _list(self, request: Request) -> Response:
         self.list_calls += 1
@@ -205,7 +206,11 @@ async def test_a_replica_dying_mid_send_does_not_drop_the_notice(
 
 
 async def test_followup_an_hour_after_the_deploy_in_its_thread(
-    replicas: list[Deps], slack: FakeSlack, world: World, sentry: respx.MockRouter
+    replicas: list[Deps],
+    slack: FakeSlack,
+    world: World,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
 ) -> None:
     sub = await subscribe(replicas[0], env="production")
     clock = Clock(sub.created_at + timedelta(minutes=5))
@@ -214,10 +219,8 @@ async def test_followup_an_hour_after_the_deploy_in_its_thread(
     deployed = clock.now - timedelta(minutes=1)
     world.deploy("backend@1.6.1", 701, "staging", at=deployed - timedelta(minutes=2))
     world.deploy("backend@1.6.1", 702, "production", at=deployed)
-    issues = sentry.get("organizations/acme/issues/").mock(
-        side_effect=by_query(
-            {"firstRelease:": [f.issue(21, title="KeyError: 'plan'"), f.issue(22)]}
-        )
+    issues = sentry_mock.issues(
+        by_query({"firstRelease:": [f.issue(21, title="KeyError: 'plan'"), f.issue(22)]})
     )
     sessions = sentry.get("organizations/acme/sessions/").mock(
         return_value=Response(
@@ -259,14 +262,14 @@ async def test_followup_an_hour_after_the_deploy_in_its_thread(
 
 
 async def test_followup_threads_under_the_deploy_notice(
-    replicas: list[Deps], slack: FakeSlack, world: World, sentry: respx.MockRouter
+    replicas: list[Deps], slack: FakeSlack, world: World, sentry_mock: SentryMock
 ) -> None:
     sub = await subscribe(replicas[0])
     clock = Clock(sub.created_at + timedelta(minutes=2))
     world.release("backend@1.6.1", at=clock.now - timedelta(minutes=1), projects=("backend",))
     world.releases["backend@1.6.1"]["projects"][0]["hasHealthData"] = False
     world.deploy("backend@1.6.1", 801, "production", at=clock.now - timedelta(seconds=30))
-    sentry.get("organizations/acme/issues/").mock(return_value=Response(200, json=[]))
+    sentry_mock.issues([])
     w = watcher(replicas[0], slack, clock)
     await w.tick()
     notice = next(
@@ -360,13 +363,18 @@ async def test_a_channel_without_dexter_drops_its_notice(
 
 
 async def test_a_failing_followup_is_retried_later(
-    replicas: list[Deps], slack: FakeSlack, world: World, sentry: respx.MockRouter, store: Store
+    replicas: list[Deps],
+    slack: FakeSlack,
+    world: World,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
+    store: Store,
 ) -> None:
     sub = await subscribe(replicas[0])
     clock = Clock(sub.created_at + timedelta(minutes=1))
     world.release("backend@1.6.0", at=clock.now - timedelta(seconds=50))
     world.deploy("backend@1.6.0", 901, "production", at=clock.now - timedelta(seconds=40))
-    issues = sentry.get("organizations/acme/issues/").mock(return_value=Response(503))
+    issues = sentry_mock.issues(Response(503))
     sentry.get("organizations/acme/sessions/").mock(
         return_value=Response(200, json=rf.sessions({}))
     )

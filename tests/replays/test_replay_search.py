@@ -20,6 +20,7 @@ from tests import factories as f
 from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 
 
 def rows(n: int, *, start: int = 0, **extra: Any) -> list[dict[str, Any]]:
@@ -57,11 +58,9 @@ def test_parse_never_crashes_and_keeps_a_known_sort(text: str) -> None:
 
 
 async def test_search_rows_request_and_paging(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/projects/").mock(
-        return_value=httpx.Response(200, json=[f.project(2, "backend"), f.project(3, "web")])
-    )
+    sentry_mock.projects([f.project(2, "backend"), f.project(3, "web")])
     first = rows(10, errors=3)
     first[0]["urls"] = ["https://acme.com/", "https://acme.com/cart", "https://acme.com/pay"]
     more = f.link_header(df.REPLAYS, "0:10:0")

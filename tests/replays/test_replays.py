@@ -14,14 +14,11 @@ from tests import factories as f
 from tests.discover.test_discover_e2e import text_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.sentry_org import card_extras
-
-ISSUE = "organizations/acme/issues/1/"
+from tests.sentry_mock import SentryMock
 
 
 def mock_issue(sentry: respx.MockRouter, **extra: Any) -> None:
-    sentry.get(ISSUE).mock(return_value=httpx.Response(200, json=f.issue(1, **extra)))
-    sentry.get(f"{ISSUE}events/latest/").mock(return_value=httpx.Response(200, json=f.event(1)))
+    SentryMock(sentry).issue(f.issue(1, **extra))
 
 
 def mock_replays(sentry: respx.MockRouter, ids: list[str]) -> tuple[respx.Route, respx.Route]:
@@ -40,11 +37,9 @@ def mock_replays(sentry: respx.MockRouter, ids: list[str]) -> tuple[respx.Route,
 
 
 async def test_replays_command_shows_count_and_latest_with_links(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/issues/BACKEND-1/").mock(
-        return_value=httpx.Response(200, json=f.issue(1))
-    )
+    sentry_mock.issue(f.issue(1), ref="BACKEND-1")
     ids = [f"{i:032x}" for i in range(7)]
     counts, listing = mock_replays(sentry, ids)
     await bot.command("replays BACKEND-1")
@@ -76,11 +71,11 @@ async def test_performance_issues_count_from_search_issues_and_none_is_plain(
 
 
 async def test_issue_card_shows_replays_button_and_caches_the_count(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     mock_issue(sentry)
     counts, _ = mock_replays(sentry, ["a" * 32, "b" * 32, "c" * 32])
-    card_extras(sentry, replays=False)
+    sentry_mock.card_extras(replays=False)
     await bot.command("issue 1")
     await bot.command("issue 1")
     cards = await slack.wait_for("chat.postMessage", 2)
@@ -97,16 +92,11 @@ async def test_issue_card_shows_replays_button_and_caches_the_count(
 
 
 async def test_card_without_replays_or_when_the_count_fails(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/issues/2/").mock(
-        return_value=httpx.Response(200, json=f.issue(2))
-    )
-    sentry.get("organizations/acme/issues/2/events/latest/").mock(
-        return_value=httpx.Response(404, json={"detail": "none"})
-    )
+    sentry_mock.issue(f.issue(2), latest=httpx.Response(404, json={"detail": "none"}))
     sentry.get(df.REPLAY_COUNT).mock(return_value=httpx.Response(403, json={"detail": "no"}))
-    card_extras(sentry, replays=False)
+    sentry_mock.card_extras(replays=False)
     await bot.command("issue 2")
     [card] = await slack.wait_for("chat.postMessage")
     labels = [

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import respx
-from httpx import Response
 
 from bot.core.ids import Action
 from bot.core.settings import Settings
@@ -16,7 +15,8 @@ from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.paths import REPO
-from tests.sentry_org import SentryOrg, add_slack_users
+from tests.sentry_mock import SentryMock
+from tests.sentry_org import SentryOrg
 from tests.tenants import (
     INTERNAL,
     INTERNAL_TOKEN,
@@ -47,13 +47,14 @@ async def two_servers(
 
 
 async def test_same_slug_on_another_server_grants_nothing(
-    two_servers: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+    two_servers: SlackDriver,
+    slack: FakeSlack,
+    sentry_mock: SentryMock,
+    org: SentryOrg,  # sentry.io/acme: bob is in #pay, not in #core; issue 1 is backend's (#core)
+    deps: Deps,
 ) -> None:
-    org = SentryOrg(sentry).install()  # sentry.io/acme: bob is in #pay, not in #core
-    org.add(1)  # issue 1 belongs to backend, owned by #core
-    add_slack_users(slack)
-    internal = sentry.get(f"{INTERNAL}/api/0/organizations/acme/members/").mock(
-        return_value=Response(200, json=[f.member(2, "bob@acme.io", role="owner")])
+    internal = sentry_mock.at(f"{INTERNAL}/api/0/organizations/acme").members(
+        [f.member(2, "bob@acme.io", role="owner")]
     )
     async with deps.tenancy.workspace("TX"):  # the other server's directory is cached first
         assert [m.role for m in await deps.members.members()] == ["owner"]
@@ -73,13 +74,11 @@ async def test_same_slug_on_another_server_grants_nothing(
 
 
 async def test_projects_and_short_ids_stay_with_their_server(
-    two_servers: SlackDriver, sentry: respx.MockRouter, deps: Deps
+    two_servers: SlackDriver, sentry_mock: SentryMock, deps: Deps
 ) -> None:
-    sentry.get("organizations/acme/projects/").mock(
-        return_value=Response(200, json=[f.project(2, "backend")])
-    )
-    sentry.get(f"{INTERNAL}/api/0/organizations/acme/projects/").mock(
-        return_value=Response(200, json=[f.project(7, "secret-service")])
+    sentry_mock.projects([f.project(2, "backend")])
+    sentry_mock.at(f"{INTERNAL}/api/0/organizations/acme").projects(
+        [f.project(7, "secret-service")]
     )
     async with deps.tenancy.workspace("TX"):
         assert [p.slug for p in await deps.projects.all()] == ["secret-service"]
@@ -88,19 +87,15 @@ async def test_projects_and_short_ids_stay_with_their_server(
 
 
 async def test_digest_directory_is_per_server(
-    two_servers: SlackDriver, sentry: respx.MockRouter, deps: Deps, slack: FakeSlack
+    two_servers: SlackDriver, sentry_mock: SentryMock, deps: Deps, slack: FakeSlack
 ) -> None:
     from bot.digests.parse import Target
     from bot.services import digests_of
     from bot.slack.tenancy import TenantWebClient
 
     digests = digests_of(deps, TenantWebClient(base_url=slack.api_url)).service
-    sentry.get("organizations/acme/projects/").mock(
-        return_value=Response(200, json=[f.project(2, "backend")])
-    )
-    sentry.get(f"{INTERNAL}/api/0/organizations/acme/projects/").mock(
-        return_value=Response(200, json=[f.project(7, "backend")])
-    )
+    sentry_mock.projects([f.project(2, "backend")])
+    sentry_mock.at(f"{INTERNAL}/api/0/organizations/acme").projects([f.project(7, "backend")])
     async with deps.tenancy.workspace("TX"):
         _, [theirs] = await digests.scope(Target(projects=("backend",)))
     async with deps.tenancy.workspace("TI"):

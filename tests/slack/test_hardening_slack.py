@@ -6,11 +6,11 @@ import time
 from urllib.parse import urlencode
 
 import respx
-from httpx import Response
 
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 
 
 def _form(bot: SlackDriver, text: str = "issues") -> str:
@@ -29,9 +29,7 @@ def _form(bot: SlackDriver, text: str = "issues") -> str:
 
 
 def _mock_issues(sentry: respx.MockRouter) -> respx.Route:
-    return sentry.get("organizations/acme/issues/").mock(
-        return_value=Response(200, json=[f.issue(1)])
-    )
+    return SentryMock(sentry).issues([f.issue(1)])
 
 
 async def _nothing_ran(bot: SlackDriver, slack: FakeSlack, route: respx.Route) -> None:

@@ -14,7 +14,7 @@ from bot.core import messages
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
-from tests.sentry_org import card_extras
+from tests.sentry_mock import SentryMock
 
 ISSUES = "organizations/acme/issues/"
 
@@ -24,15 +24,12 @@ def all_text(blocks: list[dict[str, Any]]) -> str:
 
 
 async def test_issues_lists_rows_with_sparkline_and_paging(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
     assigned = {"type": "user", "id": "7", "name": "Alice Doe", "email": "alice@acme.com"}
-    route = sentry.get(ISSUES).mock(
-        return_value=Response(
-            200,
-            json=[f.issue(1, assigned=assigned), f.issue(2, title="KeyError: 'user'")],
-            headers=f.link_header(ISSUES, "0:10:0"),
-        )
+    route = sentry_mock.issues(
+        [f.issue(1, assigned=assigned), f.issue(2, title="KeyError: 'user'")],
+        headers=f.link_header(ISSUES, "0:10:0"),
     )
     reply = await bot.command("issues level:error sort:freq")
     assert reply.status == 200
@@ -61,12 +58,10 @@ async def test_issues_lists_rows_with_sparkline_and_paging(
 
 
 async def test_issues_default_query_public_and_project_env(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/projects/").mock(
-        return_value=Response(200, json=[f.project(2, "backend"), f.project(3, "web")])
-    )
-    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[f.issue(1)]))
+    sentry_mock.projects([f.project(2, "backend"), f.project(3, "web")])
+    route = sentry_mock.issues([f.issue(1)])
     await bot.command("issues project:web env:production public")
     [resp] = await slack.wait_for("response")
     assert resp["response_type"] == "in_channel"
@@ -76,22 +71,18 @@ async def test_issues_default_query_public_and_project_env(
 
 
 async def test_issues_unknown_project_suggests(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/projects/").mock(
-        return_value=Response(200, json=[f.project(2, "backend")])
-    )
+    sentry_mock.projects([f.project(2, "backend")])
     await bot.command("issues project:backnd")
     [resp] = await slack.wait_for("response")
     assert "no project `backnd`" in resp["text"] and "`backend`" in resp["text"]
 
 
 async def test_invalid_search_shows_sentry_detail_and_hint(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get(ISSUES).mock(
-        return_value=Response(400, json={"detail": "Error parsing search query: level:"})
-    )
+    sentry_mock.issues(Response(400, json={"detail": "Error parsing search query: level:"}))
     await bot.command("issues level:")
     [resp] = await slack.wait_for("response")
     assert "Error parsing search query: level:" in resp["text"]
@@ -100,22 +91,22 @@ async def test_invalid_search_shows_sentry_detail_and_hint(
 
 
 async def test_empty_result_says_so(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get(ISSUES).mock(return_value=Response(200, json=[]))
+    sentry_mock.issues([])
     await bot.command("issues is:unresolved level:fatal")
     [resp] = await slack.wait_for("response")
     assert "No issues match `is:unresolved level:fatal`" in all_text(resp["blocks"])
 
 
 async def test_ack_comes_before_a_slow_sentry(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
     async def slow(request: Any) -> Response:
         await asyncio.sleep(1.0)
         return Response(200, json=[f.issue(1)])
 
-    sentry.get(ISSUES).mock(side_effect=slow)
+    sentry_mock.issues(slow)
     reply = await bot.command("issues")
     assert reply.status == 200
     assert reply.elapsed < 1.0, f"ack took {reply.elapsed:.2f}s, Sentry answers after 1 s"
@@ -124,9 +115,9 @@ async def test_ack_comes_before_a_slow_sentry(
 
 
 async def test_sentry_down_answers_clearly(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get(ISSUES).mock(return_value=Response(503))
+    sentry_mock.issues(Response(503))
     await bot.command("issues")
     [resp] = await slack.wait_for("response")
     assert resp["text"].startswith("Sentry is not answering, try again")
@@ -134,23 +125,13 @@ async def test_sentry_down_answers_clearly(
 
 
 async def test_issue_card_by_short_id(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, sentry_mock: SentryMock
 ) -> None:
     # Sentry's issue endpoints take the short id in place of the id: no shortids/ lookup first.
     lookup = sentry.get("organizations/acme/shortids/BACKEND-1A/")
-    short = sentry.get("organizations/acme/issues/BACKEND-1A/").mock(
-        return_value=Response(200, json=f.issue(26))
-    )
-    sentry.get("organizations/acme/issues/BACKEND-1A/events/latest/").mock(
-        return_value=Response(200, json=f.event(26))
-    )
-    by_id = sentry.get("organizations/acme/issues/26/").mock(
-        return_value=Response(200, json=f.issue(26))
-    )
-    sentry.get("organizations/acme/issues/26/events/latest/").mock(
-        return_value=Response(200, json=f.event(26))
-    )
-    card_extras(sentry)
+    short = sentry_mock.issue(f.issue(26), ref="BACKEND-1A")
+    by_id = sentry_mock.issue(f.issue(26))
+    sentry_mock.card_extras()
     reply = await bot.command("issue backend-1a", channel="C9")
     assert reply.status == 200
     [post] = await slack.wait_for("chat.postMessage")
@@ -184,16 +165,11 @@ async def test_issue_card_by_short_id(
 
 
 async def test_issue_card_from_urls(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
     for iid in (5, 6):
-        sentry.get(f"organizations/acme/issues/{iid}/").mock(
-            return_value=Response(200, json=f.issue(iid))
-        )
-        sentry.get(f"organizations/acme/issues/{iid}/events/latest/").mock(
-            return_value=Response(404, json={"detail": "no events"})
-        )
-    card_extras(sentry)
+        sentry_mock.issue(f.issue(iid), latest=Response(404, json={"detail": "no events"}))
+    sentry_mock.card_extras()
     await bot.command("issue <https://acme.sentry.io/issues/5/?project=2>")
     await bot.command("issue https://sentry.io/organizations/acme/issues/6/")
     posts = await slack.wait_for("chat.postMessage", 2)
@@ -215,14 +191,9 @@ async def test_issue_from_another_org_is_refused(
 
 
 async def test_unknown_issue_is_not_found(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    sentry.get("organizations/acme/issues/999/").mock(
-        return_value=Response(404, json={"detail": "The requested resource does not exist"})
-    )
-    sentry.get("organizations/acme/issues/999/events/latest/").mock(
-        return_value=Response(404, json={"detail": "The requested resource does not exist"})
-    )
+    sentry_mock.missing_issue(999)
     await bot.command("issue 999")
     [resp] = await slack.wait_for("response")
     assert resp["text"] == messages.SENTRY_NOT_FOUND.format(detail="No issue `999` found.")
@@ -236,14 +207,11 @@ async def test_bad_ref_shows_usage(bot: SlackDriver, slack: FakeSlack) -> None:
 
 
 async def test_card_falls_back_when_bot_not_in_channel(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
     slack.on("chat.postMessage", {"ok": False, "error": "not_in_channel"})
-    sentry.get("organizations/acme/issues/5/").mock(return_value=Response(200, json=f.issue(5)))
-    sentry.get("organizations/acme/issues/5/events/latest/").mock(
-        return_value=Response(200, json=f.event(5))
-    )
-    card_extras(sentry)
+    sentry_mock.issue(f.issue(5))
+    sentry_mock.card_extras()
     await bot.command("issue 5")
     [resp] = await slack.wait_for("response")
     assert messages.NOT_IN_CHANNEL in all_text(resp["blocks"])
@@ -291,9 +259,9 @@ async def test_a_group_word_alone_lists_its_sub_commands(
 
 
 async def test_bad_signature_is_rejected(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[]))
+    route = sentry_mock.issues([])
     form = {"command": "/dexter", "text": "issues", "user_id": "U1", "channel_id": "C1"}
     body = urlencode(form | {"team_id": "T1", "response_url": slack.response_url("x")})
     headers = bot.signed_headers(body)
@@ -309,26 +277,21 @@ async def test_bad_signature_is_rejected(
 
 
 async def test_slack_escaped_operators_reach_sentry_unescaped(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[]))
+    route = sentry_mock.issues([])
     await bot.command("issues times_seen:&gt;100 title:&quot;a&amp;b&quot;")
     await slack.wait_for("response")
     assert route.calls.last.request.url.params["query"] == "times_seen:>100 title:&quot;a&b&quot;"
 
 
 async def test_assigned_me_means_the_linked_sentry_user(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
     # With an integration token Sentry's `me` is the integration, which owns nothing.
     slack.add_user("U1", email="ann@acme.io", name="ann")
-    sentry.get("organizations/acme/members/").mock(
-        return_value=Response(200, json=[f.member(1, "ann@acme.io", teams=["core", "pay"])])
-    )
-    sentry.get("organizations/acme/members/1/").mock(
-        return_value=Response(200, json=f.member(1, "ann@acme.io", teams=["core", "pay"]))
-    )
-    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[f.issue(1)]))
+    sentry_mock.members([f.member(1, "ann@acme.io", teams=["core", "pay"])])
+    route = sentry_mock.issues([f.issue(1)])
     await bot.command(
         "issues assigned:me is:unresolved !bookmarks:me assigned_or_suggested:[me, none]"
     )
@@ -347,13 +310,11 @@ async def test_assigned_me_means_the_linked_sentry_user(
 
 
 async def test_assigned_me_without_a_link_says_how_to_link(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    bot: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
     slack.add_user("U1", email="nobody@else.io", name="x")
-    sentry.get("organizations/acme/members/").mock(
-        return_value=Response(200, json=[f.member(1, "ann@acme.io")])
-    )
-    route = sentry.get(ISSUES).mock(return_value=Response(200, json=[]))
+    sentry_mock.members([f.member(1, "ann@acme.io")])
+    route = sentry_mock.issues([])
     await bot.command("issues assigned:me")
     [resp] = await slack.wait_for("response")
     assert resp["text"].startswith(

@@ -1,4 +1,4 @@
-"""Fixtures for webhook tests: the app with a client secret, a stateful Sentry, a sender."""
+"""Fixtures for webhook tests: the app with a client secret, Sentry's issue comments, a sender."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from httpx import Response
 from bot.core.settings import Settings
 from tests.fake_slack import FakeSlack
 from tests.harness import Reply, SlackDriver
-from tests.sentry_org import SentryOrg, add_slack_users
 from tests.settings_factory import make_settings
 from tests.webhook_payloads import CLIENT_SECRET, signed
 
@@ -41,15 +40,6 @@ class Comments:
         self.posted.append((iid, text))
         note_id = str(next(self.ids))
         return Response(201, json={"id": note_id, "type": "note", "data": {"text": text}})
-
-
-@pytest.fixture
-def org(sentry: respx.MockRouter, slack: FakeSlack) -> SentryOrg:
-    """Issue 1 (`BACKEND-1`, project backend) and the org's people."""
-    add_slack_users(slack)
-    o = SentryOrg(sentry).install()
-    o.add(1)
-    return o
 
 
 @pytest.fixture

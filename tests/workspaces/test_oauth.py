@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlparse
 import aiohttp
 import pytest
 import respx
-from httpx import Response
 from slack_sdk.oauth.installation_store import Installation
 
 from bot.app import create_app
@@ -22,7 +21,7 @@ from bot.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
-from tests.sentry_org import card_extras
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import make_settings
 
 KEY = "oauth-test-secret-key-0123456789"
@@ -114,7 +113,11 @@ async def server(
 
 
 async def test_install_then_use_the_installed_token(
-    server: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+    server: SlackDriver,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
+    deps: Deps,
 ) -> None:
     slack.on(
         "oauth.v2.access",
@@ -148,12 +151,9 @@ async def test_install_then_use_the_installed_token(
     async with server.session.get(redirect, headers={"Cookie": cookie}) as r:
         assert r.status >= 400
 
-    sentry.get("organizations/acme/issues/").mock(return_value=Response(200, json=[f.issue(1)]))
-    sentry.get("organizations/acme/issues/1/").mock(return_value=Response(200, json=f.issue(1)))
-    sentry.get("organizations/acme/issues/1/events/latest/").mock(
-        return_value=Response(200, json=f.event(1))
-    )
-    card_extras(sentry)
+    sentry_mock.issues([f.issue(1)])
+    sentry_mock.issue(f.issue(1))
+    sentry_mock.card_extras()
     await server.command("issue 1", team="T9")
     [post] = await slack.wait_for("chat.postMessage")
     assert post.token == INSTALLED_TOKEN

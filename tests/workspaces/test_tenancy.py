@@ -22,6 +22,7 @@ from bot.workspaces.sentry_config import WorkspaceSentry
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
+from tests.sentry_mock import SentryMock
 from tests.settings_factory import SENTRY_TOKEN, make_settings
 
 KEY = "tenancy-test-secret-key-0123456789"
@@ -74,14 +75,12 @@ async def server(
 
 
 async def test_each_workspace_searches_its_own_sentry(
-    server: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    server: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
-    globex = sentry.get("https://de.sentry.io/api/0/organizations/globex/issues/").mock(
-        return_value=Response(200, json=[f.issue(7, title="Globex boom")])
+    globex = sentry_mock.at("https://de.sentry.io/api/0/organizations/globex").issues(
+        [f.issue(7, title="Globex boom")]
     )
-    acme = sentry.get("organizations/acme/issues/").mock(
-        return_value=Response(200, json=[f.issue(8, title="Acme boom")])
-    )
+    acme = sentry_mock.issues([f.issue(8, title="Acme boom")])
     await server.command("issues", team="TG")
     await server.command("issues", team="TI")
     first, second = await slack.wait_for("response", 2)

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import respx
-from httpx import Response
 
 from bot.core.settings import Settings
 from bot.deps import Deps
@@ -15,7 +14,7 @@ from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.ops_support import eventually
-from tests.sentry_org import card_extras
+from tests.sentry_mock import SentryMock
 from tests.tenants import (
     INTERNAL,
     INTERNAL_TOKEN,
@@ -82,15 +81,13 @@ def shared(url: str) -> dict[str, object]:
 
 
 async def test_unfurl_asks_the_workspaces_own_sentry(
-    server: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
+    server: SlackDriver, slack: FakeSlack, sentry_mock: SentryMock
 ) -> None:
     api = f"{INTERNAL}/api/0/organizations/internal"
-    issue = sentry.get(f"{api}/issues/5/").mock(
-        return_value=Response(200, json=f.issue(5, title="Internal boom"))
-    )
-    sentry.get(f"{api}/issues/5/events/latest/").mock(return_value=Response(200, json=f.event(5)))
-    sentry.get(f"{api}/releases/").mock(return_value=Response(200, json=[]))
-    card_extras(sentry, api=api)
+    internal = sentry_mock.at(api)
+    issue = internal.issue(f.issue(5, title="Internal boom"))
+    internal.releases([])
+    internal.card_extras()
     theirs = f"{INTERNAL}/organizations/internal/issues/5/"
     await server.event(shared(theirs), team="TX")
     [call] = await slack.wait_for("chat.unfurl")

@@ -19,6 +19,7 @@ from bot.workspaces.sentry_config import WorkspaceSentry
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
+from tests.sentry_mock import SentryMock
 from tests.tenants import installation, installations, oauth_settings, served
 
 TEAM_TOKEN = "sntrys_globex_token_77aa"
@@ -132,7 +133,11 @@ async def test_settings_sentry_refuses_are_not_saved(
 
 
 async def test_saved_settings_are_encrypted_and_used(
-    bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter, deps: Deps
+    bot: SlackDriver,
+    slack: FakeSlack,
+    sentry: respx.MockRouter,
+    sentry_mock: SentryMock,
+    deps: Deps,
 ) -> None:
     slack.add_user("U1", email="ada@acme.io", admin=True)
     org_route(sentry, Response(200, json={"id": "9", "slug": "globex", "name": "Globex"}))
@@ -145,9 +150,7 @@ async def test_saved_settings_are_encrypted_and_used(
     stored = json.loads(raw)
     assert stored["org"] == "globex" and stored["updated_by"] == "U1"
 
-    issues = sentry.get("organizations/globex/issues/").mock(
-        return_value=Response(200, json=[f.issue(3)])
-    )
+    issues = sentry_mock.at("organizations/globex").issues([f.issue(3)])
     client = await deps.workspaces.client_for("T1")
     assert client.org == "globex"
     await client.get(client.org_path("issues"))
