@@ -20,7 +20,6 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bench.digests import connect_store
-from bench.fakes import QuietSlack
 from bot.app import slack_client
 from bot.core.store import MAX_CONNECTIONS, POOL_WAIT
 from bot.deps import build_deps
@@ -29,6 +28,7 @@ from bot.webhooks.types import WebhookHandler
 from handlers.alert_push import alert_handlers
 from tests import alert_factories as af
 from tests import factories as f
+from tests.fake_slack import FakeSlack
 from tests.settings_factory import make_settings
 
 CHANNEL = "C0ALERTS1"
@@ -96,7 +96,7 @@ async def _timed(
 
 async def run(args: argparse.Namespace) -> None:
     sentry_url, runner = await _serve(sentry_app(args.delay))
-    slack = await QuietSlack().start()
+    slack = await FakeSlack().start()
     slack.on(
         "conversations.info",
         lambda a: {"ok": True, "channel": {"id": a["channel"], "is_member": True}},

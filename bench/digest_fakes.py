@@ -1,17 +1,18 @@
-"""Loopback fakes for the digest benchmark: a slow Sentry and a rate-limiting Slack."""
+"""Loopback fakes for the digest benchmark: a slow Sentry, and the fake Slack of the tests
+(tests/fake_slack.py) limiting posts per channel, with a tally of the digests it took."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from tests.fake_slack import Call, FakeSlack
 
 
 def _iso(when: datetime) -> str:
@@ -199,95 +200,48 @@ def _issue(i: int, project: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class FakeSlack(Server):
-    """A Web API that allows one chat.postMessage per second per channel (429 otherwise)."""
+class DigestPosts:
+    """What the fake Slack took: digest posts (by the subscription and fire in their
+    metadata), the busiest channel, chart uploads; served as `GET <slack>/api/bench.stats`."""
 
-    def __init__(self, *, per_channel: float = 1.0) -> None:
-        super().__init__()
-        self.per_channel = per_channel
-        self.last_post: dict[str, float] = {}
-        self.posts: list[
-            tuple[float, str, str, int]
-        ] = []  # (time, channel, subscription, scheduled)
-        self.per_channel_count: Counter[str] = Counter()
-        self.rejected = 0
+    def __init__(self, slack: FakeSlack) -> None:
+        self.slack = slack
+        self.posts: list[tuple[float, str]] = []  # (time, channel)
+        self.per_channel: Counter[str] = Counter()
+        self.by_digest: Counter[tuple[str, int]] = Counter()
         self.uploads = 0
         self.last_upload = 0.0
-        self.by_digest: defaultdict[tuple[str, int], int] = defaultdict(int)
-        self.app.router.add_get("/__stats", self._stats)
-        self.app.router.add_post("/api/{method}", self._api)
-        self.app.router.add_get("/api/{method}", self._api)
-        self.app.router.add_post("/upload/{fid}", self._upload)
-        self._ts = 0
 
-    async def _stats(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "digest_posts": len(self.posts),
-                "distinct": len(self.by_digest),
-                "duplicates": sum(c - 1 for c in self.by_digest.values() if c > 1),
-                "busiest_channel": max(self.per_channel_count.values(), default=0),
-                "last_post": max((p[0] for p in self.posts), default=0.0),
-                "rejected": self.rejected,
-                "uploads": self.uploads,
-                "last_upload": self.last_upload,
-            }
-        )
-
-    async def _api(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        raw = await request.read()
-        ctype = request.headers.get("Content-Type", "")
-        args: dict[str, Any] = (
-            json.loads(raw or b"{}") if "json" in ctype else dict(parse_qsl(raw.decode()))
-        )
-        args.update(request.query)
-        if method == "chat.postMessage":
-            return self._post(args)
-        if method == "files.getUploadURLExternal":
-            self._ts += 1
-            return web.json_response(
-                {
-                    "ok": True,
-                    "upload_url": f"{self.url}/upload/F{self._ts}",
-                    "file_id": f"F{self._ts}",
-                }
-            )
-        if method == "files.completeUploadExternal":
+    def __call__(self, call: Call, answer: dict[str, Any]) -> None:
+        if not answer.get("ok"):
+            return
+        if call.method == "files.completeUploadExternal":
             self.uploads += 1
             self.last_upload = time.time()
-            return web.json_response({"ok": True, "files": []})
-        return web.json_response({"ok": True})
-
-    def _post(self, args: dict[str, Any]) -> web.Response:
-        channel = str(args.get("channel"))
-        now = time.time()
-        last = self.last_post.get(channel)
-        if last is not None and now - last < self.per_channel:
-            self.rejected += 1
-            wait = math.ceil(self.per_channel - (now - last))
-            return web.json_response(
-                {"ok": False, "error": "ratelimited"},
-                status=429,
-                headers={"Retry-After": str(wait)},
-            )
-        self.last_post[channel] = now
-        meta = args.get("metadata")
+        if call.method != "chat.postMessage":
+            return
+        meta = call.args.get("metadata")
         meta = json.loads(meta) if isinstance(meta, str) else meta or {}
         payload = meta.get("event_payload") or {}
         sub, scheduled = str(payload.get("subscription", "")), int(payload.get("scheduled", 0))
         if sub:
+            channel = str(call.args.get("channel"))
             self.by_digest[(sub, scheduled)] += 1
-            self.posts.append((now, channel, sub, scheduled))
-            self.per_channel_count[channel] += 1
-        self._ts += 1
-        return web.json_response(
-            {"ok": True, "channel": channel, "ts": f"1700000000.{self._ts:06d}"}
-        )
+            self.posts.append((time.time(), channel))
+            self.per_channel[channel] += 1
 
-    async def _upload(self, request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(text="OK")
+    def stats(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "digest_posts": len(self.posts),
+            "distinct": len(self.by_digest),
+            "duplicates": sum(c - 1 for c in self.by_digest.values() if c > 1),
+            "busiest_channel": max(self.per_channel.values(), default=0),
+            "last_post": max((at for at, _ in self.posts), default=0.0),
+            "rejected": self.slack.ratelimited,
+            "uploads": self.uploads,
+            "last_upload": self.last_upload,
+        }
 
 
 def serve(conn: Any, teams: int, latency: float) -> None:
@@ -296,7 +250,11 @@ def serve(conn: Any, teams: int, latency: float) -> None:
 
     async def main() -> None:
         sentry = FakeSentry(org="acme", teams=teams, latency=latency)
-        slack = FakeSlack(per_channel=1.0)
+        # the fake Slack of the tests, keeping nothing, limiting posts as Slack does
+        slack = FakeSlack(record=False, post_interval=1.0)
+        posts = DigestPosts(slack)
+        slack.watch(posts)
+        slack.on("bench.stats", posts.stats)
         await sentry.start()
         await slack.start()
         conn.send((sentry.url, slack.url))

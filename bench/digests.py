@@ -98,7 +98,7 @@ async def make_replica(
 
 
 async def stats(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
-    async with session.get(url + "/__stats") as resp:
+    async with session.get(url) as resp:
         data: dict[str, Any] = await resp.json()
         return data
 
@@ -110,6 +110,7 @@ async def run(args: argparse.Namespace) -> int:
     fakes = ctx.Process(target=serve, args=(child, args.teams, args.latency), daemon=True)
     fakes.start()
     sentry_url, slack_url = parent.recv()
+    slack_stats, sentry_stats = f"{slack_url}/api/bench.stats", f"{sentry_url}/__stats"
     session = aiohttp.ClientSession()
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     store, embedded = await connect_store(prefix)
@@ -138,17 +139,17 @@ async def run(args: argparse.Namespace) -> int:
         print("warning: start-up took longer than the lead; raise it", file=sys.stderr)
     expected = args.subscriptions
     deadline = time.monotonic() + lead + args.timeout
-    slack = await stats(session, slack_url)
+    slack = await stats(session, slack_stats)
     while slack["distinct"] < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-        slack = await stats(session, slack_url)
+        slack = await stats(session, slack_stats)
     await asyncio.sleep(3.0)  # room for a late duplicate to show up
     for r in replicas:
         await r.scheduler.drain()
         await r.scheduler.stop()
         await r.service.data.client.aclose()
-    slack = await stats(session, slack_url)
-    sentry = await stats(session, sentry_url)
+    slack = await stats(session, slack_stats)
+    sentry = await stats(session, sentry_stats)
     wall = slack["last_post"] - fire_wall
     floor = max(0, slack["busiest_channel"] - 1) * 1.0
     calls = sum(sentry["calls"].values())

@@ -1,4 +1,5 @@
-"""A fake Sentry API (answering after a delay) and the fake Slack, on loopback, for benchmarks.
+"""A fake Sentry API (answering after a delay) and the fake Slack (tests/fake_slack.py), on
+loopback, for benchmarks.
 
 `python -m bench.fakes --delay 1` prints `sentry=<url> slack=<url>` and serves until killed.
 `GET <slack>/api/bench.stats?tag=T` tells how the response_urls `<slack>/response/T-<n>` were
@@ -16,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tests import factories as f
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import Call, FakeSlack
 
 
 def sentry_app(delay: float) -> web.Application:
@@ -42,31 +43,25 @@ def sentry_app(delay: float) -> web.Application:
     return app
 
 
-class QuietSlack(FakeSlack):
-    """FakeSlack that forgets calls, so long runs do not grow in memory; it only counts the
-    response_url posts per tag (`T` in `/response/T-<n>`)."""
+class Answers:
+    """Counts the response_url posts per tag (`T` in `/response/T-<n>`), for `bench.stats`."""
 
-    posts: dict[str, int]
-    answered: dict[str, set[str]]
-    last: dict[str, float]
+    def __init__(self) -> None:
+        self.posts: dict[str, int] = {}
+        self.answered: dict[str, set[str]] = {}
+        self.last: dict[str, float] = {}
 
-    async def start(self) -> QuietSlack:
-        self.posts, self.answered, self.last = {}, {}, {}
-        self.on("bench.stats", self._stats)
-        await super().start()
-        return self
-
-    async def _response(self, request: web.Request) -> web.Response:
-        await request.read()
-        rid = request.match_info["rid"]
+    def __call__(self, call: Call, _answer: dict[str, Any]) -> None:
+        if call.method != "response":
+            return
+        rid = str(call.args.get("_rid", ""))
         tag = rid.rpartition("-")[0]
         if tag:
             self.posts[tag] = self.posts.get(tag, 0) + 1
             self.answered.setdefault(tag, set()).add(rid)
             self.last[tag] = time.time()
-        return web.Response(text="ok")
 
-    def _stats(self, args: dict[str, Any]) -> dict[str, Any]:
+    def stats(self, args: dict[str, Any]) -> dict[str, Any]:
         tag = str(args.get("tag", ""))
         return {
             "ok": True,
@@ -76,6 +71,16 @@ class QuietSlack(FakeSlack):
         }
 
 
+async def quiet_slack() -> FakeSlack:
+    """The fake Slack keeping nothing, so long runs do not grow in memory; it only counts the
+    response_url posts per tag, told by `GET <slack>/api/bench.stats?tag=T`."""
+    answers = Answers()
+    slack = FakeSlack(record=False)
+    slack.watch(answers)
+    slack.on("bench.stats", answers.stats)
+    return await slack.start()
+
+
 async def start(delay: float) -> tuple[str, str, list[web.AppRunner], FakeSlack]:
     """Start both fakes; returns their URLs."""
     runner = web.AppRunner(sentry_app(delay), access_log=None)
@@ -83,7 +88,7 @@ async def start(delay: float) -> tuple[str, str, list[web.AppRunner], FakeSlack]
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    slack = await QuietSlack().start()
+    slack = await quiet_slack()
     return f"http://127.0.0.1:{port}", slack.url, [runner], slack
 
 

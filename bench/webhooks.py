@@ -40,7 +40,7 @@ import aiohttp
 from aiohttp import web
 
 from tests import factories as f
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import Call, FakeSlack
 
 SECRET = "bench-webhook-secret"
 
@@ -81,17 +81,15 @@ class Sentry:
         return app
 
 
-class Slack(FakeSlack):
-    """The fake Slack, noting when each card was updated."""
+class CardUpdates:
+    """When each card (by message ts) was updated, as the fake Slack saw it."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.updates: dict[str, list[float]] = defaultdict(list)
+        self.at: dict[str, list[float]] = defaultdict(list)
 
-    def _default(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        if method == "chat.update":
-            self.updates[str(args.get("ts"))].append(time.monotonic())
-        return super()._default(method, args)
+    def __call__(self, call: Call, _answer: dict[str, Any]) -> None:
+        if call.method == "chat.update":
+            self.at[str(call.args.get("ts"))].append(time.monotonic())
 
 
 def signed(issue_id: int) -> tuple[bytes, dict[str, str]]:
@@ -130,7 +128,9 @@ async def run(args: argparse.Namespace) -> None:
     site = web.TCPSite(sentry_runner, "127.0.0.1", 0)
     await site.start()
     sentry_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    slack = await Slack().start()
+    slack, updates = FakeSlack(record=False), CardUpdates()
+    slack.watch(updates)
+    await slack.start()
     embedded = None
     if os.environ.get("REDIS_URL"):
         redis = aioredis.Redis.from_url(os.environ["REDIS_URL"])
@@ -185,7 +185,7 @@ async def run(args: argparse.Namespace) -> None:
         sent.clear()
         statuses.clear()
         sentry.reads.clear()
-        slack.updates.clear()
+        updates.at.clear()
         begin = time.monotonic()
         tasks = []
         for k in range(total):
@@ -202,14 +202,14 @@ async def run(args: argparse.Namespace) -> None:
     for issue, start, acked in sent:
         reads = sentry.reads[str(issue)]
         r = bisect.bisect_left(reads, acked)
-        updates = slack.updates[card_ts[issue]]
-        u = bisect.bisect_left(updates, reads[r]) if r < len(reads) else len(updates)
-        if u >= len(updates):
+        shown = updates.at[card_ts[issue]]
+        u = bisect.bisect_left(shown, reads[r]) if r < len(reads) else len(shown)
+        if u >= len(shown):
             missing += 1
             continue
-        ends.append(updates[u] - start)
+        ends.append(shown[u] - start)
     n_reads = sum(len(v) for v in sentry.reads.values())
-    n_updates = sum(len(v) for v in slack.updates.values())
+    n_updates = sum(len(v) for v in updates.at.values())
     print(
         f"{total} issue deliveries at {args.rate:g}/s over {args.issues} issues "
         f"(one card each), coalescing window {args.window:g} s, Sentry delay "

@@ -1,4 +1,9 @@
-"""A local fake of Slack's Web API and response_url endpoint that records every call."""
+"""A local fake of Slack's Web API and response_url endpoint that records every call.
+
+The one fake Slack of the tests and of `bench/`. Options for long benchmark runs: `record=False`
+keeps nothing (memory stays flat; `watch` sees every call instead), and `post_interval` limits
+`chat.postMessage` per channel as Slack does, answering 429 with `Retry-After` beyond it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +30,11 @@ class Call:
     token: str | None = None
 
 
+# Sees each call and what the fake answered it; a response_url post is a call of method
+# "response" (its body, with `_rid`, as args) answered {"ok": True}.
+Watcher = Callable[[Call, dict[str, Any]], None]
+
+
 @dataclass
 class FakeSlack:
     """Serve `/api/<method>`, `/response/<id>` and `/upload/<id>` on 127.0.0.1."""
@@ -33,9 +45,14 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     overrides: dict[str, Responder] = field(default_factory=dict)
     expired: set[str] = field(default_factory=set)  # response_url ids Slack no longer takes
+    record: bool = True  # False: keep no calls, responses or uploads (long benchmark runs)
+    post_interval: float = 0.0  # > 0: one chat.postMessage per channel per this many seconds
+    ratelimited: int = 0  # calls answered 429 because of post_interval
+    watchers: list[Watcher] = field(default_factory=list)
     url: str = ""
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _last_post: dict[str, float] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeSlack:
@@ -66,6 +83,10 @@ class FakeSlack:
     def on(self, method: str, responder: Responder | dict[str, Any]) -> None:
         """Answer `method` with a fixed payload or a function of the call's args."""
         self.overrides[method] = responder if callable(responder) else (lambda _a: responder)
+
+    def watch(self, watcher: Watcher) -> None:
+        """Call `watcher` with every call and its answer (also when `record` is False)."""
+        self.watchers.append(watcher)
 
     def add_user(
         self,
@@ -117,11 +138,43 @@ class FakeSlack:
                 with contextlib.suppress(ValueError):
                     args[key] = json.loads(args[key])
         auth = request.headers.get("Authorization", "")
-        self.calls.append(Call(method, args, auth.removeprefix("Bearer ") or args.get("token")))
-        self._changed.set()
+        call = Call(method, args, auth.removeprefix("Bearer ") or args.get("token"))
+        self._record(call)
+        wait = self._rate_limit(method, args)
+        if wait:
+            self.ratelimited += 1
+            limited = {"ok": False, "error": "ratelimited"}
+            self._tell(call, limited)
+            return web.json_response(limited, status=429, headers={"Retry-After": str(wait)})
         if method in self.overrides:
-            return web.json_response(self.overrides[method](args))
-        return web.json_response(self._default(method, args))
+            answer = self.overrides[method](args)
+        else:
+            answer = self._default(method, args)
+        self._tell(call, answer)
+        return web.json_response(answer)
+
+    def _record(self, call: Call) -> None:
+        if self.record and call.method == "response":
+            self.responses.append(call.args)
+        elif self.record:
+            self.calls.append(call)
+        self._changed.set()
+
+    def _tell(self, call: Call, answer: dict[str, Any]) -> None:
+        for watcher in self.watchers:
+            watcher(call, answer)
+
+    def _rate_limit(self, method: str, args: dict[str, Any]) -> int:
+        """Seconds to wait (Retry-After) when this post comes too soon after the last one
+        in its channel; 0 when it is taken."""
+        if method != "chat.postMessage" or self.post_interval <= 0:
+            return 0
+        channel, now = str(args.get("channel")), time.monotonic()
+        last = self._last_post.get(channel)
+        if last is not None and now - last < self.post_interval:
+            return max(1, math.ceil(self.post_interval - (now - last)))
+        self._last_post[channel] = now
+        return 0
 
     def _default(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ok: dict[str, Any] = {"ok": True}
@@ -160,12 +213,14 @@ class FakeSlack:
             return web.Response(status=404, text="expired_url")
         body = await request.json()
         body["_rid"] = request.match_info["rid"]
-        self.responses.append(body)
-        self._changed.set()
+        call = Call("response", body)
+        self._record(call)
+        self._tell(call, {"ok": True})
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
-        self.uploads[request.match_info["fid"]] = data
+        if self.record:
+            self.uploads[request.match_info["fid"]] = data
         self._changed.set()
         return web.Response(text="OK")

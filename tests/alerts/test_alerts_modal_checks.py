@@ -104,14 +104,17 @@ async def test_slow_sentry_gets_a_computing_view_then_the_preview(
     channel_named(slack)
     form = await open_form(bot, slack, "alert create metric project:backend")
 
+    answered = asyncio.Event()
+
     async def slow(request: httpx.Request) -> Response:
-        await asyncio.sleep(0.5)
+        await answered.wait()  # Sentry answers only after the budget gave the computing view
         return timeseries_response(timeseries([900.0] * 168, start=week_start(), step=HOUR))
 
     sentry.get(ORG + "events-timeseries/").mock(side_effect=slow)
     answer = await submit(bot, form, {"alert_name": "Always", "alert_critical": "10"})
     assert answer["response_action"] == "update"
     assert messages.ALERT_COMPUTING in texts(answer["view"])
+    answered.set()
     await slack.wait_for("views.update", 2)
     preview = last_view(slack)
     assert preview["callback_id"] == "alert_confirm"

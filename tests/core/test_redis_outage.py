@@ -164,7 +164,7 @@ async def test_a_replay_is_refused_while_redis_is_down(
     second = await bot.post(body, headers=headers)
     assert (first.status, second.status) == (200, 401)
     await slack.wait_for("response")
-    # not bot.idle(): it asks the queue in Redis, which is down here; a pause lets a
-    # wrongly accepted replay run before the count
+    # not bot.idle(): it asks the queue in Redis, which is down here, and the work ran in
+    # this process, outside any job; a pause lets a wrongly accepted replay run before the count
     await asyncio.sleep(0.3)
     assert issues.call_count == 1 and len(slack.responses) == 1

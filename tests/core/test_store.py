@@ -77,7 +77,7 @@ async def test_concurrent_misses_load_once(store: Store) -> None:
     async def slow_load() -> dict[str, int]:
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # what is tested: the other 29 misses come while it loads
         return {"n": 1}
 
     key = store.key("cache", "burst")
@@ -91,7 +91,7 @@ async def test_a_failed_load_is_shared_then_retried(store: Store) -> None:
     async def failing() -> int:
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the other callers come while it loads
         raise RuntimeError("sentry down")
 
     key = store.key("cache", "fails")

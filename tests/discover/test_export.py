@@ -31,7 +31,7 @@ class InFlight:
         self.now += 1
         self.peak = max(self.peak, self.now)
         try:
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.002)  # a latency, so that requests can overlap
             return self.inner(request)  # type: ignore[no-any-return]
         finally:
             self.now -= 1

@@ -50,7 +50,7 @@ async def test_a_hung_sentry_gets_a_note_then_a_final_answer_by_the_deadline(
     assert note["response_type"] == "ephemeral" and note["replace_original"] is False
     assert final["text"].startswith("Sentry is not answering") and "(ref `" in final["text"]
     assert elapsed < BUDGET + 1.0, elapsed  # not four read timeouts
-    await asyncio.sleep(SLOW * 2)
+    await asyncio.sleep(SLOW * 2)  # a real timer: the slow note must not come a second time
     assert len(slack.responses) == 2  # one note, one answer
 
 
@@ -58,7 +58,7 @@ async def test_slow_but_answering_sentry_notes_once_then_answers(
     bot: SlackDriver, slack: FakeSlack, sentry: respx.MockRouter
 ) -> None:
     async def slow(request: httpx.Request) -> Response:
-        await asyncio.sleep(SLOW * 2.5)
+        await asyncio.sleep(SLOW * 2.5)  # what is tested: slower than the note, inside the budget
         return Response(200, json=[f.issue(1)])
 
     sentry.get(ISSUES).mock(side_effect=slow)
@@ -74,7 +74,7 @@ async def test_a_quick_sentry_gets_no_note(
     sentry.get(ISSUES).mock(return_value=Response(200, json=[f.issue(1)]))
     await bot.command("issues level:error")
     [answer] = await slack.wait_for("response")
-    await asyncio.sleep(SLOW * 2)
+    await asyncio.sleep(SLOW * 2)  # a real timer: the note must not fire after a quick answer
     assert len(slack.responses) == 1 and answer["blocks"]
 
 
@@ -136,6 +136,7 @@ async def test_a_renewed_step_has_a_fresh_budget_and_no_second_note(
         notes.append("slow")
 
     first = deadline.begin(0.2, slow_after=0.05, on_slow=note)
+    # real time is what is tested: each read below outlasts its step's slow_after
     await asyncio.sleep(0.15)
     async with deadline.renewed():
         step = deadline.current()

@@ -77,7 +77,7 @@ async def test_a_family_at_its_limit_waits_for_its_own_slot(
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # holds the slot while the other pages ask for it
         running -= 1
         return Response(200, json=[], headers={"X-Sentry-Rate-Limit-ConcurrentLimit": "1"})
 

@@ -114,14 +114,15 @@ async def test_an_issue_without_cards_touches_nothing(
 async def test_the_coalescer_runs_once_per_window_and_catches_late_changes(store: Store) -> None:
     coalescer = Coalescer(store, window=0.2)
     runs: list[int] = []
-    gate = asyncio.Event()
+    gate, inside = asyncio.Event(), asyncio.Event()
 
     async def work() -> None:
         runs.append(len(runs))
+        inside.set()
         await gate.wait()
 
     first = asyncio.create_task(coalescer.run("k", work))
-    await asyncio.sleep(0.05)  # the first run holds the lease, inside `work`
+    await asyncio.wait_for(inside.wait(), 5)  # the first run holds the lease, inside `work`
     others = await asyncio.gather(*(coalescer.run("k", work) for _ in range(20)))
     assert others == [0] * 20  # they only marked the key dirty
     gate.set()
