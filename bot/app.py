@@ -22,13 +22,13 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.pipeline.envelope import SLACK_KINDS
 from bot.pipeline.front import FrontDoor
+from bot.pipeline.observe import DexterApp, InstrumentedWebClient, install
 from bot.pipeline.service import Pipeline, Role
 from bot.pipeline.slack_jobs import SlackJobs, watch_listeners
 from bot.services import wire
 from bot.slack.directory import SlackDirectory
 from bot.slack.manifest import BOT_SCOPES
 from bot.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
-from bot.slack.observe import DexterApp, InstrumentedWebClient, install
 from bot.slack.tokens import BotTokens
 from bot.slack.workspace_guard import InstalledWorkspace, WorkspaceGuard
 from bot.webhooks.router import WebhookRouter

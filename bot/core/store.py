@@ -22,8 +22,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.core.current_job import current_job_id
 from bot.core.errors import StartupError, StateUnavailable
-from bot.pipeline.current import current_job_id
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,7 +1,7 @@
 """The front door: a Bolt middleware that acks a verified request and enqueues it as a job.
 
 It runs after Bolt checked the signature and the workspace's installation, and after the
-replay/retry guard (bot/slack/observe.py), so only genuine, first deliveries become jobs. No
+replay/retry guard (bot/pipeline/observe.py), so only genuine, first deliveries become jobs. No
 listener runs here, so the web role neither calls Sentry nor renders. What must answer in
 the HTTP response stays inline, running its listener as before:
 

@@ -20,12 +20,12 @@ from typing import Literal
 from redis.exceptions import RedisError
 
 from bot.core.errors import StartupError
+from bot.core.ledger import Ledger
 from bot.core.settings import Settings
 from bot.core.store import Store
 from bot.pipeline.backpressure import Backpressure
 from bot.pipeline.envelope import Job
 from bot.pipeline.gauges import QueueGauges
-from bot.pipeline.ledger import Ledger
 from bot.pipeline.queue import JobQueue, redis_too_old
 from bot.pipeline.worker import DeadHook, JobRunner, Worker
 

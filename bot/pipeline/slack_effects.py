@@ -1,6 +1,6 @@
 """Slack posts through the ledger: a redelivered job never posts, updates or answers twice.
 
-The Web API client (bot/slack/observe.py InstrumentedWebClient) sends the methods in EFFECTS
+The Web API client (bot/pipeline/observe.py InstrumentedWebClient) sends the methods in EFFECTS
 through `api_call_once`; `OnceRespond` is Bolt's `respond` for response_url answers.
 Outside a job both behave exactly like the originals.
 """
@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook import WebhookResponse
 
-from bot.pipeline.ledger import once
+from bot.core.ledger import once
 from bot.slack.outgoing import SafeRespond
 
 # Calls that change what users see; reads and token calls are repeated freely.

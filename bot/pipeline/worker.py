@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
+from bot.core.current_job import Run, current_run
+from bot.core.ledger import Ledger
 from bot.core.logs import bind_correlation_id
-from bot.pipeline.current import Run, current_run
 from bot.pipeline.envelope import Job
-from bot.pipeline.ledger import Ledger
 from bot.pipeline.queue import Delivery, JobQueue
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 
 from bot.core import errors
+from bot.core.ledger import once
 from bot.core.logs import correlation_id
-from bot.pipeline.ledger import once
 from bot.sentry import deadline
 from bot.sentry.limits import Limits, route_template
 from bot.sentry.responses import (

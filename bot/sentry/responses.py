@@ -47,7 +47,7 @@ def parse_next_cursor(link_header: str | None) -> str | None:
 
 
 def recordable(resp: SentryResponse) -> dict[str, Any]:
-    """What the job ledger keeps of a mutation's answer (bot/pipeline/ledger.py)."""
+    """What the job ledger keeps of a mutation's answer (bot/core/ledger.py)."""
     return {"data": resp.data, "status": resp.status}
 
 

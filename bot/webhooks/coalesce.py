@@ -14,8 +14,8 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 
+from bot.core.current_job import current_job_id
 from bot.core.store import Store
-from bot.pipeline.current import current_job_id
 
 DEFAULT_WINDOW = 3.0  # seconds between two refreshes of one issue's cards
 DIRTY_TTL = 3600

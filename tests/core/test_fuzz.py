@@ -27,12 +27,12 @@ from bot.core.ids import Action, Callback
 from bot.core.parse import parse_issue_search
 from bot.core.store import Store
 from bot.deps import build_deps
+from bot.pipeline.observe import classify
 from bot.pipeline.service import Pipeline
 from bot.pipeline.worker import LOOPS
 from bot.sentry.refs import parse_issue_ref
 from bot.server import bolt_request
 from bot.slack.command_table import Dispatcher
-from bot.slack.observe import classify
 from handlers import commands, issues, workspaces
 from tests import factories as f
 from tests.fake_slack import FakeSlack

@@ -204,7 +204,7 @@ async def test_events_are_acked_at_once(bot: SlackDriver) -> None:
 
 
 async def test_listener_work_waits_for_pending_acks() -> None:
-    from bot.slack.observe import AckFirst
+    from bot.pipeline.observe import AckFirst
 
     first = AckFirst()
     first.enter()

@@ -164,7 +164,7 @@ async def test_a_redelivery_after_a_crash_before_the_ack_skips_what_was_done(
     pipeline.queue.done = die_before_ack  # type: ignore[method-assign]
     await bot.command("resolve BACKEND-1")
     await slack.wait_for("response")  # the first attempt did everything but the ack
-    caplog.set_level(logging.INFO, logger="bot.pipeline.ledger")
+    caplog.set_level(logging.INFO, logger="bot.core.ledger")
     fresh = fresh_worker(pipeline)
     await fresh.start()
     try:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot.pipeline.current import current_run
+from bot.core.current_job import current_run
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

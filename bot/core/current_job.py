@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 
 class Recorder(Protocol):
-    """Where a run's effects are recorded (bot/pipeline/ledger.py)."""
+    """Where a run's effects are recorded (bot/core/ledger.py)."""
 
     async def get(self, job_id: str, effect: str) -> tuple[bool, Any]: ...
 
