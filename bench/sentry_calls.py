@@ -1,6 +1,7 @@
 """Sentry requests per user operation, first time (cold) and again (warm, caches filled).
 
-`python -m bench.sentry_calls`. Add a row by appending an `Op` to OPERATIONS.
+`python -m bench.sentry_calls`. Add a row by appending an `Op` to OPERATIONS. An operation
+that does not finish as it should is printed as "did not finish" and the run exits 1.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ import asyncio
 import itertools
 import json
 import os
+import sys
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import aiohttp
 import httpx
@@ -31,12 +34,18 @@ from tests import event_factories as ef
 from tests import factories as f
 from tests.dashboards.support import BoardSentry, widgets
 from tests.digest_sentry import DashboardSentry
+from tests.fake_dns import fake_resolver
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
 from tests.sentry_mock import SentryMock
 from tests.settings_factory import make_settings
+from tests.tenants import installation, installations, oauth_settings
 
 Run = Callable[[SlackDriver], Awaitable[object]]
+# "single": one workspace, the environment's Sentry; "oauth": installed in many workspaces
+# (only there does `/dexter setup` open its modal: a single-workspace install refuses it)
+Install = Literal["single", "oauth"]
+ANSWER_TIMEOUT = 30.0  # seconds: only guards against a hang; a loaded machine may be slow
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,25 @@ class Op:
 
     name: str
     run: Run
-    done: str  # "response" (response_url), a Web API method, or "reply" (the HTTP answer)
+    # "response" (response_url), a Web API method, or "reply": finished when `run` returns
+    # (the HTTP answer, or `run` waited for the end itself)
+    done: str
+    install: Install = "single"
+
+
+@dataclass
+class Row:
+    """What one operation cost, cold and warm; `problem` when it did not finish."""
+
+    name: str
+    cold: int = 0
+    warm: int = 0
+    endpoints: Counter[str] = field(default_factory=Counter)
+    problem: str = ""
+
+
+class NotDone(Exception):
+    """The operation ended otherwise than the row says (its message says how)."""
 
 
 SETUP_VALUES: dict[str, Any] = {
@@ -58,27 +85,42 @@ _TYPED = itertools.cycle(["a", "an", "ann"])
 NEXT = json.dumps({"cursor": "0:10:0", "page": 2})
 
 
+async def first_after(
+    slack: FakeSlack, method: str, seen: int, match: Callable[[Any], bool]
+) -> Any:
+    """The first `method` call (or response_url post) after the first `seen` that matches,
+    waiting for it: others ("Working on it…", "Sentry is slow, still trying…") may come first
+    or in between, more of them when the machine is busy."""
+    while True:
+        got = slack.responses if method == "response" else slack.of(method)
+        for item in got[seen:]:
+            if match(item):
+                return item
+        await slack.wait_for(method, len(got) + 1, timeout=ANSWER_TIMEOUT)
+
+
+def _text(response: dict[str, Any]) -> str:
+    return str(response.get("text", ""))
+
+
+def _confirm_tokens(response: dict[str, Any]) -> list[str]:
+    return [
+        e["value"]
+        for b in response.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == Action.BULK_CONFIRM
+    ]
+
+
 async def click_confirm(bot: SlackDriver) -> None:
     """`/dexter bulk resolve` over 250 issues: the preview, then Confirm."""
     seen = len(bot.slack.responses)
     await bot.command("bulk resolve is:unresolved bench:bulk")
-    tokens: list[str] = []
-    while not tokens:  # "Working on it…" comes first, then the preview
-        got = await bot.slack.wait_for("response", len(bot.slack.responses[:seen]) + 1)
-        seen += 1
-        preview = got[seen - 1]
-        tokens = [
-            e["value"]
-            for b in preview.get("blocks") or []
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e.get("action_id") == Action.BULK_CONFIRM
-        ]
-    token = tokens[0]
-    await bot.action(Action.BULK_CONFIRM, value=token, ephemeral=True)
+    preview = await first_after(bot.slack, "response", seen, lambda r: bool(_confirm_tokens(r)))
+    await bot.action(Action.BULK_CONFIRM, value=_confirm_tokens(preview)[0], ephemeral=True)
     # the run ends with the report replacing the progress message
-    while not any("issues changed." in str(r.get("text", "")) for r in bot.slack.responses[seen:]):
-        await bot.slack.wait_for("response", len(bot.slack.responses) + 1)
+    await first_after(bot.slack, "response", seen, lambda r: "issues changed." in _text(r))
 
 
 _EVERY = itertools.cycle([1, 2, 3, 4, 6, 8, 12])  # a new subscription each run, not a duplicate
@@ -89,9 +131,22 @@ async def dashboard_digest(bot: SlackDriver) -> None:
     """Subscribe the channel to Sentry dashboard 7 (6 widgets, 2 charts), then Send now."""
     seen = len(bot.slack.responses)
     await bot.command(f"digest subscribe dashboard:7 every {next(_EVERY)}h")
-    [reply] = (await bot.slack.wait_for("response", seen + 1))[seen:]
-    sub_id = str(reply["text"]).split("(id `")[1].split("`")[0]
+    # the confirmation names the subscription; a busy machine may say "Working on it…" first
+    reply = await first_after(bot.slack, "response", seen, lambda r: "(id `" in _text(r))
+    sub_id = _text(reply).split("(id `")[1].split("`")[0]
     await bot.command(f"digest send {sub_id}")
+
+
+async def save_setup(bot: SlackDriver) -> None:
+    """Submit the setup modal; done when it shows the settings saved, not the form again."""
+    seen, view_id = len(bot.slack.of("views.update")), f"V{next(_VIEWS)}"
+    await bot.view_submission(Callback.SENTRY_SETUP, SETUP_VALUES, view_id=view_id)
+    update = await first_after(
+        bot.slack, "views.update", seen, lambda c: c.args.get("view_id") == view_id
+    )
+    view = update.args["view"]
+    if "submit" in view:  # the form again: the check failed (or setup was refused)
+        raise NotDone(f"the setup modal showed the form again: {json.dumps(view['blocks'][:2])}")
 
 
 RESOLVE_NOW = {"value": "now|123", "text": {"type": "plain_text", "text": "Resolve now"}}
@@ -148,14 +203,8 @@ OPERATIONS: list[Op] = [
         lambda b: b.command("replays search count_errors:>0 project:backend sort:errors"),
         "response",
     ),
-    Op("/dexter setup (open modal)", lambda b: b.command("setup"), "views.open"),
-    Op(
-        "/dexter setup (check and save)",
-        lambda b: b.view_submission(
-            Callback.SENTRY_SETUP, SETUP_VALUES, view_id=f"V{next(_VIEWS)}"
-        ),
-        "views.update",
-    ),
+    Op("/dexter setup (open modal)", lambda b: b.command("setup"), "views.open", "oauth"),
+    Op("/dexter setup (check and save)", save_setup, "reply", "oauth"),
 ]
 
 
@@ -240,62 +289,109 @@ def mock_board(router: respx.MockRouter, dashboard: DashboardSentry) -> None:
     )
 
 
-async def measure() -> list[tuple[str, int, int, Counter[str]]]:
-    slack = await FakeSlack().start()
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    prefix = f"bench:{uuid.uuid4().hex[:8]}:"
-    client = aioredis.Redis.from_url(url)
-    settings = make_settings(slack, DEXTER_SECRET_KEY="bench-" + "k" * 30, DEXTER_ADMINS="U1")
-    slack.add_user("U1", email="ann@acme.com", name="ann", admin=True)
-    rows: list[tuple[str, int, int, Counter[str]]] = []
-    with respx.mock(base_url="https://sentry.io/api/0/", assert_all_called=False) as router:
-        mock_sentry(router)
-        deps = await build_deps(settings, store=Store(client, prefix=prefix))
+@asynccontextmanager
+async def serve(install: Install, slack: FakeSlack, store: Store) -> AsyncIterator[SlackDriver]:
+    """The real app over HTTP on its own keys of the Redis: one workspace, or an OAuth install
+    (workspace T1 installed) whose `/dexter setup` checks hosts with the tests' DNS."""
+    extra = {"DEXTER_ADMINS": "U1"}
+    if install == "oauth":
+        settings = oauth_settings(slack, **extra)
+    else:
+        settings = make_settings(slack, DEXTER_SECRET_KEY="bench-" + "k" * 30, **extra)
+    deps = await build_deps(settings, store=store)
+    deps.workspaces.egress = deps.workspaces.egress.with_resolver(fake_resolver)
+    if install == "oauth":
+        await installations(deps).async_save(installation("T1", "xoxb-bench-t1-0001"))
+    try:
         async with (
             aiohttp.ClientSession() as session,
             serve_bot(create_app(settings, deps), deps, slack, session) as bot,
         ):
-            for op in OPERATIONS:
-                counts = []
-                endpoints: Counter[str] = Counter()
-                for attempt in range(2):
-                    before = len(router.calls)
-                    seen = len(slack.responses if op.done == "response" else slack.of(op.done))
-                    await op.run(bot)
-                    if op.done != "reply":  # "reply": finished when the HTTP reply came
-                        try:
-                            await slack.wait_for(op.done, seen + 1)
-                        except TimeoutError:  # one operation that never answers spoils no row
-                            endpoints["(no answer)"] += 1
-                    await asyncio.sleep(0.05)
-                    calls = router.calls[before:]
-                    counts.append(len(calls))
-                    if attempt == 0:
-                        endpoints.update(f"{c.request.method} {c.request.url.path}" for c in calls)
-                rows.append((op.name, counts[0], counts[1], endpoints))
+            yield bot
+    finally:
         await deps.sentry.aclose()
-    keys = [k async for k in client.scan_iter(match=prefix + "*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-    await slack.stop()
-    return rows
+
+
+async def run_op(op: Op, bot: SlackDriver, router: respx.MockRouter, warm: bool = True) -> Row:
+    """Run op cold, then warm unless told not to, counting the Sentry requests of each."""
+    row, slack, counts = Row(op.name), bot.slack, []
+    for attempt in range(2 if warm else 1):
+        before = len(router.calls)
+        seen = len(slack.responses if op.done == "response" else slack.of(op.done))
+        try:
+            await op.run(bot)
+            if op.done != "reply":
+                await slack.wait_for(op.done, seen + 1, timeout=ANSWER_TIMEOUT)
+        except TimeoutError:
+            row.problem = f"Slack saw no {op.done} within {ANSWER_TIMEOUT:.0f} s"
+            return row
+        except NotDone as exc:
+            row.problem = str(exc)
+            return row
+        await asyncio.sleep(0.05)  # a request sent after the answer still counts
+        calls = router.calls[before:]
+        counts.append(len(calls))
+        if attempt == 0:
+            row.endpoints.update(f"{c.request.method} {c.request.url.path}" for c in calls)
+    row.cold, row.warm = counts[0], counts[-1] if warm else 0
+    return row
+
+
+async def measure(
+    ops: Sequence[Op] = OPERATIONS, redis: aioredis.Redis | None = None, warm: bool = True
+) -> list[Row]:
+    """One row per op, in order; the ops of each install run on one app. Redis: `redis`, or
+    REDIS_URL's; only keys of this run's own prefix are written and deleted. `warm=False`
+    runs each op once (cold): a quick check that every op finishes."""
+    slack = await FakeSlack().start()
+    slack.add_user("U1", email="ann@acme.com", name="ann", admin=True)
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"bench:{uuid.uuid4().hex[:8]}:"
+    client = redis or aioredis.Redis.from_url(url)
+    rows: dict[str, Row] = {}
+    try:
+        with respx.mock(base_url="https://sentry.io/api/0/", assert_all_called=False) as router:
+            mock_sentry(router)
+            for install in ("single", "oauth"):
+                batch = [op for op in ops if op.install == install]
+                if not batch:
+                    continue
+                store = Store(client, prefix=f"{prefix}{install}:")
+                async with serve(install, slack, store) as bot:
+                    for op in batch:
+                        rows[op.name] = await run_op(op, bot, router, warm)
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        if redis is None:
+            await client.aclose()
+        await slack.stop()
+    return [rows[op.name] for op in ops]
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    """The printed lines."""
+    width = max(len(r.name) for r in rows) + 2
+    lines = [f"{'operation':<{width}}{'cold':>5}{'warm':>6}  endpoints (cold)"]
+    for row in rows:
+        if row.problem:
+            lines.append(f"{row.name:<{width}}  did not finish: {row.problem}")
+            continue
+        hit = ", ".join(
+            f"{e.removeprefix('GET /api/0/organizations/acme')}" + (f" ×{n}" if n > 1 else "")
+            for e, n in row.endpoints.items()
+        )
+        lines.append(f"{row.name:<{width}}{row.cold:>5}{row.warm:>6}  {hit or '-'}")
+    return lines
 
 
 def main() -> None:
-    """Print the table."""
+    """Print the table; exit 1 when an operation did not finish."""
     rows = asyncio.run(measure())
-    width = max(len(r[0]) for r in rows) + 2
-    print(f"{'operation':<{width}}{'cold':>5}{'warm':>6}  endpoints (cold)")
-    for name, cold, warm, endpoints in rows:
-        hit = ", ".join(
-            f"{e.removeprefix('GET /api/0/organizations/acme')}" + (f" ×{n}" if n > 1 else "")
-            for e, n in endpoints.items()
-        )
-        if cold < 0 or warm < 0:
-            print(f"{name:<{width}}  did not finish: Slack saw no answer within 5 s")
-            continue
-        print(f"{name:<{width}}{cold:>5}{warm:>6}  {hit or '-'}")
+    print("\n".join(table(rows)))
+    if any(r.problem for r in rows):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

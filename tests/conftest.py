@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,6 +24,7 @@ from bot.core.store import Store, start_embedded, stop_embedded
 from bot.deps import Deps, build_deps
 from tests import sentry_rules, sentry_schema, slack_wire
 from tests.clock import TestClock, install
+from tests.fake_dns import fake_resolver
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver, serve_bot
 from tests.sentry_mock import SentryMock
@@ -144,26 +144,11 @@ async def _no_sleep(_: float) -> None:
     return None
 
 
-# Tests never ask real DNS: workspace Sentry hosts resolve here (see bot/sentry/egress.py).
-FAKE_DNS: dict[str, list[str]] = {
-    "sentry.io": ["35.186.247.156"],
-    "de.sentry.io": ["34.36.122.224", "2600:1901:0:94b6::"],
-    "sentry.acme.internal": ["10.0.0.5"],
-}
-
-
-async def fake_resolver(host: str, port: int) -> list[str]:
-    """Answers for FAKE_DNS; any other name does not exist."""
-    if host in FAKE_DNS:
-        return list(FAKE_DNS[host])
-    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-
 @pytest.fixture
 async def deps(settings: Settings, store: Store) -> AsyncIterator[Deps]:
     """Services wired to the test Redis and the respx Sentry (retries without waiting)."""
     d = await build_deps(settings, store=store, sleep=_no_sleep)
-    d.workspaces.egress = d.workspaces.egress.with_resolver(fake_resolver)
+    d.workspaces.egress = d.workspaces.egress.with_resolver(fake_resolver)  # tests/fake_dns.py
     yield d
     await d.sentry.aclose()
 

@@ -18,7 +18,7 @@ from bot.core.ids import BlockId, Callback
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.sentry.egress import NOT_PUBLIC, EgressPolicy, EgressRefused, GuardedBackend
-from tests.conftest import FAKE_DNS, fake_resolver
+from tests.fake_dns import FAKE_DNS, fake_resolver
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.tenants import INTERNAL, connect, installation, installations, oauth_settings, served
