@@ -32,7 +32,6 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +119,7 @@ async def run(args: argparse.Namespace) -> None:
     from bot.server import http_app
     from bot.triage.card_store import CardRef
     from bot.webhooks.coalesce import Coalescer
-    from bot.webhooks.issue_sync import IssueSync
+    from handlers.webhooks import issue_sync
 
     sentry = Sentry(args.sentry_delay)
     sentry_runner = web.AppRunner(sentry.app(), access_log=None)
@@ -152,8 +151,7 @@ async def run(args: argparse.Namespace) -> None:
     deps = await build_deps(settings, store=store)
     app = create_app(settings, deps)
     assert deps.webhooks is not None and deps.pipeline is not None
-    sync = IssueSync(Coalescer(store, window=args.window))
-    deps.webhooks.register("issue", partial(sync, deps=deps))
+    deps.webhooks.register("issue", issue_sync(deps, Coalescer(store, window=args.window)))
     runner = web.AppRunner(http_app(app, deps), access_log=None)
     await runner.setup()
     bot_site = web.TCPSite(runner, "127.0.0.1", 0)

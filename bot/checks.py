@@ -11,9 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import errors
 from bot.core.settings import Settings
 from bot.core.store import Store
-from bot.deps import build_sentry
 from bot.pipeline.queue import redis_too_old
 from bot.sentry import access
+from bot.sentry.client import build_sentry
 
 CHECK_TIMEOUT = 10.0
 

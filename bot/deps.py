@@ -23,7 +23,7 @@ from bot.perf.service import PerfService
 from bot.releases.sentry_api import ReleaseService
 from bot.releases.sentry_sessions import SessionService
 from bot.replays.sentry_api import ReplayService
-from bot.sentry.client import SentryClient
+from bot.sentry.client import SentryClient, build_sentry
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
 from bot.sentry.projects import ProjectService
@@ -174,15 +174,6 @@ class Deps:
     def saved_queries(self) -> SavedQueries:
         """Saved Discover queries per workspace."""
         return SavedQueries(self.store)
-
-
-def build_sentry(settings: Settings, **kwargs: Any) -> SentryClient:
-    """The process-wide Sentry client for the configured organisation."""
-    token = settings.sentry_auth_token.get_secret_value()
-    register_secret(token)
-    return SentryClient(
-        base_url=settings.sentry_base, token=token, org=settings.sentry_org, **kwargs
-    )
 
 
 async def _no_email(team_id: str, user_id: str) -> str | None:

@@ -19,6 +19,7 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.webhooks.receiver import PATH as WEBHOOK_PATH
 from bot.webhooks.receiver import WebhookReceiver, add_route
+from bot.webhooks.tenants import HookTenants
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ def bolt_request(
         return None
 
 
+def webhook_receiver(deps: Deps) -> WebhookReceiver:
+    """The front door for Sentry's deliveries, on the app's store, metrics and pipeline."""
+    tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
+    return WebhookReceiver(tenants, deps.store, deps.metrics, deps.pipeline)
+
+
 def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Application:
     """The aiohttp application for HTTP mode."""
     from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -53,7 +60,7 @@ def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Applicat
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post("/slack/events", events)
     if deps.settings.sentry_webhooks:
-        add_route(web_app, WebhookReceiver(deps))
+        add_route(web_app, webhook_receiver(deps))
     add_ops_routes(web_app, app, deps, metrics=metrics)
     for hook in web_hooks:
         hook(web_app)
@@ -65,7 +72,7 @@ def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Applicat
 def webhook_app(deps: Deps) -> web.Application:
     """Socket Mode's HTTP side: only `POST /sentry/webhook` (and `/healthz`), on PORT."""
     hooks = web.Application(client_max_size=MAX_BODY)
-    add_route(hooks, WebhookReceiver(deps))
+    add_route(hooks, webhook_receiver(deps))
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})

@@ -21,7 +21,7 @@ from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
 from bot.slack.incoming import mentioned_users, typed_text
 from bot.slack.sealed import seal_model, unseal_model
-from bot.webhooks.comments import POSTED_FROM_MODAL, opted_in, post_comment, set_opt_in
+from bot.webhooks.comments import POSTED_FROM_MODAL, CommentPoster, opted_in, set_opt_in
 from handlers.context import CommandContext, Interaction, listener
 from handlers.error_replies import describe
 
@@ -77,7 +77,7 @@ async def _as_typed(deps: Deps, team_id: str, text: str) -> str:
 async def comments_command(ctx: CommandContext, args: str) -> None:
     """Turn thread replies → Sentry comments on or off in this channel."""
     word = args.strip().lower()
-    current = await opted_in(ctx.deps, ctx.team_id, ctx.channel_id)
+    current = await opted_in(ctx.deps.store, ctx.team_id, ctx.channel_id)
     if word not in ("on", "off"):
         state = "now" if current else "not"
         await ctx.reply(text=COMMENTS_STATE.format(state=state))
@@ -93,10 +93,10 @@ async def comments_command(ctx: CommandContext, args: str) -> None:
     if not allowed:
         raise errors.PermissionDenied(COMMENTS_NOT_ALLOWED)
     if word == "on":
-        await set_opt_in(ctx.deps, ctx.team_id, ctx.channel_id, ctx.user_id)
+        await set_opt_in(ctx.deps.store, ctx.team_id, ctx.channel_id, ctx.user_id)
         await ctx.reply(text=mrkdwn.format(COMMENTS_ON, user=ctx.user_id), public=True)
     else:
-        await set_opt_in(ctx.deps, ctx.team_id, ctx.channel_id, None)
+        await set_opt_in(ctx.deps.store, ctx.team_id, ctx.channel_id, None)
         await ctx.reply(text=COMMENTS_OFF, public=True)
 
 
@@ -133,6 +133,7 @@ def not_a_reply(event: dict[str, Any]) -> bool:
 def register(app: AsyncApp, deps: Deps) -> None:
     """The Comment button, its modal, and thread replies in opted-in channels."""
     secret = deps.settings.slack_signing_secret.get_secret_value()
+    poster = CommentPoster(deps.store, deps.sentry, deps.issues)
     # Dexter hears every message of its channels: only thread replies become jobs
     deps.front.ignore_events(not_a_reply)
 
@@ -179,7 +180,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await _tell(client, form.channel, user_id, COMMENT_NEEDS_LINK)
             return
         try:
-            await post_comment(deps, form.issue_id, text, name=name)
+            await poster.post(form.issue_id, text, name=name)
         except errors.SentryError as exc:
             await _tell(client, form.channel, user_id, COMMENT_FAILED.format(why=describe(exc)))
             return
@@ -204,7 +205,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         user_id = str(event.get("user") or "")
         team_id = str(body.get("team_id") or event.get("team") or "")
         text = str(event.get("text") or "")
-        if not text.strip() or not await opted_in(deps, team_id, channel):
+        if not text.strip() or not await opted_in(deps.store, team_id, channel):
             return
         issue_id = await deps.triage.cards.issue_of(channel, str(thread_ts))
         if issue_id is None:
@@ -215,6 +216,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         text = await _as_typed(deps, team_id, text)
         try:
-            await post_comment(deps, issue_id, text, name=name)
+            await poster.post(issue_id, text, name=name)
         except errors.SentryError as exc:
             await _tell(client, channel, user_id, COMMENT_FAILED.format(why=describe(exc)))

@@ -8,7 +8,6 @@ the app's webhook router.
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,8 +26,22 @@ def resource_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHa
     """This feature's handler for each Sentry resource."""
     tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
     return {
-        # these two still read their services from Deps at each delivery
-        "issue": partial(IssueSync(Coalescer(deps.store)), deps=deps),
-        "comment": partial(CommentMirror(client), deps=deps),
+        "issue": issue_sync(deps, Coalescer(deps.store)),
+        "comment": CommentMirror(
+            client, store=deps.store, sentry=deps.sentry, card_store=deps.triage.cards
+        ),
         "installation": InstallationHook(deps.settings, tenants),
     }
+
+
+def issue_sync(deps: Deps, coalescer: Coalescer) -> IssueSync:
+    """The `issue` handler on these services (tests and bench/ choose the coalescer)."""
+    if deps.issue_cards is None:
+        raise RuntimeError("issue cards are wired by create_app")
+    return IssueSync(
+        coalescer,
+        cards=deps.issue_cards,
+        store=deps.store,
+        sentry=deps.sentry,
+        issues=deps.issues,
+    )

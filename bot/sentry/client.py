@@ -23,7 +23,8 @@ import httpx
 
 from bot.core import errors
 from bot.core.ledger import once
-from bot.core.logs import correlation_id
+from bot.core.logs import correlation_id, register_secret
+from bot.core.settings import Settings
 from bot.sentry import deadline
 from bot.sentry.limits import Limits, route_template
 from bot.sentry.responses import (
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "SentryClient",
     "SentryResponse",
+    "build_sentry",
     "endpoint_family",
     "parse_next_cursor",
     "workspace_client",
@@ -335,3 +337,12 @@ def _quote(part: str | int) -> str:
     from urllib.parse import quote
 
     return quote(str(part), safe="")
+
+
+def build_sentry(settings: Settings, **kwargs: Any) -> SentryClient:
+    """The Sentry client of the configured organisation (the app's, or `dexter check`'s)."""
+    token = settings.sentry_auth_token.get_secret_value()
+    register_secret(token)
+    return SentryClient(
+        base_url=settings.sentry_base, token=token, org=settings.sentry_org, **kwargs
+    )

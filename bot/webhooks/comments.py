@@ -16,19 +16,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import format as fmt
+from bot.core.store import Store
+from bot.sentry.client import SentryClient
+from bot.sentry.issues import IssueService
 from bot.sentry.scope import cache_key
-from bot.triage.card_store import CARD_TTL
+from bot.triage.card_store import CARD_TTL, CardStore
 from bot.webhooks.issue_sync import issue_id_of
 from bot.webhooks.types import Delivery
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +42,17 @@ SENDING_TTL = 3600  # Sentry refuses the same text from the same user within an 
 SOMEONE = "Someone"
 
 
-def _mirror_key(deps: Deps, comment_id: str) -> str:
-    return cache_key(deps.store, deps.sentry, "comment-mirror", comment_id)
+def _mirror_key(store: Store, sentry: SentryClient, comment_id: str) -> str:
+    return cache_key(store, sentry, "comment-mirror", comment_id)
 
 
-def _ours_key(deps: Deps, comment_id: str) -> str:
-    return cache_key(deps.store, deps.sentry, "comment-ours", comment_id)
+def _ours_key(store: Store, sentry: SentryClient, comment_id: str) -> str:
+    return cache_key(store, sentry, "comment-ours", comment_id)
 
 
-def _sending_key(deps: Deps, issue_id: str, text: str) -> str:
+def _sending_key(store: Store, sentry: SentryClient, issue_id: str, text: str) -> str:
     digest = hashlib.sha256(text.strip().encode()).hexdigest()[:32]
-    return cache_key(deps.store, deps.sentry, "comment-sending", issue_id, digest)
-
-
-async def _is_ours(deps: Deps, comment_id: str, issue_id: str, text: str) -> bool:
-    """Dexter posted this comment: by its id, or (its webhook outrunning Sentry's answer to
-    Dexter) by the text Dexter was sending to that issue."""
-    pipe = deps.store.redis.pipeline(transaction=False)
-    pipe.exists(_ours_key(deps, comment_id))
-    pipe.exists(_sending_key(deps, issue_id, text))
-    by_id, by_text = await pipe.execute()
-    return bool(by_id or by_text)
+    return cache_key(store, sentry, "comment-sending", issue_id, digest)
 
 
 def author_of(actor: dict[str, Any] | None) -> str:
@@ -80,10 +70,27 @@ def mirror_text(author: str, comment: str, *, edited: bool = False) -> str:
 class CommentMirror:
     """The `comment` resource handler: mirrors comments into card threads."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self, client: AsyncWebClient, *, store: Store, sentry: SentryClient, card_store: CardStore
+    ) -> None:
         self.client = client
+        self.store = store
+        self.sentry = sentry
+        self.card_store = card_store
 
-    async def __call__(self, delivery: Delivery, deps: Deps) -> None:
+    def _mirror_key(self, comment_id: str) -> str:
+        return _mirror_key(self.store, self.sentry, comment_id)
+
+    async def _is_ours(self, comment_id: str, issue_id: str, text: str) -> bool:
+        """Dexter posted this comment: by its id, or (its webhook outrunning Sentry's answer to
+        Dexter) by the text Dexter was sending to that issue."""
+        pipe = self.store.redis.pipeline(transaction=False)
+        pipe.exists(_ours_key(self.store, self.sentry, comment_id))
+        pipe.exists(_sending_key(self.store, self.sentry, issue_id, text))
+        by_id, by_text = await pipe.execute()
+        return bool(by_id or by_text)
+
+    async def __call__(self, delivery: Delivery) -> None:
         from bot.webhooks.router import current_actor
 
         data = delivery.data
@@ -95,21 +102,21 @@ class CommentMirror:
             return
         text = data.get("comment")
         comment = text if isinstance(text, str) else ""
-        if await _is_ours(deps, comment_id, issue_id, comment):
+        if await self._is_ours(comment_id, issue_id, comment):
             log.info("comment %s was posted by Dexter: not mirrored", comment_id)
             return
         author = author_of(current_actor.get())
         if delivery.action == "created":
-            await self.created(deps, issue_id, comment_id, mirror_text(author, comment))
+            await self.created(issue_id, comment_id, mirror_text(author, comment))
         elif delivery.action == "updated":
-            await self.edit(deps, comment_id, mirror_text(author, comment, edited=True))
+            await self.edit(comment_id, mirror_text(author, comment, edited=True))
         elif delivery.action == "deleted":
-            await self.delete(deps, comment_id)
+            await self.delete(comment_id)
 
-    async def created(self, deps: Deps, issue_id: str, comment_id: str, text: str) -> int:
+    async def created(self, issue_id: str, comment_id: str, text: str) -> int:
         """Reply in the thread of every posted card of the issue; returns replies posted."""
-        refs = [r for r in await deps.triage.cards.cards(issue_id) if not r.is_unfurl]
-        key = _mirror_key(deps, comment_id)
+        refs = [r for r in await self.card_store.cards(issue_id) if not r.is_unfurl]
+        key = self._mirror_key(comment_id)
         posted = 0
         for ref in refs:
             try:
@@ -120,20 +127,20 @@ class CommentMirror:
                 log.info("comment %s not mirrored in %s: %s", comment_id, ref.channel, exc)
                 continue
             reply = json.dumps({"channel": str(resp["channel"]), "ts": str(resp["ts"])})
-            await deps.store.redis.rpush(key, reply)
+            await self.store.redis.rpush(key, reply)
             posted += 1
         if posted:
-            await deps.store.redis.expire(key, CARD_TTL)
+            await self.store.redis.expire(key, CARD_TTL)
         return posted
 
-    async def _replies(self, deps: Deps, comment_id: str) -> list[dict[str, str]]:
-        raw = await deps.store.redis.lrange(_mirror_key(deps, comment_id), 0, -1)
+    async def _replies(self, comment_id: str) -> list[dict[str, str]]:
+        raw = await self.store.redis.lrange(self._mirror_key(comment_id), 0, -1)
         return [json.loads(r) for r in raw]
 
-    async def edit(self, deps: Deps, comment_id: str, text: str) -> int:
+    async def edit(self, comment_id: str, text: str) -> int:
         """Edit every mirror of the comment."""
         done = 0
-        for reply in await self._replies(deps, comment_id):
+        for reply in await self._replies(comment_id):
             try:
                 await self.client.chat_update(channel=reply["channel"], ts=reply["ts"], text=text)
                 done += 1
@@ -141,50 +148,60 @@ class CommentMirror:
                 log.info("mirror of comment %s not edited: %s", comment_id, exc)
         return done
 
-    async def delete(self, deps: Deps, comment_id: str) -> int:
+    async def delete(self, comment_id: str) -> int:
         """Delete every mirror of the comment."""
         done = 0
-        for reply in await self._replies(deps, comment_id):
+        for reply in await self._replies(comment_id):
             try:
                 await self.client.chat_delete(channel=reply["channel"], ts=reply["ts"])
                 done += 1
             except SlackApiError as exc:
                 log.info("mirror of comment %s not deleted: %s", comment_id, exc)
-        await deps.store.redis.delete(_mirror_key(deps, comment_id))
+        await self.store.redis.delete(self._mirror_key(comment_id))
         return done
 
 
-async def post_comment(deps: Deps, issue_id: str, text: str, *, name: str) -> str:
-    """Post a Slack user's comment on the issue in Sentry; returns the comment's id.
+class CommentPoster:
+    """Slack → Sentry: posts a Slack user's comment on an issue, remembered as Dexter's own."""
 
-    Remembered as Dexter's own before its webhook can arrive, so it is never mirrored back.
-    """
-    body = FROM_SLACK.format(text=text.strip()[:MAX_COMMENT], name=name or SOMEONE)
-    # marked before sending: Sentry may deliver its webhook before answering Dexter
-    await deps.store.redis.set(_sending_key(deps, issue_id, body), "1", ex=SENDING_TTL)
-    note = await deps.issues.comment(issue_id, body)
-    comment_id = str(note.get("id") or "")
-    if comment_id:
-        await deps.store.redis.set(_ours_key(deps, comment_id), "1", ex=OURS_TTL)
-    return comment_id
+    def __init__(self, store: Store, sentry: SentryClient, issues: IssueService) -> None:
+        self.store = store
+        self.sentry = sentry
+        self.issues = issues
+
+    async def post(self, issue_id: str, text: str, *, name: str) -> str:
+        """Post the comment on the issue in Sentry; returns the comment's id.
+
+        Remembered as Dexter's own before its webhook can arrive, so it is never mirrored back.
+        """
+        body = FROM_SLACK.format(text=text.strip()[:MAX_COMMENT], name=name or SOMEONE)
+        # marked before sending: Sentry may deliver its webhook before answering Dexter
+        sending = _sending_key(self.store, self.sentry, issue_id, body)
+        await self.store.redis.set(sending, "1", ex=SENDING_TTL)
+        note = await self.issues.comment(issue_id, body)
+        comment_id = str(note.get("id") or "")
+        if comment_id:
+            ours = _ours_key(self.store, self.sentry, comment_id)
+            await self.store.redis.set(ours, "1", ex=OURS_TTL)
+        return comment_id
 
 
-def _opt_in_key(deps: Deps, team_id: str, channel: str) -> str:
-    return deps.store.key("comments-opt-in", team_id or "-", channel)
+def _opt_in_key(store: Store, team_id: str, channel: str) -> str:
+    return store.key("comments-opt-in", team_id or "-", channel)
 
 
-async def opted_in(deps: Deps, team_id: str, channel: str) -> str | None:
+async def opted_in(store: Store, team_id: str, channel: str) -> str | None:
     """Who turned thread replies → Sentry comments on in this channel, or None when off."""
-    raw = await deps.store.redis.get(_opt_in_key(deps, team_id, channel))
+    raw = await store.redis.get(_opt_in_key(store, team_id, channel))
     if raw is None:
         return None
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
-async def set_opt_in(deps: Deps, team_id: str, channel: str, user_id: str | None) -> None:
+async def set_opt_in(store: Store, team_id: str, channel: str, user_id: str | None) -> None:
     """Turn thread replies → Sentry comments on (by `user_id`) or off (None)."""
-    key = _opt_in_key(deps, team_id, channel)
+    key = _opt_in_key(store, team_id, channel)
     if user_id is None:
-        await deps.store.redis.delete(key)
+        await store.redis.delete(key)
     else:
-        await deps.store.redis.set(key, user_id)
+        await store.redis.set(key, user_id)

@@ -9,16 +9,16 @@ cards are rendered from the issue as Sentry returns it now.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from bot.core.store import Store
+from bot.sentry.client import SentryClient
+from bot.sentry.issues import IssueService
 from bot.sentry.models import Issue
 from bot.sentry.scope import sentry_identity
 from bot.webhooks.coalesce import Coalescer
 from bot.webhooks.issue_subs import IssueSubscription, IssueSubscriptions
 from bot.webhooks.types import Delivery
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +45,12 @@ def issue_id_of(data: Any) -> str | None:
     return text if text.isdigit() and len(text) <= 20 else None
 
 
-def cards_of(deps: Deps) -> IssueCards:
-    """The card operations the Slack side provides (set by the composition root)."""
-    if deps.issue_cards is None:
-        raise RuntimeError("issue cards are wired by create_app")
-    return deps.issue_cards
-
-
-async def matches(deps: Deps, sub: IssueSubscription, issue: Issue) -> bool:
+async def matches(sentry: SentryClient, sub: IssueSubscription, issue: Issue) -> bool:
     """Whether Sentry finds the issue with the subscription's search (Sentry decides)."""
     if not sub.query:
         return True
-    resp = await deps.sentry.get(
-        deps.sentry.org_path("issues"),
+    resp = await sentry.get(
+        sentry.org_path("issues"),
         params={
             "query": f"{sub.query} issue.id:{issue.id}",
             "project": [issue.project.id],
@@ -71,45 +64,56 @@ async def matches(deps: Deps, sub: IssueSubscription, issue: Issue) -> bool:
 class IssueSync:
     """The `issue` resource handler."""
 
-    def __init__(self, coalescer: Coalescer) -> None:
+    def __init__(
+        self,
+        coalescer: Coalescer,
+        *,
+        cards: IssueCards,
+        store: Store,
+        sentry: SentryClient,
+        issues: IssueService,
+    ) -> None:
         self.coalescer = coalescer
+        self.cards = cards
+        self.sentry = sentry
+        self.issues = issues
+        self.subscriptions = IssueSubscriptions(store)
 
-    async def __call__(self, delivery: Delivery, deps: Deps) -> None:
+    async def __call__(self, delivery: Delivery) -> None:
         issue_id = issue_id_of(delivery.data)
         if issue_id is None:
             log.info("issue webhook %s names no issue", delivery.request_id)
             return
         if delivery.action == "created":
-            await self.announce(delivery, deps, issue_id)
+            await self.announce(delivery, issue_id)
         elif delivery.action in REFRESHING:
-            await self.refresh(deps, issue_id)
+            await self.refresh(issue_id)
 
-    async def refresh(self, deps: Deps, issue_id: str) -> int:
+    async def refresh(self, issue_id: str) -> int:
         """Refresh the issue's cards, coalesced with every other delivery about it."""
-        cards = cards_of(deps)
-        key = f"issue-cards:{sentry_identity(deps.sentry)}:{issue_id}"
+        cards = self.cards
+        key = f"issue-cards:{sentry_identity(self.sentry)}:{issue_id}"
         return await self.coalescer.run(key, lambda: cards.refresh(issue_id))
 
-    async def announce(self, delivery: Delivery, deps: Deps, issue_id: str) -> int:
+    async def announce(self, delivery: Delivery, issue_id: str) -> int:
         """Post a card in each channel subscribed to this new issue; returns cards posted."""
         hint = delivery.data.get("issue")
         project = hint.get("project") if isinstance(hint, dict) else None
         slug = project.get("slug") if isinstance(project, dict) else None
-        subs = IssueSubscriptions(deps.store)
+        subs = self.subscriptions
         wanted = await subs.for_project(str(slug), team_id=delivery.team_id) if slug else []
         if not wanted:
             return 0
-        issue = await deps.issues.get(issue_id)  # the payload is a hint: Sentry says what it is
+        issue = await self.issues.get(issue_id)  # the payload is a hint: Sentry says what it is
         posted = 0
-        cards = cards_of(deps)
         done: set[str] = set()  # one card per channel, however many subscriptions match
         for sub in wanted:
             if sub.channel in done or sub.project != issue.project.slug:
                 continue
-            if not await matches(deps, sub, issue):
+            if not await matches(self.sentry, sub, issue):
                 continue
             done.add(sub.channel)
-            if await cards.post(sub.channel, issue_id) is None:
+            if await self.cards.post(sub.channel, issue_id) is None:
                 log.warning("issue subscription %s: cannot post in %s", sub.id, sub.channel)
                 continue
             posted += 1

@@ -31,13 +31,15 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 
 from bot.core.errors import StateUnavailable
+from bot.core.metrics import Metrics
+from bot.core.store import Store
 from bot.pipeline.envelope import Job
 from bot.webhooks.issue_sync import REFRESHING
 from bot.webhooks.signature import fresh
 from bot.webhooks.tenants import HookTenants, UnknownInstallation
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.pipeline.service import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -109,20 +111,30 @@ def _installation(payload: Mapping[str, Any]) -> str | None:
 class WebhookReceiver:
     """Verifies deliveries and enqueues them; `receive` is what the HTTP route calls."""
 
-    def __init__(self, deps: Deps, *, clock: Callable[[], float] = time.time) -> None:
-        self.deps = deps
+    def __init__(
+        self,
+        tenants: HookTenants,
+        store: Store,
+        metrics: Metrics,
+        pipeline: Pipeline | None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.tenants = tenants
+        self.store = store
+        self.metrics = metrics
+        self.pipeline = pipeline  # None: nothing can be queued, every delivery hears 503
         self.clock = clock
-        self.tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
 
     def _seen_key(self, team_id: str, what: str, material: bytes) -> str:
         digest = hashlib.sha256(material).hexdigest()
-        return self.deps.store.key("sentry-hook", what, team_id or "-", digest)
+        return self.store.key("sentry-hook", what, team_id or "-", digest)
 
     async def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
         """Verify one delivery and store it as a job; the answer for Sentry."""
         started = time.perf_counter()
         answer, resource = await self._receive(body, headers)
-        self.deps.metrics.webhook(resource or "-", answer.status, time.perf_counter() - started)
+        self.metrics.webhook(resource or "-", answer.status, time.perf_counter() - started)
         return answer
 
     async def _receive(self, body: bytes, headers: Mapping[str, str]) -> tuple[Answer, str | None]:
@@ -174,7 +186,7 @@ class WebhookReceiver:
         else:
             seen = self._seen_key(team_id, "body", body)
         try:
-            first = await self.deps.store.redis.set(seen, request_id, nx=True, ex=BODY_SEEN_TTL)
+            first = await self.store.redis.set(seen, request_id, nx=True, ex=BODY_SEEN_TTL)
         except (RedisError, OSError):
             return UNAVAILABLE, resource
         if not first:
@@ -194,7 +206,7 @@ class WebhookReceiver:
                 "received_at": self.clock(),
             },
         )
-        pipeline = self.deps.pipeline
+        pipeline = self.pipeline
         try:
             if pipeline is None:
                 raise RuntimeError("no pipeline")
@@ -202,7 +214,7 @@ class WebhookReceiver:
         except Exception as exc:  # not stored: let a later delivery through again
             log.warning("sentry webhook %s not queued: %s", request_id, type(exc).__name__)
             with contextlib.suppress(RedisError, OSError):
-                await self.deps.store.redis.delete(seen)
+                await self.store.redis.delete(seen)
             return UNAVAILABLE, resource
         log.info("sentry webhook %s %s.%s queued as job %s", request_id, resource, action, job.id)
         return OK, resource

@@ -157,7 +157,7 @@ async def test_only_a_channel_manager_or_admin_turns_comments_on(
     assert "Only the channel's manager or a workspace admin" in refused["text"]
     from bot.webhooks.comments import opted_in
 
-    assert await opted_in(deps, "T1", "C1") is None
+    assert await opted_in(deps.store, "T1", "C1") is None
 
 
 async def test_someone_sentry_does_not_know_cannot_comment(

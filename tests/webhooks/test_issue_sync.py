@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from bot.core.store import Store
 from bot.deps import Deps
 from bot.webhooks.coalesce import Coalescer
-from bot.webhooks.issue_sync import IssueSync
+from handlers.webhooks import issue_sync
 from tests import webhook_payloads as hooks
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
@@ -39,8 +38,7 @@ def fields_text(blocks: list[dict[str, Any]]) -> str:
 def fast(deps: Deps, bot: SlackDriver) -> None:
     """The issue handler with a short coalescing window (the table is open to replacement)."""
     assert deps.webhooks is not None
-    sync = IssueSync(Coalescer(deps.store, window=WINDOW))
-    deps.webhooks.register("issue", partial(sync, deps=deps))
+    deps.webhooks.register("issue", issue_sync(deps, Coalescer(deps.store, window=WINDOW)))
 
 
 @pytest.mark.parametrize("action", ["resolved", "assigned", "archived", "ignored", "unresolved"])
