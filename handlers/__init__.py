@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.slack.card_hooks import CardHooks
 from bot.slack.command_table import Dispatcher
+from bot.triage import cards
 from bot.webhooks.issue_sync import IssueCards
 from bot.webhooks.types import WebhookHandler
 from handlers import (
@@ -34,7 +35,6 @@ from handlers import (
     replays,
     teams,
     triage,
-    triage_cards,
     unfurl,
     webhooks,
     workspaces,
@@ -85,10 +85,10 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
 def card_hooks(deps: Deps) -> CardHooks:
     """Every feature's part of the issue card, in one fixed order (built once per app)."""
     return CardHooks(
-        on_posted=triage_cards.posted_hook(deps),
+        on_posted=cards.posted_hook(deps),
         # the state line first, then the release and the alert that brought the issue
         notes=(
-            triage_cards.state_note(deps),
+            cards.state_note(deps),
             releases.card_note(deps),
             alert_push.card_note(deps),
         ),
@@ -99,7 +99,7 @@ def card_hooks(deps: Deps) -> CardHooks:
 
 def issue_cards(deps: Deps, client: AsyncWebClient) -> IssueCards:
     """Card refresh and posting for work that is not a Slack request (Sentry webhooks)."""
-    return triage_cards.SlackIssueCards(deps, client)
+    return cards.SlackIssueCards(deps, client)
 
 
 def webhook_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandler]:

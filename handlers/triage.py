@@ -13,6 +13,7 @@ from bot.core.parse import split_args
 from bot.deps import Deps
 from bot.sentry.refs import REF_USAGE, parse_issue_ref
 from bot.slack.command_table import Subcommand
+from bot.triage import cards
 from bot.triage.parse import (
     ASSIGN_USAGE,
     IGNORE_USAGE,
@@ -27,7 +28,6 @@ from bot.triage.parse import (
     parse_resolve,
 )
 from bot.triage.service import Actor, AnyChange
-from handlers import triage_cards as cards
 from handlers.context import CommandContext
 
 COMMAND_TTL = 600.0

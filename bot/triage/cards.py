@@ -1,4 +1,13 @@
-"""Issue cards with triage controls: render, post, and refresh every copy Dexter has shown."""
+"""Issue cards with triage controls: assemble, render, post, and refresh every copy Dexter has
+shown.
+
+Every surface showing a card uses this module: the issue and triage commands and the card's
+buttons (handlers/issues.py, triage.py, triage_bulk.py, card_actions.py), link unfurls
+(handlers/unfurl.py), alert deliveries (handlers/alert_push.py) and Sentry's issue webhooks
+(`SlackIssueCards`, set on `deps.issue_cards` by the composition root). It adds no listener;
+the features' parts of the card (context lines, buttons) come from `deps.cards`
+(bot/slack/card_hooks.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,19 +23,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import clock, messages, mrkdwn
 from bot.core.errors import SentryError, StateUnavailable
 from bot.core.format import reltime
-from bot.deps import Deps
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
 from bot.sentry.refs import IssueRef
-from bot.slack.card_hooks import CardNote, CardPosted
+from bot.slack.card_hooks import CardButton, CardNote, CardPosted
 from bot.slack.channel_gone import MESSAGE_GONE, is_channel_gone
 from bot.triage.card_store import CardRef
 from bot.triage.wording import status_note
-from handlers.issues import card_blocks, card_parts
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
 REFRESH_CONCURRENCY = 4
+CARD_NOTE_TIMEOUT = 2.0
 # Slack errors that mean a remembered card is gone for good: forget it.
 GONE = MESSAGE_GONE
 
@@ -105,6 +116,71 @@ async def notes(deps: Deps, issue: Issue) -> list[str]:
             )
         )
     return out
+
+
+def card_blocks(
+    deps: Deps,
+    detail: IssueDetail,
+    *,
+    notes: list[str] | None = None,
+    buttons: list[CardButton] | None = None,
+) -> list[dict[str, Any]]:
+    """The issue card: its control row (templates/triage/_controls.j2) and features' buttons."""
+    return deps.renderer.blocks(
+        "triage/issue_card",
+        issue=detail.issue,
+        event=detail.event,
+        # `Resolve in next release` only where the project has releases
+        has_releases=deps.triage.release_hint(detail.issue.project.id),
+        buttons=buttons or [],
+        notes=notes or [],
+        now=clock.now(),
+        release_url=deps.cards.release_url,
+    )
+
+
+async def enrich_card(deps: Deps, detail: IssueDetail) -> list[CardButton]:
+    """Extra card buttons from `deps.cards.enrichers` (may ask Sentry), run concurrently."""
+    enrichers = deps.cards.enrichers
+    found = await asyncio.gather(*(e(detail.issue) for e in enrichers), return_exceptions=True)
+    out: list[CardButton] = []
+    for result in found:
+        if isinstance(result, BaseException):
+            log.warning("card enricher failed: %s", result)
+        else:
+            out += result
+    return out
+
+
+async def card_notes(deps: Deps, issue: Issue) -> list[str]:
+    """Context lines from `deps.cards.notes`, gathered concurrently.
+
+    Each enricher is `async (issue) -> list[str]`; a slow or failing one is left out.
+    """
+    enrichers = deps.cards.notes
+    results = await asyncio.gather(
+        *(asyncio.wait_for(e(issue), CARD_NOTE_TIMEOUT) for e in enrichers),
+        return_exceptions=True,
+    )
+    notes: list[str] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            log.info("card note skipped: %s: %s", type(result).__name__, result)
+        else:
+            notes += result
+    return notes
+
+
+async def card_parts(deps: Deps, detail: IssueDetail) -> tuple[list[CardButton], list[str]]:
+    """Every feature's extra buttons and context lines for a card, gathered concurrently."""
+    extra, notes = await asyncio.gather(enrich_card(deps, detail), card_notes(deps, detail.issue))
+    return extra, notes
+
+
+async def render_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
+    """The card with every feature's extra buttons and context lines, gathered concurrently."""
+    extra, notes = await card_parts(deps, detail)
+    return card_blocks(deps, detail, notes=notes, buttons=extra)
 
 
 async def render(deps: Deps, issue_id: str, *, detail: IssueDetail | None = None) -> Card:
