@@ -19,7 +19,6 @@ from bot.webhooks.types import WebhookHandler
 from handlers import (
     alert_push,
     alerts,
-    card_actions,
     commands,
     comments,
     digests,
@@ -28,7 +27,6 @@ from handlers import (
     home,
     identity,
     issue_subs,
-    issues,
     options,
     perf,
     releases,
@@ -39,15 +37,11 @@ from handlers import (
     webhooks,
     workspaces,
 )
-from handlers import triage_bulk as bulk
 
 # The modules with listeners. alert_push and webhooks have none: their parts (card lines,
 # webhook resource handlers) are taken by card_hooks and webhook_handlers below.
 MODULES = [
-    issues,
     triage,
-    card_actions,
-    bulk,
     identity,
     unfurl,
     options,

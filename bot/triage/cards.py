@@ -2,11 +2,10 @@
 shown.
 
 Every surface showing a card uses this module: the issue and triage commands and the card's
-buttons (handlers/issues.py, triage.py, triage_bulk.py, card_actions.py), link unfurls
-(handlers/unfurl.py), alert deliveries (handlers/alert_push.py) and Sentry's issue webhooks
-(`SlackIssueCards`, set on `deps.issue_cards` by the composition root). It adds no listener;
-the features' parts of the card (context lines, buttons) come from `deps.cards`
-(bot/slack/card_hooks.py).
+buttons (handlers/triage/), link unfurls (handlers/unfurl.py), alert deliveries
+(handlers/alert_push.py) and Sentry's issue webhooks (`SlackIssueCards`, set on
+`deps.issue_cards` by the composition root). It adds no listener; the features' parts of the
+card (context lines, buttons) come from `deps.cards` (bot/slack/card_hooks.py).
 """
 
 from __future__ import annotations

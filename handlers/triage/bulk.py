@@ -27,7 +27,7 @@ from bot.triage.parse import (
 from bot.triage.service import Actor, AnyChange
 from bot.triage.wording import preview_verb
 from handlers.context import CommandContext, Interaction, listener
-from handlers.triage import actor, first_command, usage_on_error
+from handlers.triage.changes import actor, first_command, usage_on_error
 
 log = logging.getLogger(__name__)
 
