@@ -1,4 +1,5 @@
-"""Slack surfaces. Each module exposes `COMMANDS` and/or `register(app, deps)`.
+"""Slack surfaces. Each module, or feature package (handlers/triage/, alerts/, discover/,
+releases/), exposes `COMMANDS` and/or `register(app, deps)`.
 
 `register` only adds listeners. What several surfaces share (the issue card's parts, the
 card operations Sentry webhooks use) is built here once, by the composition root
@@ -38,8 +39,8 @@ from handlers import (
     workspaces,
 )
 
-# The modules with listeners. alert_push and webhooks have none: their parts (card lines,
-# webhook resource handlers) are taken by card_hooks and webhook_handlers below.
+# The modules and packages with listeners. alert_push and webhooks have none: their parts
+# (card lines, webhook resource handlers) are taken by card_hooks and webhook_handlers below.
 MODULES = [
     triage,
     identity,
