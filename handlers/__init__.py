@@ -1,4 +1,5 @@
-"""Slack surfaces. Each module exposes `COMMANDS` and/or `register(app, deps)`.
+"""Slack surfaces. Each module, or feature package (handlers/triage/, alerts/, discover/,
+releases/), exposes `COMMANDS` and/or `register(app, deps)`.
 
 `register` only adds listeners. What several surfaces share (the issue card's parts, the
 card operations Sentry webhooks use) is built here once, by the composition root
@@ -13,12 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.slack.card_hooks import CardHooks
 from bot.slack.command_table import Dispatcher
+from bot.triage import cards
 from bot.webhooks.issue_sync import IssueCards
 from bot.webhooks.types import WebhookHandler
 from handlers import (
     alert_push,
     alerts,
-    card_actions,
     commands,
     comments,
     digests,
@@ -27,27 +28,21 @@ from handlers import (
     home,
     identity,
     issue_subs,
-    issues,
     options,
     perf,
     releases,
     replays,
     teams,
     triage,
-    triage_cards,
     unfurl,
     webhooks,
     workspaces,
 )
-from handlers import triage_bulk as bulk
 
-# The modules with listeners. alert_push and webhooks have none: their parts (card lines,
-# webhook resource handlers) are taken by card_hooks and webhook_handlers below.
+# The modules and packages with listeners. alert_push and webhooks have none: their parts
+# (card lines, webhook resource handlers) are taken by card_hooks and webhook_handlers below.
 MODULES = [
-    issues,
     triage,
-    card_actions,
-    bulk,
     identity,
     unfurl,
     options,
@@ -85,10 +80,10 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
 def card_hooks(deps: Deps) -> CardHooks:
     """Every feature's part of the issue card, in one fixed order (built once per app)."""
     return CardHooks(
-        on_posted=triage_cards.posted_hook(deps),
+        on_posted=cards.posted_hook(deps),
         # the state line first, then the release and the alert that brought the issue
         notes=(
-            triage_cards.state_note(deps),
+            cards.state_note(deps),
             releases.card_note(deps),
             alert_push.card_note(deps),
         ),
@@ -99,7 +94,7 @@ def card_hooks(deps: Deps) -> CardHooks:
 
 def issue_cards(deps: Deps, client: AsyncWebClient) -> IssueCards:
     """Card refresh and posting for work that is not a Slack request (Sentry webhooks)."""
-    return triage_cards.SlackIssueCards(deps, client)
+    return cards.SlackIssueCards(deps, client)
 
 
 def webhook_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandler]:

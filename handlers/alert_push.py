@@ -31,9 +31,9 @@ from bot.sentry.owners import OwnerService, Suggestion
 from bot.sentry.refs import IssueRef
 from bot.slack.card_hooks import CardButton, CardEnricher, CardNote
 from bot.slack.channel_gone import MESSAGE_GONE
+from bot.triage import cards
 from bot.triage.card_store import CardRef
 from bot.webhooks.types import Delivery, WebhookHandler
-from handlers import triage_cards as cards
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`/dexter subscribe issues project:<slug> [query:<search>]`: a card for each new issue.
 
 Listed by `/dexter subscriptions` and removed by `/dexter unsubscribe <id>` with the release
-subscriptions (handlers/release_subs.py), under the same rights (bot/slack/channel_rights.py).
+subscriptions (handlers/releases/subs.py), under the same rights (bot/slack/channel_rights.py).
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from bot.dashboards.sentry_api import DashboardRef, parse_dashboard_url
 from bot.deps import Deps
 from bot.sentry.client import SentryClient
 from bot.sentry.refs import IssueRef, parse_issue_url
+from bot.triage import cards
 from bot.triage.card_store import CardRef
-from handlers import triage_cards as cards
 from handlers.context import Interaction, listener
 
 log = logging.getLogger(__name__)

@@ -71,7 +71,8 @@ class BlockId(StrEnum):
     """Block ids of blocks handlers look up."""
 
     ISSUE_ACTIONS = "issue_actions"
-    # The issue card's fields: a clicked message holding it is a card (handlers/card_actions.py).
+    # The issue card's fields: a clicked message holding it is a card
+    # (handlers/triage/card_actions.py).
     ISSUE_FIELDS = "issue_fields"
     # The event view's tag fields and the alert status modal's text.
     EVENT_TAGS = "event_tags"

@@ -1,4 +1,4 @@
-"""The triage controls' value formats, read back by the listeners (handlers/card_actions.py).
+"""The triage controls' value formats, read back by handlers/triage/card_actions.py.
 
 The controls are drawn by templates/triage/_controls.j2 on every surface that shows them
 (cards, release cards, digests, issue lists); its header lists the value formats:

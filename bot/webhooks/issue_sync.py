@@ -26,7 +26,7 @@ REFRESHING = frozenset({"resolved", "assigned", "archived", "ignored", "unresolv
 
 
 class IssueCards(Protocol):
-    """What the Slack side does with issue cards (handlers/triage_cards.py provides it)."""
+    """What the Slack side does with issue cards (`SlackIssueCards` in bot/triage/cards.py)."""
 
     async def refresh(self, issue_id: str) -> None:
         """Re-render the issue from Sentry and update every remembered card of it."""

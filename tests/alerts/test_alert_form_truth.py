@@ -12,7 +12,7 @@ from httpx import Response
 from bot.core import messages
 from bot.deps import Deps
 from bot.slack.sealed import seal, unseal
-from handlers.alert_submit import NO_SLACK_INTEGRATION
+from handlers.alerts.submit import NO_SLACK_INTEGRATION
 from tests.alert_helpers import (
     ADMIN,
     DEV,

@@ -12,7 +12,7 @@ from httpx import Response
 
 from bot.core import messages
 from bot.deps import Deps
-from handlers import alert_submit
+from handlers.alerts import submit as alert_submit
 from tests.alert_helpers import (
     ADMIN,
     CORE_DEV,

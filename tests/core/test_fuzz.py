@@ -33,7 +33,8 @@ from bot.pipeline.worker import LOOPS
 from bot.sentry.refs import parse_issue_ref
 from bot.server import bolt_request
 from bot.slack.command_table import Dispatcher
-from handlers import commands, issues, workspaces
+from handlers import commands, workspaces
+from handlers.triage import issues
 from tests import factories as f
 from tests.fake_slack import FakeSlack
 from tests.settings_factory import SLACK_SIGNING_SECRET, make_settings

@@ -12,8 +12,8 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.sentry.issues import IssueDetail
 from bot.sentry.models import Issue
+from bot.triage.cards import card_blocks
 from handlers import MODULES
-from handlers.issues import card_blocks
 from tests import factories as f
 from tests.sentry_mock import SentryMock
 

@@ -13,7 +13,8 @@ from bot.core.parse import IssueSearch
 from bot.sentry.models import Event, Issue
 from bot.slack.command_table import Dispatcher
 from bot.slack.render import BlockKitError, Renderer, validate_blocks
-from handlers import commands, issues
+from handlers import commands
+from handlers.triage import issues
 from tests import factories as f
 
 R = Renderer()

@@ -15,8 +15,8 @@ import respx
 from bot.core import messages
 from bot.core.ids import Action
 from bot.slack.sealed import seal_model, unseal_model
-from handlers import discover_run
-from handlers.discover_modal import FORM_EXPIRED, BuilderMeta
+from handlers.discover import run as discover_run
+from handlers.discover.modal import FORM_EXPIRED, BuilderMeta
 from tests import discover_factories as df
 from tests import factories as f
 from tests.discover.test_charts import png_size

@@ -6,7 +6,7 @@ import respx
 
 from bot.deps import Deps
 from bot.releases.subscriptions import SubscriptionStore
-from handlers.release_subs import NOT_ALLOWED, OWNER
+from handlers.releases.subs import NOT_ALLOWED, OWNER
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.release_helpers import mock_projects, text_of

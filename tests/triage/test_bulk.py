@@ -12,7 +12,7 @@ from httpx import Response
 from bot.core import messages
 from bot.core.format import escape
 from bot.core.ids import Action
-from handlers import triage_bulk as bulk_handlers
+from handlers.triage import bulk as bulk_handlers
 from tests.fake_slack import FakeSlack
 from tests.harness import SlackDriver
 from tests.sentry_org import PAYMENTS, SentryOrg, release

@@ -221,7 +221,8 @@ async def test_card_falls_back_when_bot_not_in_channel(
 
 
 async def test_help_lists_every_command_from_the_table(bot: SlackDriver, slack: FakeSlack) -> None:
-    from handlers import commands, issues
+    from handlers import commands
+    from handlers.triage import issues
 
     await bot.command("help")
     [resp] = await slack.wait_for("response")

@@ -7,7 +7,7 @@ import pytest
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.webhooks.issue_subs import IssueSubscriptions, parse_subscribe_issues
-from handlers.release_subs import NOT_ALLOWED, OWNER
+from handlers.releases.subs import NOT_ALLOWED, OWNER
 from tests import factories as f
 from tests import webhook_payloads as hooks
 from tests.fake_slack import FakeSlack

@@ -14,6 +14,7 @@ from bot.core.ids import Action
 from bot.core.parse import parse_issue_search
 from bot.deps import Deps
 from bot.slack.command_table import Subcommand
+from bot.triage import cards
 from bot.triage.bulk import BULK_TTL, PREVIEW_TITLES, BulkPlan, BulkReport, BulkService
 from bot.triage.parse import (
     BULK_USAGE,
@@ -25,9 +26,8 @@ from bot.triage.parse import (
 )
 from bot.triage.service import Actor, AnyChange
 from bot.triage.wording import preview_verb
-from handlers import triage_cards as cards
 from handlers.context import CommandContext, Interaction, listener
-from handlers.triage import actor, first_command, usage_on_error
+from handlers.triage.changes import actor, first_command, usage_on_error
 
 log = logging.getLogger(__name__)
 

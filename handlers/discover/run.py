@@ -23,7 +23,7 @@ from bot.discover.sentry_api import Timeseries
 from bot.discover.state import TableState, unpack
 from bot.slack.channel_gone import CHANNEL_GONE
 from handlers.context import CommandContext, Interaction, action_value, listener
-from handlers.discover_table import bad_request_text, show_table, table_blocks
+from handlers.discover.table import bad_request_text, show_table, table_blocks
 from handlers.error_replies import report
 
 log = logging.getLogger(__name__)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.core import errors, messages, mrkdwn
 from bot.core.format import link, truncate
 from bot.core.parse import split_args
-from bot.deps import Deps
 from bot.sentry.refs import REF_USAGE, parse_issue_ref
 from bot.slack.command_table import Subcommand
+from bot.triage import cards
 from bot.triage.parse import (
     ASSIGN_USAGE,
     IGNORE_USAGE,
@@ -27,7 +25,6 @@ from bot.triage.parse import (
     parse_resolve,
 )
 from bot.triage.service import Actor, AnyChange
-from handlers import triage_cards as cards
 from handlers.context import CommandContext
 
 COMMAND_TTL = 600.0
@@ -171,7 +168,3 @@ COMMANDS = [
         group="Triage",
     ),
 ]
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    """Nothing to listen for: the card controls are handlers/card_actions.py's (in MODULES)."""

@@ -1,4 +1,5 @@
-"""`/dexter releases`, `release <version>`, `deploys`, the card's Chart button, and wiring."""
+"""`/dexter releases`, `release <version>`, `deploys`, the release card's buttons, and the
+issue card's suspect release line."""
 
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ from bot.releases.report import ReleaseCard, ReleaseReports
 from bot.sentry.models import Issue
 from bot.slack.card_hooks import CardNote
 from bot.slack.command_table import Subcommand
-from handlers import release_changes, release_subs
 from handlers.context import CommandContext, Interaction, listener
 
 log = logging.getLogger(__name__)
@@ -161,8 +161,6 @@ COMMANDS = [
         handler=deploys_command,
         group="Releases",
     ),
-    *release_changes.COMMANDS,
-    *release_subs.COMMANDS,
 ]
 
 
@@ -181,7 +179,6 @@ def card_note(deps: Deps) -> CardNote:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the release card's buttons."""
-    release_changes.register(app, deps)
 
     @app.action(Action.RELEASE_CHART.value)
     @listener(deps, "action")

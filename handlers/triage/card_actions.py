@@ -16,11 +16,11 @@ from bot.core.ids import Action, BlockId
 from bot.deps import Deps
 from bot.sentry.refs import parse_issue_url
 from bot.slack import blocks as block_kit
+from bot.triage import cards
 from bot.triage.card_controls import parse_choice
 from bot.triage.card_store import CardRef
 from bot.triage.parse import AssigneeSpec, Unresolve, ignore_choice, resolve_choice
 from bot.triage.service import Actor, AnyChange
-from handlers import triage_cards as cards
 from handlers.context import Interaction, listener
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The alert rule modal: open it, redraw it when a choice changes, load select options."""
+"""`/dexter alert create`: the rule modal, opened, redrawn when a choice changes, its options."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from bot.core.ids import AlertField as F
 from bot.core.parse import split_args
 from bot.deps import Deps
 from bot.slack import blocks as block_kit
+from bot.slack.command_table import Subcommand
 from bot.slack.sealed import seal_model, unseal_model
 from handlers.context import CommandContext, Interaction, listener
 from handlers.error_replies import describe, report
@@ -146,6 +147,19 @@ async def create_command(ctx: CommandContext, args: str) -> None:
         has_dexter=offers_dexter(meta, {F.KIND: Choice(kind)}),
     )
     await ctx.client.views_update(view_id=view_id, view=form_view(deps, values, meta))
+
+
+COMMANDS = [
+    Subcommand(
+        name="alert create",
+        usage=CREATE_USAGE,
+        summary="Create an issue or metric alert in a form, with a preview of the last 7 days.",
+        example="/dexter alert create metric project:backend",
+        handler=create_command,
+        aliases=("alert new",),
+        group="Alerts",
+    ),
+]
 
 
 async def redraw(deps: Deps, client: AsyncWebClient, view: dict[str, Any]) -> None:

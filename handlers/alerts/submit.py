@@ -40,7 +40,7 @@ from bot.core.ids import AlertField as F
 from bot.deps import Deps
 from bot.slack.render import fallback_text
 from bot.slack.sealed import seal_model, unseal_model
-from handlers.alert_modal import form_view, secret, status_view
+from handlers.alerts.modal import form_view, secret, status_view
 from handlers.context import Interaction, listener
 from handlers.error_replies import describe as explain
 

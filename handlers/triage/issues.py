@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,20 +11,15 @@ from bot.core import clock, errors, messages
 from bot.core.ids import Action
 from bot.core.parse import ISSUES_USAGE, IssueSearch, parse_issue_search
 from bot.deps import Deps
-from bot.sentry.issues import IssueDetail
-from bot.sentry.models import Issue
 from bot.sentry.refs import REF_USAGE, parse_ref_argument
 from bot.slack import blocks as block_kit
-from bot.slack.card_hooks import CardButton
 from bot.slack.command_table import Subcommand
 from bot.slack.render import fallback_text
+from bot.triage.cards import render_card
 from bot.triage.search_me import needs_teams, personal_terms, personalize
 from handlers.context import CommandContext, Interaction, listener
 
-log = logging.getLogger(__name__)
-
 ISSUE_USAGE = "/dexter issue <id | SHORT-ID | issue URL>"
-CARD_NOTE_TIMEOUT = 2.0
 
 
 class PageState(IssueSearch):
@@ -79,71 +72,6 @@ async def issues_command(ctx: CommandContext, args: str) -> None:
         await ctx.fail(exc, search=True)
         return
     await ctx.reply(blocks, text=fallback_text(blocks), public=search.public)
-
-
-def card_blocks(
-    deps: Deps,
-    detail: IssueDetail,
-    *,
-    notes: list[str] | None = None,
-    buttons: list[CardButton] | None = None,
-) -> list[dict[str, Any]]:
-    """The issue card: its control row (templates/triage/_controls.j2) and features' buttons."""
-    return deps.renderer.blocks(
-        "triage/issue_card",
-        issue=detail.issue,
-        event=detail.event,
-        # `Resolve in next release` only where the project has releases
-        has_releases=deps.triage.release_hint(detail.issue.project.id),
-        buttons=buttons or [],
-        notes=notes or [],
-        now=clock.now(),
-        release_url=deps.cards.release_url,
-    )
-
-
-async def enrich_card(deps: Deps, detail: IssueDetail) -> list[CardButton]:
-    """Extra card buttons from `deps.cards.enrichers` (may ask Sentry), run concurrently."""
-    enrichers = deps.cards.enrichers
-    found = await asyncio.gather(*(e(detail.issue) for e in enrichers), return_exceptions=True)
-    out: list[CardButton] = []
-    for result in found:
-        if isinstance(result, BaseException):
-            log.warning("card enricher failed: %s", result)
-        else:
-            out += result
-    return out
-
-
-async def card_notes(deps: Deps, issue: Issue) -> list[str]:
-    """Context lines from `deps.cards.notes`, gathered concurrently.
-
-    Each enricher is `async (issue) -> list[str]`; a slow or failing one is left out.
-    """
-    enrichers = deps.cards.notes
-    results = await asyncio.gather(
-        *(asyncio.wait_for(e(issue), CARD_NOTE_TIMEOUT) for e in enrichers),
-        return_exceptions=True,
-    )
-    notes: list[str] = []
-    for result in results:
-        if isinstance(result, BaseException):
-            log.info("card note skipped: %s: %s", type(result).__name__, result)
-        else:
-            notes += result
-    return notes
-
-
-async def card_parts(deps: Deps, detail: IssueDetail) -> tuple[list[CardButton], list[str]]:
-    """Every feature's extra buttons and context lines for a card, gathered concurrently."""
-    extra, notes = await asyncio.gather(enrich_card(deps, detail), card_notes(deps, detail.issue))
-    return extra, notes
-
-
-async def render_card(deps: Deps, detail: IssueDetail) -> list[dict[str, Any]]:
-    """The card with every feature's extra buttons and context lines, gathered concurrently."""
-    extra, notes = await card_parts(deps, detail)
-    return card_blocks(deps, detail, notes=notes, buttons=extra)
 
 
 async def issue_command(ctx: CommandContext, args: str) -> None:

@@ -1,4 +1,4 @@
-"""`/dexter alerts` (list, enable/disable, delete) and `/dexter alert create` (the modal)."""
+"""`/dexter alerts`: the list of alert rules, its pages, Enable/Disable and Delete buttons."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from bot.deps import Deps
 from bot.slack.command_table import Subcommand
 from bot.slack.identity_links import Identity
 from bot.slack.render import fallback_text
-from handlers import alert_modal, alert_submit
 from handlers.context import CommandContext, Interaction, listener
 
 log = logging.getLogger(__name__)
@@ -113,15 +112,6 @@ COMMANDS = [
         handler=alerts_command,
         group="Alerts",
     ),
-    Subcommand(
-        name="alert create",
-        usage=alert_modal.CREATE_USAGE,
-        summary="Create an issue or metric alert in a form, with a preview of the last 7 days.",
-        example="/dexter alert create metric project:backend",
-        handler=alert_modal.create_command,
-        aliases=("alert new",),
-        group="Alerts",
-    ),
 ]
 
 
@@ -132,7 +122,7 @@ def _ids(body: dict[str, Any]) -> tuple[str, str]:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Listen for the list's buttons, and wire the modal."""
+    """Listen for the list's buttons."""
 
     async def change(ctx: Interaction, *, enable: bool | None) -> None:
         try:
@@ -183,5 +173,3 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     app.action(Action.ALERTS_PAGE.value)(on_page)
     app.action(Action.ALERTS_PREV_PAGE.value)(on_page)
-    alert_modal.register(app, deps)
-    alert_submit.register(app, deps)

@@ -1,8 +1,13 @@
-"""`/dexter discover …`: run a query, page through it, chart it, export it, save it."""
+"""`/dexter discover …`: run a query, page through it, chart it, export it, save it. The
+listeners of bot/discover/:
+
+- run.py: a query run and answered (table, chart, CSV export), the table's buttons;
+- table.py: a page of results as a table message;
+- modal.py: the query builder (`/dexter discover` alone);
+- saved.py: `/dexter discover save | run | list | delete`, saved queries.
+"""
 
 from __future__ import annotations
-
-import logging
 
 from slack_bolt.async_app import AsyncApp
 
@@ -11,19 +16,17 @@ from bot.deps import Deps
 from bot.discover.parse import DISCOVER_USAGE, parse_discover
 from bot.discover.state import TableState
 from bot.slack.command_table import Subcommand
-from handlers import discover_modal, discover_run, discover_saved
 from handlers.context import CommandContext
-from handlers.discover_table import show_table
-
-log = logging.getLogger(__name__)
+from handlers.discover import modal, run, saved
+from handlers.discover.table import show_table
 
 
 async def discover_command(ctx: CommandContext, args: str) -> None:
     """Run a query, or open the query builder when there is none."""
     if not args.strip():
-        await discover_modal.open_builder(ctx)
+        await modal.open_builder(ctx)
         return
-    await discover_run.run(ctx, parse_discover(args))
+    await run.run(ctx, parse_discover(args))
 
 
 COMMANDS = [
@@ -37,7 +40,7 @@ COMMANDS = [
         handler=discover_command,
         group="Discover",
     ),
-    *discover_saved.COMMANDS,
+    *saved.COMMANDS,
 ]
 
 
@@ -47,7 +50,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def next_page(ctx: CommandContext, state: TableState) -> None:
         await show_table(ctx, state, replace=True)
 
-    app.action(Action.DISCOVER_NEXT_PAGE.value)(discover_run.table_listener(deps, next_page))
+    app.action(Action.DISCOVER_NEXT_PAGE.value)(run.table_listener(deps, next_page))
 
-    discover_run.register(app, deps)
-    discover_modal.register(app, deps)
+    run.register(app, deps)
+    modal.register(app, deps)

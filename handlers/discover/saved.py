@@ -10,8 +10,8 @@ from bot.discover.parse import DiscoverCommand, parse_discover
 from bot.discover.saved_queries import SAVE_USAGE, clean_name
 from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext
-from handlers.discover_run import run
-from handlers.discover_table import bad_request_text
+from handlers.discover.run import run
+from handlers.discover.table import bad_request_text
 
 log = logging.getLogger(__name__)
 

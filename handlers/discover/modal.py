@@ -18,7 +18,7 @@ from bot.pipeline.slack_effects import OnceRespond
 from bot.slack import blocks as block_kit
 from bot.slack.sealed import seal_model, unseal_model
 from handlers.context import CommandContext, Interaction, listener
-from handlers.discover_run import run
+from handlers.discover.run import run
 from handlers.error_replies import report
 
 log = logging.getLogger(__name__)
