@@ -22,7 +22,6 @@ from httpx import Request, Response
 from bot.core.store import Store, start_embedded
 from bot.deps import build_deps
 from bot.releases.chart import render_png
-from bot.releases.report import ReleaseReports
 from bot.releases.subscriptions import SubscriptionStore
 from tests import factories as f
 from tests import release_factories as rf
@@ -59,7 +58,7 @@ async def bench_card() -> None:
         routes = release_card_routes(sentry)
         for route in routes.values():
             route.side_effect = slow(route.side_effect or route.return_value)
-        reports = ReleaseReports(deps.releases, deps.sessions, deps.issues)
+        reports = deps.release_reports
         runs = []
         for _ in range(5):
             started = time.perf_counter()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from bot.alert_push.memory import AlertMemory
 from bot.alerts.sentry_api import AlertService
 from bot.core.crypto import split_keys
 from bot.core.lifecycle import Lifecycle
@@ -20,21 +21,27 @@ from bot.discover.sentry_api import DiscoverService
 from bot.events.api import EventApi
 from bot.events.service import EventService
 from bot.perf.service import PerfService
+from bot.releases.report import ReleaseReports
 from bot.releases.sentry_api import ReleaseService
 from bot.releases.sentry_sessions import SessionService
+from bot.releases.subscriptions import SubscriptionStore
 from bot.replays.sentry_api import ReplayService
 from bot.sentry.client import SentryClient, build_sentry
 from bot.sentry.issues import IssueService
 from bot.sentry.members import MemberService
+from bot.sentry.owners import OwnerService
 from bot.sentry.projects import ProjectService
+from bot.sentry.teams import TeamService
 from bot.slack.card_hooks import CardHooks
 from bot.slack.directory import SlackDirectory
 from bot.slack.identity_links import EmailLookup, IdentityService
 from bot.slack.permissions import Policy
 from bot.slack.render import Renderer
 from bot.slack.tenancy import Tenancy
+from bot.triage.bulk import BulkService
 from bot.triage.card_store import CardStore
 from bot.triage.service import TriageService
+from bot.webhooks.comments import CommentPoster
 from bot.workspaces.sentry_config import WorkspaceService
 
 if TYPE_CHECKING:
@@ -174,6 +181,42 @@ class Deps:
     def saved_queries(self) -> SavedQueries:
         """Saved Discover queries per workspace."""
         return SavedQueries(self.store)
+
+    # Services the listeners share: built once here, never in a listener or a `register`.
+    @cached_property
+    def teams(self) -> TeamService:
+        """Teams with their members, projects and issue counts."""
+        return TeamService(self.sentry, self.members, self.projects, self.issues)
+
+    @cached_property
+    def bulk(self) -> BulkService:
+        """Bulk issue changes: plans kept in Redis, previews, runs."""
+        return BulkService(self.triage, self.store)
+
+    @cached_property
+    def release_reports(self) -> ReleaseReports:
+        """Release cards: health, deploys, correlated issues."""
+        return ReleaseReports(self.releases, self.sessions, self.issues)
+
+    @cached_property
+    def release_subs(self) -> SubscriptionStore:
+        """Release and new-issue subscriptions per channel."""
+        return SubscriptionStore(self.store)
+
+    @cached_property
+    def alert_memory(self) -> AlertMemory:
+        """What alert deliveries posted, per issue (cards, notes, suggestions)."""
+        return AlertMemory(self.store, self.sentry)
+
+    @cached_property
+    def owners(self) -> OwnerService:
+        """Suggested owners of an event (ownership rules, code owners, commits)."""
+        return OwnerService(self.sentry)
+
+    @cached_property
+    def comment_poster(self) -> CommentPoster:
+        """Thread replies and the Comment form, posted to Sentry as the linked member."""
+        return CommentPoster(self.store, self.sentry, self.issues)
 
 
 async def _no_email(team_id: str, user_id: str) -> str | None:

@@ -22,7 +22,6 @@ from bot.digests.feature import DigestFeature, build_digests
 from bot.discover.saved_queries import digest_rows
 from bot.home.view import Home
 from bot.pipeline.front import FrontRules
-from bot.releases.report import ReleaseReports
 from bot.releases.watch import ReleaseWatch
 from bot.webhooks.tenants import HookTenants
 
@@ -96,7 +95,7 @@ def release_watch_of(deps: Deps, client: AsyncWebClient, **options: Any) -> Rele
         tenancy=deps.tenancy,
         projects=deps.projects,
         releases=deps.releases,
-        reports=ReleaseReports(deps.releases, deps.sessions, deps.issues),
+        reports=deps.release_reports,
         renderer=deps.renderer,
         **options,
     )

@@ -27,7 +27,7 @@ from bot.core.errors import SentryNotFound, StateUnavailable
 from bot.core.format import truncate
 from bot.deps import Deps
 from bot.sentry.models import Issue
-from bot.sentry.owners import OwnerService, Suggestion
+from bot.sentry.owners import Suggestion
 from bot.sentry.refs import IssueRef
 from bot.slack.card_hooks import CardButton, CardEnricher, CardNote
 from bot.slack.channel_gone import MESSAGE_GONE
@@ -55,7 +55,7 @@ async def on_event_alert(delivery: Delivery, deps: Deps) -> None:
         log.info("event_alert %s ignored: no issue in it", delivery.request_id)
         return
     async with deps.tenancy.workspace(delivery.team_id):
-        memory = AlertMemory(deps.store, deps.sentry)
+        memory = deps.alert_memory
         if await memory.done(delivery.request_id):
             return
         client = slack_client(deps)
@@ -136,7 +136,7 @@ async def _deliver_card(
 
 
 async def _suggestions(deps: Deps, project: str, event_id: str | None) -> list[Suggestion]:
-    return await OwnerService(deps.sentry).suggestions(project, event_id) if event_id else []
+    return await deps.owners.suggestions(project, event_id) if event_id else []
 
 
 async def _interval(deps: Deps, project: str, rule_id: str | None) -> float:
@@ -179,7 +179,7 @@ def card_note(deps: Deps) -> CardNote:
     """The card lines naming the alert that fired and its suggested owners."""
 
     async def alert_notes(issue: Issue) -> list[str]:
-        note = await AlertMemory(deps.store, deps.sentry).note(issue.id)
+        note = await deps.alert_memory.note(issue.id)
         if note is None:
             return []
         lines: list[str] = [mrkdwn.format(texts.ALERT_LINE, rule=truncate(note.rule_title, 200))]
@@ -194,7 +194,7 @@ def card_enricher(deps: Deps) -> CardEnricher:
     """The card's "Assign to <suggested owner>" buttons."""
 
     async def suggested_buttons(issue: Issue) -> list[CardButton]:
-        note = await AlertMemory(deps.store, deps.sentry).note(issue.id)
+        note = await deps.alert_memory.note(issue.id)
         return assign_buttons(issue, note.suggestions) if note else []
 
     return suggested_buttons

@@ -21,7 +21,7 @@ from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
 from bot.slack.incoming import mentioned_users, typed_text
 from bot.slack.sealed import seal_model, unseal_model
-from bot.webhooks.comments import POSTED_FROM_MODAL, CommentPoster, opted_in, set_opt_in
+from bot.webhooks.comments import POSTED_FROM_MODAL, opted_in, set_opt_in
 from handlers.context import CommandContext, Interaction, listener
 from handlers.error_replies import describe
 
@@ -133,7 +133,7 @@ def not_a_reply(event: dict[str, Any]) -> bool:
 def register(app: AsyncApp, deps: Deps) -> None:
     """The Comment button, its modal, and thread replies in opted-in channels."""
     secret = deps.settings.slack_signing_secret.get_secret_value()
-    poster = CommentPoster(deps.store, deps.sentry, deps.issues)
+    poster = deps.comment_poster
     # Dexter hears every message of its channels: only thread replies become jobs
     deps.front.ignore_events(not_a_reply)
 

@@ -13,7 +13,6 @@ from bot.deps import Deps
 from bot.digests.manage import subscribe, user_tz
 from bot.digests.parse import Target
 from bot.digests.schedule import Schedule
-from bot.sentry.teams import TeamService
 from bot.slack.command_table import Subcommand
 from handlers.context import CommandContext, Interaction, listener
 
@@ -22,14 +21,10 @@ log = logging.getLogger(__name__)
 TEAM_USAGE = "/dexter team <slug>"
 
 
-def _service(deps: Deps) -> TeamService:
-    return TeamService(deps.sentry, deps.members, deps.projects, deps.issues)
-
-
 async def teams_command(ctx: CommandContext, args: str) -> None:
     """List the organization's teams with member and project counts."""
     deps = ctx.deps
-    service = _service(deps)
+    service = deps.teams
     found, _ = await asyncio.gather(deps.members.teams(), deps.projects.all())  # both at once
     teams = sorted(found, key=lambda t: t.slug)
     rows = [{"team": t, "projects": len(await service.projects_of(t))} for t in teams]
@@ -42,7 +37,7 @@ async def team_command(ctx: CommandContext, args: str) -> None:
     slug = args.strip().split()[0] if args.strip() else ""
     if not slug:
         raise UserError("Which team?", usage=TEAM_USAGE)
-    overview = await _service(ctx.deps).overview(slug)
+    overview = await ctx.deps.teams.overview(slug)
     blocks = ctx.deps.renderer.blocks("teams/team", o=overview)
     await ctx.reply(blocks, text=f"Team #{overview.team.slug}")
 

@@ -28,7 +28,7 @@ from bot.releases.parse import (
     parse_release,
     parse_releases,
 )
-from bot.releases.report import ReleaseCard, ReleaseReports
+from bot.releases.report import ReleaseCard
 from bot.sentry.models import Issue
 from bot.slack.card_hooks import CardNote
 from bot.slack.command_table import Subcommand
@@ -38,11 +38,6 @@ log = logging.getLogger(__name__)
 
 CHART_NOT_POSTED = "I couldn't post the chart here ({error}). Invite me with `/invite @Dexter`."
 SUSPECT_NOTE = "Suspect release: *{release}* (first seen in it) · {deploys}"
-
-
-def reports(deps: Deps) -> ReleaseReports:
-    """The release report builder over the process's Sentry services."""
-    return ReleaseReports(deps.releases, deps.sessions, deps.issues)
 
 
 def _scope(f: Filters) -> str:
@@ -55,7 +50,7 @@ def _scope(f: Filters) -> str:
 async def releases_command(ctx: CommandContext, args: str) -> None:
     """List the newest releases with health and deploys."""
     f = parse_releases(args)
-    rows = await reports(ctx.deps).rows(projects=f.projects, environment=f.environment)
+    rows = await ctx.deps.release_reports.rows(projects=f.projects, environment=f.environment)
     blocks = ctx.deps.renderer.blocks(
         "releases/release_list", rows=rows, scope=_scope(f), now=clock.now(), pct=percent
     )
@@ -69,7 +64,7 @@ def card_blocks(deps: Deps, card: ReleaseCard) -> list[dict[str, Any]]:
 
 async def release_command(ctx: CommandContext, args: str) -> None:
     """Post a release card in the channel."""
-    card = await reports(ctx.deps).card(parse_release(args))
+    card = await ctx.deps.release_reports.card(parse_release(args))
     blocks = card_blocks(ctx.deps, card)
     await ctx.post(blocks, text=f"Release {card.release.version}")
 
@@ -189,7 +184,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         thread = None if container.get("is_ephemeral") else container.get("message_ts")
         try:
-            data = await reports(deps).chart(version)
+            data = await deps.release_reports.chart(version)
             png = await asyncio.to_thread(render_png, data.title, data.points, data.marks)
             await ctx.client.files_upload_v2(
                 channel=channel,

@@ -10,7 +10,6 @@ from bot.core import mrkdwn
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.parse import split_args
 from bot.releases.parse import SUBSCRIBE_USAGE, UNSUBSCRIBE_USAGE, parse_subscribe
-from bot.releases.subscriptions import SubscriptionStore
 from bot.slack.channel_rights import may_manage
 from bot.slack.command_table import Subcommand
 from bot.webhooks.issue_subs import IssueSubscriptions
@@ -37,7 +36,7 @@ async def subscribe_command(ctx: CommandContext, args: str) -> None:
     """Subscribe the channel to a project's releases and deploys."""
     f = parse_subscribe(args)
     project = await ctx.deps.projects.by_slug(f.projects[0])
-    subs = SubscriptionStore(ctx.deps.store)
+    subs = ctx.deps.release_subs
     sub, created = await subs.add(
         ctx.channel_id, project.slug, f.environment, user=ctx.user_id, team_id=ctx.team_id
     )
@@ -53,7 +52,7 @@ async def subscribe_command(ctx: CommandContext, args: str) -> None:
 
 async def subscriptions_command(ctx: CommandContext, args: str) -> None:
     """List this channel's subscriptions (releases and new issues)."""
-    subs = await SubscriptionStore(ctx.deps.store).for_channel(ctx.channel_id, team_id=ctx.team_id)
+    subs = await ctx.deps.release_subs.for_channel(ctx.channel_id, team_id=ctx.team_id)
     issue_subs = await IssueSubscriptions(ctx.deps.store).for_channel(
         ctx.channel_id, team_id=ctx.team_id
     )
@@ -72,7 +71,7 @@ async def unsubscribe_command(ctx: CommandContext, args: str) -> None:
     if sub_id.startswith("i"):  # bot/webhooks/issue_subs.py: `i<n>`
         await _remove(ctx, IssueSubscriptions(ctx.deps.store), sub_id, "issue", sub_id[:20])
         return
-    store = SubscriptionStore(ctx.deps.store)
+    store = ctx.deps.release_subs
     await _remove(ctx, store, sub_id, "release", fmt.escape(words[0][:20]))
 
 

@@ -15,7 +15,7 @@ from bot.core.parse import parse_issue_search
 from bot.deps import Deps
 from bot.slack.command_table import Subcommand
 from bot.triage import cards
-from bot.triage.bulk import BULK_TTL, PREVIEW_TITLES, BulkPlan, BulkReport, BulkService
+from bot.triage.bulk import BULK_TTL, PREVIEW_TITLES, BulkPlan, BulkReport
 from bot.triage.parse import (
     BULK_USAGE,
     Assign,
@@ -70,7 +70,7 @@ async def bulk_command(ctx: CommandContext, args: str) -> None:
         change, query = await parse_bulk(ctx, args)
         search = parse_issue_search(query)
         await ctx.reply(text=messages.WORKING)
-        service = BulkService(ctx.deps.triage, ctx.deps.store)
+        service = ctx.deps.bulk
         plan = await service.preview(actor(ctx), change, search.to_query(), query_text=query)
     blocks = ctx.deps.renderer.blocks(
         "triage/bulk_preview",
@@ -118,7 +118,7 @@ async def confirm(
     deps: Deps, client: AsyncWebClient, body: dict[str, Any], respond: AsyncRespond
 ) -> None:
     """Run a previewed plan once, however often Confirm is clicked."""
-    service = BulkService(deps.triage, deps.store)
+    service = deps.bulk
     token = str(body["actions"][0].get("value", ""))
     who = _clicker(body)
     plan = await service.load(token)
@@ -158,7 +158,7 @@ def _owns(plan: BulkPlan, who: Actor) -> bool:
 
 async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
     """Forget a previewed plan: only its owner may (the token alone proves nothing)."""
-    service = BulkService(deps.triage, deps.store)
+    service = deps.bulk
     token = str(body["actions"][0].get("value", ""))
     plan = await service.load(token)
     if plan is not None and not _owns(plan, _clicker(body)):
