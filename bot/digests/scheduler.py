@@ -17,7 +17,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +25,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from bot.core import clock as app_clock
 from bot.core.metrics import Metrics
+from bot.core.timer import TimerJobs
 from bot.digests.dashboard import DigestService
 from bot.digests.delivery import DigestDelivery
 from bot.digests.schedule import Schedule, latest_fire, next_fire
@@ -32,6 +33,8 @@ from bot.digests.sender import DigestSender
 from bot.digests.subscriptions import Claim, DeliveryState, DigestStore, Subscription, epoch
 
 log = logging.getLogger(__name__)
+
+TICK_JOB = "digest-tick"  # its per-digest jobs are `digest:<subscription>:…`
 
 DEFAULT_GRACE = 3600.0
 
@@ -78,9 +81,6 @@ class DigestScheduler:
         metrics: Metrics | None = None,
     ) -> None:
         self.metrics = metrics  # the app's: runs and lateness (`dexter_digest_*`)
-        # The process's background timer (bot/services.py), shared with the release watch;
-        # without one (tests, the benchmark) this scheduler runs a timer of its own.
-        self.timer = timer
         self.store = store
         self.grace = grace
         self.resync_every = resync_every
@@ -113,6 +113,8 @@ class DigestScheduler:
         self._stopping = False
         self.stop_timeout = 15.0
         self._renewer: asyncio.Task[None] | None = None
+        # the process's one timer (bot/services.py), or, built alone, a timer of its own
+        self._timer_jobs = TimerJobs(timer, lambda id: id == TICK_JOB or id.startswith("digest:"))
         self._scheduler: AsyncIOScheduler | None = None
         self._subs: dict[str, Subscription] = {}
         self._version = -1
@@ -148,16 +150,14 @@ class DigestScheduler:
         if self._scheduler is not None:
             return
         self._stopping = False
-        self._scheduler = self.timer if self.timer is not None else AsyncIOScheduler(timezone=UTC)
-        if not self._scheduler.running:
-            self._scheduler.start()
+        self._scheduler = self._timer_jobs.take()
         self._renewer = asyncio.create_task(self._renew_claims())
         await self.resync(force=True)
         self._scheduler.add_job(
             self.tick,
             "interval",
             seconds=self.resync_every,
-            id="digest-tick",
+            id=TICK_JOB,
             max_instances=1,
             coalesce=True,
         )
@@ -167,14 +167,8 @@ class DigestScheduler:
     async def stop(self) -> None:
         """Stop scheduling and cancel digests in flight (their claims are released)."""
         self._stopping = True
-        if self._scheduler is not None:
-            if self.timer is None:
-                self._scheduler.shutdown(wait=False)
-            else:  # the shared timer stops with the process; take our jobs off it
-                for job in self._scheduler.get_jobs():
-                    if job.id == "digest-tick" or job.id.startswith("digest:"):
-                        job.remove()
-            self._scheduler = None
+        self._timer_jobs.give_back()
+        self._scheduler = None
         # Cancelling a digest that is already posting could lose its `done` marker and let
         # another replica post it again: let those finish (bounded), cancel the rest.
         posting = [t for k, t in self._tasks.items() if k in self._posting]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import DexterError, UserError
+from bot.core.timer import TimerJobs
 from bot.releases.models import Deploy, Release
 from bot.releases.notify import Notifier, utcnow
 from bot.releases.outbox import Job, Outbox
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from bot.slack.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
+
+WATCH_JOB = "release-watch"
 
 OVERLAP = timedelta(minutes=10)
 MAX_CATCH_UP = timedelta(days=7)
@@ -95,9 +98,8 @@ class ReleaseWatch:
             team_of=self.team_of,
         )
         self.cursor_key = store.key("release-watch", sentry.org, "cursor")
-        # The process's background timer (an AsyncIOScheduler shared with the digests, see
-        # bot/services.py); without one the watch runs a timer of its own.
-        self.timer = timer
+        # the process's one timer (bot/services.py), or, built alone, a timer of its own
+        self._timer_jobs = TimerJobs(timer, lambda id: id == WATCH_JOB)
         self._scheduler: Any = None
 
     async def tick(self) -> tuple[int, int]:
@@ -275,28 +277,20 @@ class ReleaseWatch:
         """Run `tick()` every `interval` seconds on an AsyncIOScheduler (0 disables)."""
         if self.interval <= 0 or self._scheduler is not None:
             return
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-        self._scheduler = self.timer if self.timer is not None else AsyncIOScheduler(timezone=UTC)
+        self._scheduler = self._timer_jobs.take()
         self._scheduler.add_job(
             self.safe_tick,
             "interval",
             seconds=self.interval,
-            id="release-watch",
+            id=WATCH_JOB,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(seconds=1),
             replace_existing=True,
         )
-        if not self._scheduler.running:
-            self._scheduler.start()
         log.info("release watch polling every %ss", self.interval)
 
     async def stop(self) -> None:
         """Stop the scheduler (a running tick finishes on its own)."""
-        if self._scheduler is not None:
-            if self.timer is None:
-                self._scheduler.shutdown(wait=False)
-            elif self._scheduler.get_job("release-watch"):
-                self._scheduler.remove_job("release-watch")
-            self._scheduler = None
+        self._timer_jobs.give_back()
+        self._scheduler = None
