@@ -42,6 +42,7 @@ from bot.triage.bulk import BulkService
 from bot.triage.card_store import CardStore
 from bot.triage.service import TriageService
 from bot.webhooks.comments import CommentPoster
+from bot.webhooks.tenants import HookTenants
 from bot.workspaces.sentry_config import WorkspaceService
 
 if TYPE_CHECKING:
@@ -212,6 +213,11 @@ class Deps:
     def owners(self) -> OwnerService:
         """Suggested owners of an event (ownership rules, code owners, commits)."""
         return OwnerService(self.sentry)
+
+    @cached_property
+    def hook_tenants(self) -> HookTenants:
+        """Which workspace a Sentry delivery is for; the installations Sentry removed."""
+        return HookTenants(self.settings, self.store, self.workspaces)
 
     @cached_property
     def comment_poster(self) -> CommentPoster:

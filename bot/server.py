@@ -19,7 +19,6 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.webhooks.receiver import PATH as WEBHOOK_PATH
 from bot.webhooks.receiver import WebhookReceiver, add_route
-from bot.webhooks.tenants import HookTenants
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,7 @@ def bolt_request(
 
 def webhook_receiver(deps: Deps) -> WebhookReceiver:
     """The front door for Sentry's deliveries, on the app's store, metrics and pipeline."""
-    tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
-    return WebhookReceiver(tenants, deps.store, deps.metrics, deps.pipeline)
+    return WebhookReceiver(deps.hook_tenants, deps.store, deps.metrics, deps.pipeline)
 
 
 def http_app(app: AsyncApp, deps: Deps, *, metrics: bool = True) -> web.Application:

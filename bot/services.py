@@ -23,7 +23,6 @@ from bot.discover.saved_queries import digest_rows
 from bot.home.view import Home
 from bot.pipeline.front import FrontRules
 from bot.releases.watch import ReleaseWatch
-from bot.webhooks.tenants import HookTenants
 
 
 def wire(deps: Deps, client: AsyncWebClient) -> None:
@@ -63,8 +62,7 @@ def wire(deps: Deps, client: AsyncWebClient) -> None:
     deps.release_watch = watch
     deps.lifecycle.add("release watch", watch.start, watch.stop)
 
-    tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
-    action = AlertRuleEndpoints(deps.settings, tenants, deps.tenancy, client)
+    action = AlertRuleEndpoints(deps.settings, deps.hook_tenants, deps.tenancy, client)
     deps.web_routes = {"alert_rule_action": action.add_routes}
 
 
@@ -95,6 +93,7 @@ def release_watch_of(deps: Deps, client: AsyncWebClient, **options: Any) -> Rele
         tenancy=deps.tenancy,
         projects=deps.projects,
         releases=deps.releases,
+        subs=deps.release_subs,
         reports=deps.release_reports,
         renderer=deps.renderer,
         **options,

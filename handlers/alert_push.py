@@ -166,6 +166,7 @@ def alert_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandl
     """The handler of each alert resource, on the app's Slack client."""
     incidents = IncidentAlerts(
         tenancy=deps.tenancy,
+        memory=deps.alert_memory,
         store=deps.store,
         sentry=deps.sentry,
         projects=deps.projects,

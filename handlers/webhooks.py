@@ -16,7 +16,6 @@ from bot.webhooks.coalesce import Coalescer
 from bot.webhooks.comments import CommentMirror
 from bot.webhooks.installation import InstallationHook
 from bot.webhooks.issue_sync import IssueSync
-from bot.webhooks.tenants import HookTenants
 from bot.webhooks.types import WebhookHandler
 
 log = logging.getLogger(__name__)
@@ -24,13 +23,12 @@ log = logging.getLogger(__name__)
 
 def resource_handlers(deps: Deps, client: AsyncWebClient) -> dict[str, WebhookHandler]:
     """This feature's handler for each Sentry resource."""
-    tenants = HookTenants(deps.settings, deps.store, deps.workspaces)
     return {
         "issue": issue_sync(deps, Coalescer(deps.store)),
         "comment": CommentMirror(
             client, store=deps.store, sentry=deps.sentry, card_store=deps.triage.cards
         ),
-        "installation": InstallationHook(deps.settings, tenants),
+        "installation": InstallationHook(deps.settings, deps.hook_tenants),
     }
 
 

@@ -39,6 +39,7 @@ class IncidentAlerts:
         self,
         *,
         tenancy: Tenancy,
+        memory: AlertMemory,
         store: Store,
         sentry: SentryClient,
         projects: ProjectService,
@@ -51,7 +52,7 @@ class IncidentAlerts:
         self.projects = projects
         self.renderer = renderer
         self.client = client  # the app's (in multi-workspace installs, the job's token)
-        self.memory = AlertMemory(store, sentry)
+        self.memory = memory
 
     async def __call__(self, delivery: Delivery) -> None:
         """Post the incident's message (and chart), or update it and thread the new state."""

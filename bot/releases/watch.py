@@ -70,6 +70,7 @@ class ReleaseWatch:
         tenancy: Tenancy,
         projects: ProjectService,
         releases: ReleaseService,
+        subs: SubscriptionStore,
         reports: ReleaseReports,
         renderer: Renderer,
         interval: float = 60.0,
@@ -85,7 +86,7 @@ class ReleaseWatch:
         self.releases = releases
         self.interval = interval
         self.clock = clock
-        self.subs = SubscriptionStore(store)
+        self.subs = subs
         self.outbox = Outbox(store)
         self.notifier = Notifier(
             client,
